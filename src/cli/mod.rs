@@ -1,0 +1,73 @@
+//! The command line: clap definitions and dispatch into the library. Each command
+//! writes its report to the given output; errors come back as `CliError`.
+
+mod calendar;
+mod check_config;
+mod clocks;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config, Sources};
+
+/// Keeps the statutory clocks of Child Safeguarding Practice Reviews.
+#[derive(Debug, Parser)]
+#[command(name = "cspr", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (TOML); embedded defaults when absent.
+    #[arg(long, global = true, env = "CSPR_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Working days, bank holidays and calendar months.
+    #[command(subcommand)]
+    Calendar(calendar::CalendarCommand),
+    /// The clocks in force: start events, due rules, reminders and escalations.
+    Clocks(clocks::ClocksArgs),
+    /// Checks the configuration and prints `ok` or every problem with its key path.
+    CheckConfig,
+}
+
+/// How a command failed, and so the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad usage or input: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    /// Anything else: exit 1.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Failed(_) => 1,
+        }
+    }
+}
+
+/// Runs one command, writing its report to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
+    match cli.command {
+        Command::Calendar(command) => calendar::run(command, &load(cli.config)?, out),
+        Command::Clocks(args) => clocks::run(&args, &load(cli.config)?, out),
+        Command::CheckConfig => check_config::run(cli.config, out),
+    }
+}
+
+fn load(file: Option<PathBuf>) -> Result<Config, CliError> {
+    config::load(&Sources::from_process(file))
+        .map_err(|errors| CliError::Usage(format!("invalid configuration: {errors} (run cspr check-config)")))
+}
+
+fn write_failed(e: std::io::Error) -> CliError {
+    CliError::Failed(anyhow::Error::new(e).context("cannot write output"))
+}

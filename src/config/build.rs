@@ -1,0 +1,312 @@
+//! Turning the raw file into typed configuration, collecting every problem with its
+//! key path instead of stopping at the first.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveTime;
+use secrecy::SecretString;
+
+use super::raw::{RawClock, RawConfig, RawExtraDay, RawRole, RawStep, RawWindow};
+use super::{Approvals, CalendarSource, CaseNumbering, Config, ConfigIssue, Partnership, RoleMembers};
+use crate::domain::calendar::govuk;
+use crate::domain::clock::{CronSchedule, default_clocks};
+use crate::domain::{
+    Calendar, ClockDef, ClockId, DueRule, EmailAddress, Holiday, HolidaySource, Role, SendingWindow, StartEvent, Step,
+    parse_iso_date,
+};
+
+/// Reads the files that keys name (the only I/O `build` needs, behind a seam).
+pub trait Files {
+    fn read_data(&self, name: &str) -> Result<String, String>;
+    fn read_secret(&self, name: &str) -> Result<String, String>;
+}
+
+#[derive(Default)]
+struct Issues(Vec<ConfigIssue>);
+
+impl Issues {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigIssue { path: path.into(), message: message.into() });
+    }
+
+    fn take<T, E: ToString>(&mut self, path: impl Into<String>, result: Result<T, E>) -> Option<T> {
+        result.map_err(|e| self.push(path, e.to_string())).ok()
+    }
+}
+
+/// The placeholder addresses of the shipped defaults; `check-config` warns about them.
+fn default_roles() -> BTreeMap<Role, RawRole> {
+    let role = |addresses: &[&str]| RawRole {
+        addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
+        domains: Vec::new(),
+    };
+    BTreeMap::from([
+        (Role::Spa, role(&["spa@example.org"])),
+        (Role::Icsc, role(&["icsc@example.org"])),
+        (Role::Slt, role(&["slt.chair@example.org"])),
+        (Role::CaseReviewSubgroup, role(&["case-review-subgroup@example.org"])),
+        (Role::Duty, role(&["duty@example.org"])),
+        (
+            Role::LocalAuthority,
+            RawRole { addresses: Vec::new(), domains: vec!["hackney.gov.uk".into(), "cityoflondon.gov.uk".into()] },
+        ),
+        (Role::Panel, role(&["Mailbox.NationalReviewPanel@education.gov.uk"])),
+        (Role::SecretaryOfState, role(&["Mailbox.CPOD@education.gov.uk"])),
+        (Role::Ofsted, role(&["SCR.SIN@ofsted.gov.uk"])),
+    ])
+}
+
+pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssue>> {
+    let mut issues = Issues::default();
+
+    let mailbox = issues.take("partnership.mailbox", EmailAddress::parse(&raw.partnership.mailbox));
+    for (key, value) in [("name", &raw.partnership.name), ("short_name", &raw.partnership.short_name)] {
+        if value.trim().is_empty() {
+            issues.push(format!("partnership.{key}"), "must not be empty");
+        }
+    }
+
+    let prefix = raw.cases.reference_prefix.trim().to_owned();
+    if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+        issues.push("cases.reference_prefix", format!("'{prefix}' must be capital letters and digits, e.g. CHSCP"));
+    }
+    if !(1..=6).contains(&raw.cases.reference_digits) {
+        issues.push("cases.reference_digits", "must be from 1 to 6");
+    }
+
+    let calendar = build_calendar(&raw, files, &mut issues);
+    let sending_window = window(&raw.sending_window, "sending_window", &mut issues, SendingWindow::default());
+    let roles = build_roles(raw.roles, &mut issues);
+    let clocks = build_clocks(raw.clocks, sending_window, &mut issues);
+
+    let mut token_secret = raw.approvals.token_secret.map(SecretString::from);
+    if let Some(name) = &raw.approvals.token_secret_file {
+        token_secret = issues.take("approvals.token_secret_file", files.read_secret(name)).map(SecretString::from);
+    }
+    if raw.approvals.quorum == 0 {
+        issues.push("approvals.quorum", "must be at least 1");
+    }
+    if raw.approvals.token_valid_days == 0 {
+        issues.push("approvals.token_valid_days", "must be at least 1");
+    }
+    if raw.approvals.request_at >= 0 {
+        issues.push("approvals.request_at", "must be negative: working days before C6 is due");
+    }
+
+    let (Some(mailbox), Some((calendar, calendar_source))) = (mailbox, calendar) else {
+        return Err(issues.0);
+    };
+    if !issues.0.is_empty() {
+        return Err(issues.0);
+    }
+    Ok(Config {
+        partnership: Partnership {
+            name: raw.partnership.name,
+            short_name: raw.partnership.short_name,
+            mailbox,
+            referral_advice: raw.partnership.referral_advice,
+        },
+        cases: CaseNumbering { prefix, digits: raw.cases.reference_digits as usize },
+        calendar,
+        calendar_source,
+        sending_window,
+        roles,
+        clocks,
+        approvals: Approvals {
+            quorum: raw.approvals.quorum,
+            token_valid_days: raw.approvals.token_valid_days,
+            request_at: raw.approvals.request_at,
+            token_secret,
+        },
+    })
+}
+
+fn build_calendar(raw: &RawConfig, files: &dyn Files, issues: &mut Issues) -> Option<(Calendar, CalendarSource)> {
+    let mut failed = false;
+    let imported = match &raw.calendar.holidays_file {
+        Some(name) => match files.read_data(name).and_then(|text| govuk::parse(&text).map_err(|e| e.to_string())) {
+            Ok(holidays) => holidays,
+            Err(message) => {
+                issues.push("calendar.holidays_file", message);
+                failed = true;
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    let mut local = Vec::new();
+    for (i, day) in raw.calendar.extra_non_working_days.iter().enumerate() {
+        let (date, title) = match day {
+            RawExtraDay::Date(date) => (date.as_str(), "Local non-working day"),
+            RawExtraDay::Titled { date, title } => (date.as_str(), title.as_str()),
+        };
+        match parse_iso_date(date) {
+            Ok(date) => {
+                local.push(Holiday { date, title: title.to_owned(), substitute: false, source: HolidaySource::Local })
+            }
+            Err(e) => {
+                issues.push(format!("calendar.extra_non_working_days[{i}]"), e.to_string());
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return None;
+    }
+    let source = CalendarSource {
+        holidays_file: raw.calendar.holidays_file.as_ref().map(PathBuf::from),
+        extra_non_working_days: local.len(),
+    };
+    Some((Calendar::new(imported, local), source))
+}
+
+fn window(raw: &RawWindow, path: &str, issues: &mut Issues, fallback: SendingWindow) -> SendingWindow {
+    let time = |issues: &mut Issues, key: &str, text: &str| {
+        let parsed =
+            NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| format!("'{text}' is not a time (expected HH:MM)"));
+        issues.take(format!("{path}.{key}"), parsed)
+    };
+    let start = time(issues, "start", &raw.start);
+    let end = time(issues, "end", &raw.end);
+    match (start, end) {
+        (Some(start), Some(end)) if start < end => {
+            SendingWindow { start, end, working_days_only: raw.working_days_only }
+        }
+        (Some(_), Some(_)) => {
+            issues.push(format!("{path}.end"), "must be later than start");
+            fallback
+        }
+        _ => fallback,
+    }
+}
+
+fn build_roles(configured: BTreeMap<String, RawRole>, issues: &mut Issues) -> BTreeMap<Role, RoleMembers> {
+    let mut raw = default_roles();
+    for (key, role) in configured {
+        match key.parse::<Role>() {
+            Ok(parsed) => {
+                raw.insert(parsed, role);
+            }
+            Err(e) => issues.push(format!("roles.{key}"), e.to_string()),
+        }
+    }
+    raw.into_iter()
+        .map(|(role, members)| {
+            let addresses = members
+                .addresses
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| issues.take(format!("roles.{role}.addresses[{i}]"), EmailAddress::parse(a)))
+                .collect();
+            let mut domains = Vec::new();
+            for (i, domain) in members.domains.iter().enumerate() {
+                let probe = format!("x@{domain}");
+                match EmailAddress::parse(&probe) {
+                    Ok(address) => domains.push(address.domain().to_owned()),
+                    Err(_) => issues.push(format!("roles.{role}.domains[{i}]"), format!("'{domain}' is not a domain")),
+                }
+            }
+            (role, RoleMembers { addresses, domains })
+        })
+        .collect()
+}
+
+fn build_clocks(
+    configured: BTreeMap<String, RawClock>,
+    window_default: SendingWindow,
+    issues: &mut Issues,
+) -> Vec<ClockDef> {
+    let mut clocks = default_clocks();
+    for clock in &mut clocks {
+        clock.sending_window = window_default;
+    }
+    for (key, over) in configured {
+        let path = format!("clocks.{key}");
+        let Some(id) = issues.take(&path, key.parse::<ClockId>()) else { continue };
+        let Some(def) = clocks.iter_mut().find(|c| c.id == id) else { continue };
+        apply_clock(def, over, &path, issues);
+    }
+    clocks
+}
+
+fn apply_clock(def: &mut ClockDef, over: RawClock, path: &str, issues: &mut Issues) {
+    if let Some(enabled) = over.enabled {
+        def.enabled = enabled;
+    }
+    if let Some(title) = over.title {
+        def.title = title;
+    }
+    if let Some(start) = over.start {
+        let parsed = serde_json::from_value::<StartEvent>(serde_json::Value::String(start.clone())).map_err(|_| {
+            format!(
+                "'{start}' is not a start event (expected la_aware, notified_to_panel, panel_disagrees, cspr_decision, request_received or planned_publication)"
+            )
+        });
+        if let Some(start) = issues.take(format!("{path}.start"), parsed) {
+            def.start = start;
+        }
+    }
+    let mut rules = Vec::new();
+    if let Some(n) = over.working_days {
+        rules.push(("working_days", Some(DueRule::WorkingDaysAfter(n)), n));
+    }
+    if let Some(n) = over.working_days_before {
+        rules.push(("working_days_before", Some(DueRule::WorkingDaysBefore(n)), n));
+    }
+    if let Some(n) = over.months {
+        rules.push(("months", Some(DueRule::CalendarMonths(n)), n));
+    }
+    if let Some(text) = &over.schedule {
+        let parsed = issues
+            .take(format!("{path}.schedule"), CronSchedule::parse(text))
+            .map(|s| DueRule::NextScheduled(Box::new(s)));
+        rules.push(("schedule", parsed, 1));
+    }
+    match rules.as_slice() {
+        [] => {}
+        [(key, rule, n)] => {
+            if *n == 0 {
+                issues.push(format!("{path}.{key}"), "must be at least 1");
+            } else if let Some(rule) = rule {
+                def.due = rule.clone();
+            }
+        }
+        many => {
+            let keys: Vec<&str> = many.iter().map(|(k, _, _)| *k).collect();
+            issues.push(
+                path,
+                format!(
+                    "give one of working_days, working_days_before, months or schedule, not {}",
+                    keys.join(" and ")
+                ),
+            );
+        }
+    }
+    if let Some(amber) = over.amber_within {
+        def.amber_within = amber;
+    }
+    if let Some(steps) = over.reminders {
+        def.reminders = build_steps(&steps, &format!("{path}.reminders"), issues);
+    }
+    if let Some(steps) = over.escalations {
+        def.escalations = build_steps(&steps, &format!("{path}.escalations"), issues);
+    }
+    if let Some(raw) = over.sending_window {
+        def.sending_window = window(&raw, &format!("{path}.sending_window"), issues, def.sending_window);
+    }
+}
+
+fn build_steps(raw: &[RawStep], path: &str, issues: &mut Issues) -> Vec<Step> {
+    raw.iter()
+        .enumerate()
+        .filter_map(|(i, step)| {
+            let to = issues.take(format!("{path}[{i}].to"), step.to.parse::<Role>())?;
+            if step.every == Some(0) {
+                issues.push(format!("{path}[{i}].every"), "must be at least 1");
+                return None;
+            }
+            Some(Step { to, at: step.at, every: step.every, urgent: step.urgent })
+        })
+        .collect()
+}

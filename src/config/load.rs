@@ -1,0 +1,142 @@
+//! Reading the configuration: the TOML file, environment overrides, the files that
+//! keys point at (holidays, secrets). All of this module's I/O is file reads.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use toml::Table;
+
+use super::build::{self, Files};
+use super::raw::RawConfig;
+use super::{Config, ConfigErrors, ConfigIssue, env};
+
+/// Keys that hold secrets: only their `*_file` form may be in the file; the value
+/// itself only in the environment.
+const SECRET_KEYS: &[&str] = &["approvals.token_secret"];
+
+/// Where configuration comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub file: Option<PathBuf>,
+    /// The process environment (only `CSPR__…` variables are read).
+    pub env: Vec<(String, String)>,
+    /// `$CREDENTIALS_DIRECTORY`, where relative `*_file` secrets are looked for.
+    pub credentials_dir: Option<PathBuf>,
+}
+
+impl Sources {
+    /// The file given, with this process's environment.
+    pub fn from_process(file: Option<PathBuf>) -> Self {
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with(env::PREFIX)).collect();
+        let credentials_dir = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+        Self { file, env, credentials_dir }
+    }
+}
+
+fn issue(path: impl Into<String>, message: impl Into<String>) -> ConfigIssue {
+    ConfigIssue { path: path.into(), message: message.into() }
+}
+
+/// Loads and checks the configuration, returning every problem found.
+pub fn load(sources: &Sources) -> Result<Config, ConfigErrors> {
+    let mut table = match &sources.file {
+        Some(path) => read_table(path)?,
+        None => Table::new(),
+    };
+    let mut issues = Vec::new();
+    for key in SECRET_KEYS {
+        if lookup(&table, key).is_some() {
+            issues.push(issue(
+                *key,
+                format!(
+                    "secrets are not written in the file: use {key}_file, or the environment variable {}",
+                    env_name(key)
+                ),
+            ));
+        }
+    }
+    env::apply(&mut table, &sources.env);
+    let mut unknown = BTreeSet::new();
+    let mut note_unknown = |path: serde_ignored::Path<'_>| {
+        unknown.insert(path.to_string());
+    };
+    let deserializer = serde_ignored::Deserializer::new(toml::Value::Table(table), &mut note_unknown);
+    let raw: Result<RawConfig, _> = serde_path_to_error::deserialize(deserializer);
+    issues.extend(unknown.into_iter().map(|path| issue(path, "unknown key")));
+    let raw = match raw {
+        Ok(raw) => raw,
+        Err(error) => {
+            let path = error.path().to_string();
+            issues.push(issue(if path == "." { String::new() } else { path }, error.into_inner().message().to_owned()));
+            return Err(ConfigErrors(issues));
+        }
+    };
+    let base_dir = sources.file.as_deref().and_then(Path::parent).map(Path::to_path_buf);
+    let files = DiskFiles { base_dir, credentials_dir: sources.credentials_dir.clone() };
+    match build::build(raw, &files) {
+        Ok(config) if issues.is_empty() => Ok(config),
+        Ok(_) => Err(ConfigErrors(issues)),
+        Err(more) => {
+            issues.extend(more);
+            Err(ConfigErrors(issues))
+        }
+    }
+}
+
+fn read_table(path: &Path) -> Result<Table, ConfigErrors> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigErrors(vec![issue("", format!("cannot read config file {shown}: {e}"))]))?;
+    text.parse::<Table>().map_err(|e| {
+        let message = e.message().to_owned();
+        let at = e
+            .span()
+            .map(|span| {
+                let line = text[..span.start.min(text.len())].lines().count().max(1);
+                format!(" (line {line})")
+            })
+            .unwrap_or_default();
+        ConfigErrors(vec![issue("", format!("cannot parse config file {shown}{at}: {message}"))])
+    })
+}
+
+fn lookup<'a>(table: &'a Table, dotted: &str) -> Option<&'a toml::Value> {
+    let mut parts = dotted.split('.');
+    let mut value = table.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_table()?.get(part)?;
+    }
+    Some(value)
+}
+
+fn env_name(dotted: &str) -> String {
+    format!("{}{}", env::PREFIX, dotted.replace('.', "__").to_ascii_uppercase())
+}
+
+/// Files named by configuration keys, read from disk.
+struct DiskFiles {
+    base_dir: Option<PathBuf>,
+    credentials_dir: Option<PathBuf>,
+}
+
+impl Files for DiskFiles {
+    fn read_data(&self, name: &str) -> Result<String, String> {
+        let path = resolve(self.base_dir.as_deref(), name);
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+
+    fn read_secret(&self, name: &str) -> Result<String, String> {
+        let path = resolve(self.credentials_dir.as_deref().or(self.base_dir.as_deref()), name);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;
+        Ok(text.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+fn resolve(base: Option<&Path>, name: &str) -> PathBuf {
+    let path = Path::new(name);
+    match base {
+        Some(base) if path.is_relative() => base.join(path),
+        _ => path.to_path_buf(),
+    }
+}

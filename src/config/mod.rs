@@ -1,0 +1,141 @@
+//! Configuration: one TOML file, `CSPR__SECTION__KEY` environment overrides, secrets
+//! from `*_file` keys (resolved in `$CREDENTIALS_DIRECTORY` when relative) or the
+//! environment. Reads those files; everything it builds is checked once, here.
+
+mod build;
+mod env;
+mod load;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+
+use crate::domain::{Calendar, ClockDef, ClockId, EmailAddress, Role, SendingWindow};
+
+pub use load::{Sources, load};
+
+/// The partnership whose mailbox this is.
+#[derive(Debug, Clone)]
+pub struct Partnership {
+    pub name: String,
+    pub short_name: String,
+    pub mailbox: EmailAddress,
+    /// Where referrals go: said in every acknowledgement (protocol 1.2).
+    pub referral_advice: String,
+}
+
+/// How case references are made: `PREFIX-YYYY-NNN`.
+#[derive(Debug, Clone)]
+pub struct CaseNumbering {
+    pub prefix: String,
+    pub digits: usize,
+}
+
+/// The people and domains behind a role.
+#[derive(Debug, Clone, Default)]
+pub struct RoleMembers {
+    pub addresses: Vec<EmailAddress>,
+    pub domains: Vec<String>,
+}
+
+/// Delay approvals by the SLT (protocol 8.1).
+#[derive(Debug, Clone)]
+pub struct Approvals {
+    pub quorum: u32,
+    pub token_valid_days: u32,
+    /// Working days before C6 is due at which approval is requested automatically.
+    pub request_at: i32,
+    pub token_secret: Option<SecretString>,
+}
+
+/// Where the calendar's data came from.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarSource {
+    pub holidays_file: Option<PathBuf>,
+    pub extra_non_working_days: usize,
+}
+
+/// The whole, checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub partnership: Partnership,
+    pub cases: CaseNumbering,
+    pub calendar: Calendar,
+    pub calendar_source: CalendarSource,
+    pub sending_window: SendingWindow,
+    pub roles: BTreeMap<Role, RoleMembers>,
+    pub clocks: Vec<ClockDef>,
+    pub approvals: Approvals,
+}
+
+impl Config {
+    /// The embedded defaults: every command works without a file.
+    pub fn defaults() -> Self {
+        match load(&Sources::default()) {
+            Ok(config) => config,
+            Err(errors) => unreachable!("the embedded defaults are valid: {errors}"),
+        }
+    }
+
+    pub fn clock(&self, id: ClockId) -> Option<&ClockDef> {
+        self.clocks.iter().find(|c| c.id == id)
+    }
+
+    pub fn members(&self, role: Role) -> Option<&RoleMembers> {
+        self.roles.get(&role)
+    }
+
+    /// Things that are allowed but probably wrong, for `check-config`: placeholder
+    /// addresses, and clocks started `today` that run into years without published
+    /// bank holidays.
+    pub fn warnings(&self, today: chrono::NaiveDate) -> Vec<String> {
+        let mut out = Vec::new();
+        for (role, members) in &self.roles {
+            if members.addresses.iter().any(EmailAddress::is_placeholder) {
+                out.push(format!(
+                    "roles.{role}.addresses: still a placeholder address; set the real one before going live"
+                ));
+            }
+        }
+        for def in self.clocks.iter().filter(|c| c.enabled) {
+            if let Ok(due) = crate::domain::clock::due_date(def, today, &self.calendar)
+                && self.calendar.runs_beyond_published(today, due)
+            {
+                let span = self.calendar.published_span().map(|(_, last)| last.to_string()).unwrap_or_default();
+                out.push(format!(
+                    "clocks.{}: a clock started today is due {due}, beyond the published bank holidays (last year {span}); \
+                     later years use the statutory pattern: import the government's file (cspr calendar import-govuk)",
+                    def.id.key()
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// One problem with the configuration, at a key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigIssue {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() { f.write_str(&self.message) } else { write!(f, "{}: {}", self.path, self.message) }
+    }
+}
+
+/// Every problem found, in the order found.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigIssue>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("; "))
+    }
+}

@@ -1,0 +1,134 @@
+//! The configuration file as written: plain strings and numbers, every field optional
+//! with the CHSCP defaults, checked and turned into typed values by `build`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawConfig {
+    pub partnership: RawPartnership,
+    pub cases: RawCases,
+    pub calendar: RawCalendar,
+    pub sending_window: RawWindow,
+    pub roles: BTreeMap<String, RawRole>,
+    pub clocks: BTreeMap<String, RawClock>,
+    pub approvals: RawApprovals,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+pub struct RawPartnership {
+    pub name: String,
+    pub short_name: String,
+    pub mailbox: String,
+    pub referral_advice: String,
+}
+
+impl Default for RawPartnership {
+    fn default() -> Self {
+        Self {
+            name: "City & Hackney Safeguarding Children Partnership".into(),
+            short_name: "CHSCP".into(),
+            mailbox: "chscp@hackney.gov.uk".into(),
+            referral_advice: "This mailbox is not the way to refer a child. If you are worried about a child, \
+                contact the children's social care service of the area where the child lives (in Hackney, \
+                Hackney Children and Families Service; in the City of London, the City of London Children's \
+                Social Care team), following the Pan-London Child Protection procedures. If a child is in \
+                immediate danger, call 999."
+                .into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+pub struct RawCases {
+    pub reference_prefix: String,
+    pub reference_digits: u32,
+}
+
+impl Default for RawCases {
+    fn default() -> Self {
+        Self { reference_prefix: "CHSCP".into(), reference_digits: 3 }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawCalendar {
+    pub holidays_file: Option<String>,
+    pub extra_non_working_days: Vec<RawExtraDay>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawExtraDay {
+    Date(String),
+    Titled { date: String, title: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RawWindow {
+    pub start: String,
+    pub end: String,
+    pub working_days_only: bool,
+}
+
+impl Default for RawWindow {
+    fn default() -> Self {
+        Self { start: "08:00".into(), end: "18:00".into(), working_days_only: true }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawRole {
+    pub addresses: Vec<String>,
+    pub domains: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawClock {
+    pub enabled: Option<bool>,
+    pub title: Option<String>,
+    pub start: Option<String>,
+    pub working_days: Option<u32>,
+    pub working_days_before: Option<u32>,
+    pub months: Option<u32>,
+    pub schedule: Option<String>,
+    pub amber_within: Option<u32>,
+    pub reminders: Option<Vec<RawStep>>,
+    pub escalations: Option<Vec<RawStep>>,
+    pub sending_window: Option<RawWindow>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawStep {
+    pub to: String,
+    pub at: i32,
+    #[serde(default)]
+    pub every: Option<u32>,
+    #[serde(default)]
+    pub urgent: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+pub struct RawApprovals {
+    pub quorum: u32,
+    pub token_valid_days: u32,
+    pub request_at: i32,
+    pub token_secret_file: Option<String>,
+    /// Only from the environment (`CSPR__APPROVALS__TOKEN_SECRET`), never the file.
+    pub token_secret: Option<String>,
+}
+
+impl Default for RawApprovals {
+    fn default() -> Self {
+        Self { quorum: 1, token_valid_days: 10, request_at: -20, token_secret_file: None, token_secret: None }
+    }
+}

@@ -1,0 +1,14 @@
+//! The ground floor: dates, the working-day calendar, clocks, roles and addresses.
+//! Pure: no I/O, no clock reads; everything above uses it and it uses nothing of ours.
+
+pub mod calendar;
+pub mod clock;
+pub mod dates;
+pub mod email_address;
+pub mod role;
+
+pub use calendar::{Calendar, Holiday, HolidaySource};
+pub use clock::{ClockDef, ClockId, Deadline, DeadlineStatus, DueRule, SendingWindow, StartEvent, Step};
+pub use dates::{NotADate, add_months, format_long, london_date, parse_iso_date};
+pub use email_address::EmailAddress;
+pub use role::Role;

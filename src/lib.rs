@@ -1,0 +1,9 @@
+//! cspr keeps the statutory clocks of Child Safeguarding Practice Reviews: it reads
+//! the partnership mailbox, ties each message to a case, runs working-day clocks and
+//! sends the reminders and escalations the protocol asks for.
+//!
+//! Layers, imports pointing down only: `cli` → `config` → `domain` (pure).
+
+pub mod cli;
+pub mod config;
+pub mod domain;

@@ -1,0 +1,145 @@
+//! Configuration from outside: the example file, check-config's reports, environment
+//! overrides and secrets read from files.
+
+use crate::support::{cspr, cspr_with_env, stdout, write};
+
+fn example() -> String {
+    format!("{}/config/cspr.example.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_example_configuration_is_valid() {
+    let output = cspr(&["check-config", "--config", &example()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).ends_with("ok\n"));
+}
+
+#[test]
+fn the_embedded_defaults_are_valid_and_warn_about_placeholders() {
+    let output = cspr(&["check-config"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.contains("warning: roles.spa.addresses: still a placeholder"));
+    assert!(text.ends_with("ok\n"));
+}
+
+#[test]
+fn every_problem_is_reported_with_its_key_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "bad.toml",
+        r#"
+[partnership]
+mailbox = "not-an-address"
+colour = "blue"
+
+[sending_window]
+start = "8am"
+
+[roles.spa]
+addresses = ["spa@hackney.gov.uk", "nobody"]
+
+[roles.chair]
+addresses = ["chair@hackney.gov.uk"]
+
+[clocks.c3]
+working_days = 15
+months = 6
+
+[clocks.c7]
+schedule = "every tuesday"
+
+[clocks.c9]
+working_days = 3
+
+[clocks.c4]
+escalations = [{ to = "mayor", at = 1 }]
+
+[calendar]
+extra_non_working_days = ["2026-02-30"]
+"#,
+    );
+    let output = cspr(&["check-config", "--config", &file]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    for expected in [
+        "error: partnership.colour: unknown key",
+        "error: partnership.mailbox: 'not-an-address' is not an email address",
+        "error: sending_window.start: '8am' is not a time (expected HH:MM)",
+        "error: roles.spa.addresses[1]: 'nobody' is not an email address",
+        "error: roles.chair: 'chair' is not a role",
+        "error: clocks.c3: give one of working_days, working_days_before, months or schedule, not working_days and months",
+        "error: clocks.c7.schedule: 'every tuesday' is not a cron expression",
+        "error: clocks.c9: 'c9' is not a clock",
+        "error: clocks.c4.escalations[0].to: 'mayor' is not a role",
+        "error: calendar.extra_non_working_days[0]: '2026-02-30' is not a date",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("\nok\n"));
+}
+
+#[test]
+fn a_wrong_type_names_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "typed.toml", "[clocks.c3]\nworking_days = \"fifteen\"\n");
+    let output = cspr(&["check-config", "--config", &file]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).starts_with("error: clocks.c3.working_days: "), "{}", stdout(&output));
+}
+
+#[test]
+fn environment_overrides_win_over_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "c.toml", "[clocks.c3]\nworking_days = 15\n");
+    let output = cspr_with_env(
+        &["clocks", "--json", "--config", &file, "--start", "2026-11-26"],
+        &[("CSPR__CLOCKS__C3__WORKING_DAYS", "20")],
+    );
+    assert!(output.status.success());
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let c3 = rows.as_array().unwrap().iter().find(|r| r["clock"] == "C3").unwrap();
+    assert_eq!(c3["due"]["n"], 20);
+    assert_eq!(c3["due_if_started"], "2026-12-24");
+    // Through the environment alone, an unknown key is still an error.
+    let output = cspr_with_env(&["check-config"], &[("CSPR__CLOCKS__C3__WORKING_DAZE", "20")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).contains("error: clocks.c3.working_daze: unknown key"));
+}
+
+#[test]
+fn secrets_come_from_files_or_the_environment_never_the_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let inline = write(dir.path(), "inline.toml", "[approvals]\ntoken_secret = \"hunter2\"\n");
+    let output = cspr(&["check-config", "--config", &inline]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    assert!(text.contains("error: approvals.token_secret: secrets are not written in the file"), "{text}");
+    assert!(!text.contains("hunter2"));
+
+    let creds = tempfile::tempdir().unwrap();
+    write(creds.path(), "approval-secret", "s3cret-value\n");
+    let by_file = write(dir.path(), "file.toml", "[approvals]\ntoken_secret_file = \"approval-secret\"\n");
+    let creds_dir = creds.path().display().to_string();
+    let output = cspr_with_env(&["check-config", "--config", &by_file], &[("CREDENTIALS_DIRECTORY", &creds_dir)]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    // Without the credentials directory the relative name is looked for beside the file.
+    let output = cspr(&["check-config", "--config", &by_file]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).contains("error: approvals.token_secret_file: cannot read secret file"));
+
+    let output = cspr_with_env(&["check-config"], &[("CSPR__APPROVALS__TOKEN_SECRET", "from-env")]);
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn a_broken_config_file_stops_every_command_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "broken.toml", "[partnership\nname = 1\n");
+    let output = cspr(&["--config", &file, "calendar", "is-working-day", "2026-11-26"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = cspr(&["check-config", "--config", &file]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).contains("cannot parse config file"));
+}

@@ -1,0 +1,6 @@
+//! The integration tests: one binary, one module per capability.
+
+mod calendar_cli;
+mod clocks;
+mod config;
+mod support;
