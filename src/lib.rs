@@ -2,8 +2,9 @@
 //! the partnership mailbox, ties each message to a case, runs working-day clocks and
 //! sends the reminders and escalations the protocol asks for.
 //!
-//! Layers, imports pointing down only: `cli` → `config` → `domain` (pure).
+//! Layers, imports pointing down only: `cli` → `understand` (pure) → `config` → `domain` (pure).
 
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod understand;

@@ -4,6 +4,7 @@
 mod calendar;
 mod check_config;
 mod clocks;
+mod inspect;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ pub enum Command {
     Clocks(clocks::ClocksArgs),
     /// Checks the configuration and prints `ok` or every problem with its key path.
     CheckConfig,
+    /// Shows what the pipeline understands of one message file.
+    Inspect(inspect::InspectArgs),
 }
 
 /// How a command failed, and so the exit code.
@@ -60,6 +63,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Calendar(command) => calendar::run(command, &load(cli.config)?, out),
         Command::Clocks(args) => clocks::run(&args, &load(cli.config)?, out),
         Command::CheckConfig => check_config::run(cli.config, out),
+        Command::Inspect(args) => inspect::run(&args, &load(cli.config)?, out),
     }
 }
 

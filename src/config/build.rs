@@ -8,7 +8,10 @@ use chrono::NaiveTime;
 use secrecy::SecretString;
 
 use super::raw::{RawClock, RawConfig, RawExtraDay, RawRole, RawStep, RawWindow};
-use super::{Approvals, CalendarSource, CaseNumbering, Config, ConfigIssue, Partnership, RoleMembers};
+use super::{
+    Approvals, CalendarSource, CaseNumbering, Config, ConfigIssue, Intake, Labels, LocalAuthority, Partnership,
+    RoleMembers,
+};
 use crate::domain::calendar::govuk;
 use crate::domain::clock::{CronSchedule, default_clocks};
 use crate::domain::{
@@ -94,6 +97,41 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         issues.push("approvals.request_at", "must be negative: working days before C6 is due");
     }
 
+    let compile = |issues: &mut Issues, key: &str, patterns: &[String]| -> Vec<regex::Regex> {
+        patterns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| issues.take(format!("references.{key}[{i}]"), regex::Regex::new(p)))
+            .collect()
+    };
+    let panel_patterns = compile(&mut issues, "panel_patterns", &raw.references.panel_patterns);
+    let la_patterns = compile(&mut issues, "la_patterns", &raw.references.la_patterns);
+    if raw.intake.authserv_id.as_deref().is_some_and(|id| id.trim().is_empty() || id.contains(';')) {
+        issues.push("intake.authserv_id", "must be a host name, as the receiving server writes it");
+    }
+    if raw.intake.max_message_bytes < 1024 {
+        issues.push("intake.max_message_bytes", "must be at least 1024");
+    }
+    let mut local_authorities = Vec::new();
+    for (i, la) in raw.local_authorities.into_iter().enumerate() {
+        if la.name.trim().is_empty() {
+            issues.push(format!("local_authorities[{i}].name"), "must not be empty");
+        }
+        local_authorities.push(LocalAuthority { name: la.name, aliases: la.aliases });
+    }
+    if local_authorities.is_empty() {
+        local_authorities = vec![
+            LocalAuthority {
+                name: "London Borough of Hackney".into(),
+                aliases: vec!["Hackney".into(), "LB Hackney".into(), "Hackney Council".into()],
+            },
+            LocalAuthority {
+                name: "City of London Corporation".into(),
+                aliases: vec!["City of London".into(), "Corporation of London".into()],
+            },
+        ];
+    }
+
     let (Some(mailbox), Some((calendar, calendar_source))) = (mailbox, calendar) else {
         return Err(issues.0);
     };
@@ -119,6 +157,16 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
             request_at: raw.approvals.request_at,
             token_secret,
         },
+        intake: Intake {
+            authserv_id: raw.intake.authserv_id.map(|id| id.trim().to_owned()),
+            require_authentication: raw.intake.require_authentication,
+            max_message_bytes: raw.intake.max_message_bytes,
+            own_message_id_domain: raw.intake.own_message_id_domain.trim().to_ascii_lowercase(),
+        },
+        local_authorities,
+        labels: Labels::from_raw(raw.labels),
+        panel_patterns,
+        la_patterns,
     })
 }
 

@@ -4,6 +4,7 @@
 
 mod build;
 mod env;
+mod labels;
 mod load;
 mod raw;
 
@@ -15,6 +16,7 @@ use secrecy::SecretString;
 
 use crate::domain::{Calendar, ClockDef, ClockId, EmailAddress, Role, SendingWindow};
 
+pub use labels::Labels;
 pub use load::{Sources, load};
 
 /// The partnership whose mailbox this is.
@@ -69,9 +71,55 @@ pub struct Config {
     pub roles: BTreeMap<Role, RoleMembers>,
     pub clocks: Vec<ClockDef>,
     pub approvals: Approvals,
+    pub intake: Intake,
+    pub local_authorities: Vec<LocalAuthority>,
+    pub labels: Labels,
+    pub panel_patterns: Vec<regex::Regex>,
+    pub la_patterns: Vec<regex::Regex>,
+}
+
+/// How incoming mail is judged.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    /// The authserv-id our own receiving server writes in `Authentication-Results`;
+    /// without it, sender trust is `unknown`.
+    pub authserv_id: Option<String>,
+    /// Untrusted or unknown senders change no case (they go to triage).
+    pub require_authentication: bool,
+    pub max_message_bytes: u64,
+    /// The domain of the Message-IDs we send: replies to them are ours.
+    pub own_message_id_domain: String,
+}
+
+/// A local authority's canonical name and the other names it goes by.
+#[derive(Debug, Clone)]
+pub struct LocalAuthority {
+    pub name: String,
+    pub aliases: Vec<String>,
 }
 
 impl Config {
+    /// The canonical name of an authority written as `written`, else `written` itself.
+    pub fn canonical_authority(&self, written: &str) -> String {
+        let wanted = written.trim().trim_end_matches('.').to_lowercase();
+        self.local_authorities
+            .iter()
+            .find(|la| la.name.to_lowercase() == wanted || la.aliases.iter().any(|a| a.to_lowercase() == wanted))
+            .map(|la| la.name.clone())
+            .unwrap_or_else(|| written.trim().to_owned())
+    }
+
+    /// The roles whose allowlist holds `address` (by address or domain).
+    pub fn roles_of(&self, address: &EmailAddress) -> Vec<Role> {
+        self.roles
+            .iter()
+            .filter(|(_, m)| {
+                m.addresses.iter().any(|a| a.same_mailbox(address)) || m.domains.iter().any(|d| d == address.domain())
+            })
+            .map(|(role, _)| *role)
+            .collect()
+    }
+
     /// The embedded defaults: every command works without a file.
     pub fn defaults() -> Self {
         match load(&Sources::default()) {

@@ -15,6 +15,67 @@ pub struct RawConfig {
     pub roles: BTreeMap<String, RawRole>,
     pub clocks: BTreeMap<String, RawClock>,
     pub approvals: RawApprovals,
+    pub intake: RawIntake,
+    pub local_authorities: Vec<RawAuthority>,
+    pub labels: RawLabels,
+    pub references: RawReferences,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+pub struct RawIntake {
+    pub authserv_id: Option<String>,
+    pub require_authentication: bool,
+    pub max_message_bytes: u64,
+    pub own_message_id_domain: String,
+}
+
+impl Default for RawIntake {
+    fn default() -> Self {
+        Self {
+            authserv_id: None,
+            require_authentication: true,
+            max_message_bytes: 25 * 1024 * 1024,
+            own_message_id_domain: "cspr.hackney.gov.uk".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuthority {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawLabels {
+    pub local_authority: Option<Vec<String>>,
+    pub incident_type: Option<Vec<String>>,
+    pub aware_date: Option<Vec<String>>,
+    pub notified_date: Option<Vec<String>>,
+    pub panel_reference: Option<Vec<String>>,
+    pub la_reference: Option<Vec<String>>,
+    pub children: Option<Vec<String>>,
+    pub looked_after: Option<Vec<String>>,
+    pub abuse_or_neglect: Option<Vec<String>>,
+    pub child_name: Option<Vec<String>>,
+    pub date_of_birth: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+pub struct RawReferences {
+    pub panel_patterns: Vec<String>,
+    pub la_patterns: Vec<String>,
+}
+
+impl Default for RawReferences {
+    fn default() -> Self {
+        Self { panel_patterns: vec![r"\bSIN-\d{4}-\d{3,6}\b".into()], la_patterns: Vec::new() }
+    }
 }
 
 #[derive(Debug, Deserialize)]

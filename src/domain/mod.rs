@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod clock;
 pub mod dates;
 pub mod email_address;
+pub mod message;
 pub mod role;
 
 pub use calendar::{Calendar, Holiday, HolidaySource};

@@ -3,4 +3,5 @@
 mod calendar_cli;
 mod clocks;
 mod config;
+mod corpora;
 mod support;

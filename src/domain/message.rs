@@ -1,0 +1,159 @@
+//! What a message was understood to be: its kind, the sender's trust, the forwarded
+//! original and the notification fields. Plain data, produced by `understand`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+/// A display name and address as written in a header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Sender {
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+/// What kind of message this is; when several fit, the first in this order wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Bounce,
+    AutoReply,
+    StaffCommand,
+    PanelResponse,
+    Notification,
+    Referral,
+    ConsiderationRequest,
+    CaseReply,
+    Unknown,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Bounce => "bounce",
+            Kind::AutoReply => "auto_reply",
+            Kind::StaffCommand => "staff_command",
+            Kind::PanelResponse => "panel_response",
+            Kind::Notification => "notification",
+            Kind::Referral => "referral",
+            Kind::ConsiderationRequest => "consideration_request",
+            Kind::CaseReply => "case_reply",
+            Kind::Unknown => "unknown",
+        }
+    }
+}
+
+/// Whether the sender is who it claims to be and may act for its role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trust {
+    Trusted,
+    Untrusted,
+    /// No authserv-id is configured, so authentication cannot be judged.
+    Unknown,
+}
+
+impl Trust {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trust::Trusted => "trusted",
+            Trust::Untrusted => "untrusted",
+            Trust::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentType {
+    Death,
+    SeriousHarm,
+    LookedAfterDeath,
+    CareLeaverDeath,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelOutcome {
+    Agree,
+    Disagree,
+    Unclear,
+}
+
+/// The outermost forwarded original.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Forwarded {
+    pub from: Sender,
+    pub date: Option<DateTime<Utc>>,
+    pub subject: Option<String>,
+    #[serde(skip)]
+    pub body: String,
+}
+
+/// The fields of a Panel notification copy. Child identifiers are kept for the case
+/// but never serialised or logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct NotificationFields {
+    pub local_authority: Option<String>,
+    pub incident_type: Option<IncidentType>,
+    pub aware_date: Option<NaiveDate>,
+    pub notified_date: Option<NaiveDate>,
+    pub panel_reference: Option<String>,
+    pub la_reference: Option<String>,
+    pub children: Option<u32>,
+    pub looked_after: Option<bool>,
+    pub abuse_or_neglect_suspected: Option<bool>,
+    #[serde(skip)]
+    pub child_identifiers: ChildIdentifiers,
+}
+
+/// Identifying details of the child: stored only where needed, never logged.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ChildIdentifiers {
+    pub name: Option<String>,
+    pub date_of_birth: Option<String>,
+}
+
+impl ChildIdentifiers {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.date_of_birth.is_none()
+    }
+}
+
+impl std::fmt::Debug for ChildIdentifiers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_empty() { "ChildIdentifiers(none)" } else { "ChildIdentifiers(<redacted>)" })
+    }
+}
+
+/// A staff command found on the first line of a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommandLine {
+    /// The command word, upper-case (`SUBMITTED`, `DECISION`, …).
+    pub word: String,
+    /// The rest of the line, trimmed.
+    pub rest: String,
+}
+
+/// Everything the pipeline understood of one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Understood {
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub from: Sender,
+    pub date: Option<DateTime<Utc>>,
+    pub date_london: Option<NaiveDate>,
+    pub subject: Option<String>,
+    pub kind: Kind,
+    pub trust: Trust,
+    pub forwarded: Option<Forwarded>,
+    pub notification: Option<NotificationFields>,
+    pub panel_outcome: Option<PanelOutcome>,
+    pub command: Option<CommandLine>,
+    pub case_refs: Vec<String>,
+    pub external_refs: Vec<String>,
+    /// Loop-protection headers seen (ours or anyone's auto-submitted markers).
+    pub loop_protected: bool,
+    pub problems: Vec<String>,
+}

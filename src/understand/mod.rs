@@ -1,0 +1,305 @@
+//! Understanding a raw message: headers, the forwarded original (attached or inline),
+//! notification fields, kind, sender trust and case references. Pure: bytes and
+//! configuration in, `Understood` out; bounded in time and memory on any input.
+
+mod classify;
+mod dates;
+mod fields;
+mod forward;
+mod html;
+mod trust;
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use mail_parser::{Message, MessageParser, MimeHeaders};
+use regex::Regex;
+
+pub use classify::{COMMANDS, LOOP_HEADER, command, panel_outcome};
+pub use dates::{parse_loose_datetime, parse_uk_date};
+
+use crate::config::Config;
+use crate::domain::london_date;
+use crate::domain::message::{Forwarded, Kind, PanelOutcome, Sender, Understood};
+use crate::domain::{EmailAddress, Role};
+
+/// Attached messages are followed this deep; deeper ones are not opened.
+const MAX_DEPTH: usize = 8;
+
+/// The parts of a parsed message this module reads.
+struct Mail {
+    message_id: Option<String>,
+    from: Sender,
+    date: Option<DateTime<Utc>>,
+    subject: Option<String>,
+    in_reply_to: Vec<String>,
+    references: Vec<String>,
+    headers: Vec<(String, String)>,
+    content_type: String,
+    text: String,
+    attached: Option<Box<Mail>>,
+}
+
+fn sender_of(message: &Message<'_>) -> Sender {
+    message
+        .from()
+        .and_then(|a| a.first())
+        .map(|a| Sender {
+            name: a.name().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            address: a.address().map(|a| a.trim().to_owned()),
+        })
+        .unwrap_or_default()
+}
+
+fn ids(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
+    match value {
+        mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
+        mail_parser::HeaderValue::TextList(list) => list.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn text_of(message: &Message<'_>) -> String {
+    if let Some(part) = message.text_bodies().find(|p| !p.is_text_html())
+        && let Some(text) = part.text_contents()
+    {
+        return text.replace("\r\n", "\n");
+    }
+    if let Some(part) = message.html_bodies().next()
+        && let Some(html) = part.text_contents()
+    {
+        return html::to_text(html);
+    }
+    String::new()
+}
+
+fn mail_of(message: &Message<'_>, depth: usize) -> Mail {
+    let attached = if depth < MAX_DEPTH {
+        message.attachments().find_map(|part| part.message()).map(|inner| Box::new(mail_of(inner, depth + 1)))
+    } else {
+        None
+    };
+    Mail {
+        message_id: message.message_id().map(str::to_owned),
+        from: sender_of(message),
+        date: message.date().filter(|d| d.is_valid()).and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
+        subject: message.subject().map(str::to_owned),
+        in_reply_to: ids(message.in_reply_to()),
+        references: ids(message.references()),
+        headers: message.headers_raw().map(|(n, v)| (n.to_owned(), v.trim().to_owned())).collect(),
+        content_type: message
+            .content_type()
+            .map(|ct| {
+                let mut s = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or(""));
+                if let Some(report) = ct.attribute("report-type") {
+                    s.push_str("; report-type=");
+                    s.push_str(report);
+                }
+                s
+            })
+            .unwrap_or_default(),
+        text: text_of(message),
+        attached,
+    }
+}
+
+static QUOTE_INTRO: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?i)^(?:on .{4,200}wrote:|-{2,}\s*original message\s*-{2,}|_{10,}|from:\s.+)$").ok());
+
+/// The text the sender wrote, above any quotation of earlier mail.
+fn new_text(text: &str) -> String {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('>') || QUOTE_INTRO.as_ref().is_some_and(|re| re.is_match(trimmed)) {
+            break;
+        }
+        out.push(line);
+    }
+    out.join("\n")
+}
+
+fn case_refs(config: &Config, texts: &[&str]) -> Vec<String> {
+    let Ok(re) = Regex::new(&format!(r"\b{}-\d{{4}}-\d{{1,6}}\b", regex::escape(&config.cases.prefix))) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for text in texts {
+        for m in re.find_iter(text) {
+            if !out.iter().any(|r| r == m.as_str()) {
+                out.push(m.as_str().to_owned());
+            }
+        }
+    }
+    out
+}
+
+fn is_panel(config: &Config, address: Option<&str>) -> bool {
+    address.and_then(|a| EmailAddress::parse(a).ok()).is_some_and(|a| config.roles_of(&a).contains(&Role::Panel))
+}
+
+/// The forwarded original written inline in `text`, if any; `subject` (the forwarding
+/// message's own) tells a reply from a forward.
+pub fn forwarded_in_text(text: &str, subject: Option<&str>) -> Option<Forwarded> {
+    forward::find(text, subject).map(|f| f.forwarded)
+}
+
+/// Understands one raw message.
+pub fn understand(raw: &[u8], config: &Config) -> Understood {
+    let mut problems = Vec::new();
+    if raw.len() as u64 > config.intake.max_message_bytes {
+        problems.push(format!("message is {} bytes, over the limit of {}", raw.len(), config.intake.max_message_bytes));
+        return empty(problems);
+    }
+    let Some(message) = MessageParser::default().parse(raw) else {
+        problems.push("cannot parse the message".to_owned());
+        return empty(problems);
+    };
+    let mail = mail_of(&message, 0);
+    let subject = mail.subject.clone().unwrap_or_default();
+
+    let forwarded: Option<Forwarded> = match &mail.attached {
+        Some(inner) => Some(Forwarded {
+            from: inner.from.clone(),
+            date: inner.date,
+            subject: inner.subject.clone(),
+            body: inner_text(inner),
+        }),
+        None => forward::find(&mail.text, Some(subject.as_str())).map(|f| f.forwarded),
+    };
+    let original_text = forwarded.as_ref().map(|f| f.body.as_str()).unwrap_or(&mail.text);
+    let original_subject = forwarded.as_ref().and_then(|f| f.subject.as_deref()).or(mail.subject.as_deref());
+    let written_on = forwarded.as_ref().and_then(|f| f.date).or(mail.date).map(|d| london_date(&d));
+    let extracted = fields::extract(original_text, original_subject, written_on, config);
+
+    let fresh = new_text(&mail.text);
+    let refs = case_refs(config, &[&subject, &fresh]);
+    let own_domain = format!("@{}", config.intake.own_message_id_domain);
+    let replies_to_us =
+        mail.in_reply_to.iter().chain(&mail.references).any(|id| id.to_ascii_lowercase().ends_with(&own_domain));
+    let from_panel = is_panel(config, mail.from.address.as_deref())
+        || forwarded.as_ref().is_some_and(|f| is_panel(config, f.from.address.as_deref()));
+    let return_path_null = mail
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("return-path"))
+        .is_some_and(|(_, v)| v.trim() == "<>" || v.trim().is_empty());
+    let signals = classify::Signals {
+        headers: &mail.headers,
+        content_type: &mail.content_type,
+        from_address: mail.from.address.as_deref(),
+        return_path_null,
+        subject: &subject,
+        new_text: &fresh,
+        text: original_text,
+        from_panel,
+        notification_fields: extracted.found,
+        says_notification: extracted.says_notification,
+        has_case_ref: !refs.is_empty(),
+        replies_to_us,
+    };
+    let kind = classify::classify(&signals);
+    let panel = (kind == Kind::PanelResponse).then(|| panel_outcome(original_text));
+    let external_refs: Vec<String> = config
+        .panel_patterns
+        .iter()
+        .chain(&config.la_patterns)
+        .flat_map(|re| re.find_iter(&mail.text).map(|m| m.as_str().to_owned()).collect::<Vec<_>>())
+        .fold(Vec::new(), |mut acc, r| {
+            if !acc.contains(&r) {
+                acc.push(r);
+            }
+            acc
+        });
+    if mail.date.is_none() {
+        problems.push("no readable Date header".to_owned());
+    }
+    Understood {
+        message_id: mail.message_id.clone(),
+        in_reply_to: mail.in_reply_to.clone(),
+        references: mail.references.clone(),
+        from: mail.from.clone(),
+        date: mail.date,
+        date_london: mail.date.map(|d| london_date(&d)),
+        subject: mail.subject.clone(),
+        kind,
+        trust: trust::judge(&mail.headers, mail.from.address.as_deref(), config),
+        forwarded,
+        notification: (kind == Kind::Notification).then_some(extracted.fields),
+        panel_outcome: panel,
+        command: if kind == Kind::StaffCommand { command(&fresh) } else { None },
+        case_refs: refs,
+        external_refs,
+        loop_protected: classify::loop_protected(&mail.headers),
+        problems,
+    }
+}
+
+/// The text of an attached original, including its own attached message's text.
+fn inner_text(mail: &Mail) -> String {
+    match &mail.attached {
+        Some(deeper) if mail.text.trim().is_empty() => inner_text(deeper),
+        Some(deeper) => format!("{}\n\n{}", mail.text, inner_text(deeper)),
+        None => mail.text.clone(),
+    }
+}
+
+fn empty(problems: Vec<String>) -> Understood {
+    Understood {
+        message_id: None,
+        in_reply_to: Vec::new(),
+        references: Vec::new(),
+        from: Sender::default(),
+        date: None,
+        date_london: None,
+        subject: None,
+        kind: Kind::Unknown,
+        trust: crate::domain::message::Trust::Untrusted,
+        forwarded: None,
+        notification: None,
+        panel_outcome: None,
+        command: None,
+        case_refs: Vec::new(),
+        external_refs: Vec::new(),
+        loop_protected: false,
+        problems,
+    }
+}
+
+/// The `inspect --json` shape.
+pub fn to_json(u: &Understood) -> serde_json::Value {
+    let sender = |s: &Sender| serde_json::json!({"name": s.name, "address": s.address});
+    let rfc3339 = |d: &DateTime<Utc>| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    serde_json::json!({
+        "message_id": u.message_id,
+        "from": sender(&u.from),
+        "date": u.date.as_ref().map(rfc3339),
+        "date_london": u.date_london.map(|d| d.to_string()),
+        "subject": u.subject,
+        "kind": u.kind.as_str(),
+        "trust": u.trust.as_str(),
+        "forwarded": u.forwarded.as_ref().map(|f| serde_json::json!({
+            "from": sender(&f.from),
+            "date": f.date.as_ref().map(rfc3339),
+            "subject": f.subject,
+        })),
+        "notification": u.notification.as_ref().map(|n| serde_json::json!({
+            "local_authority": n.local_authority,
+            "incident_type": n.incident_type,
+            "aware_date": n.aware_date.map(|d| d.to_string()),
+            "notified_date": n.notified_date.map(|d| d.to_string()),
+            "panel_reference": n.panel_reference,
+            "la_reference": n.la_reference,
+            "children": n.children,
+            "looked_after": n.looked_after,
+            "abuse_or_neglect_suspected": n.abuse_or_neglect_suspected,
+            "child_identifiers_present": !n.child_identifiers.is_empty(),
+        })),
+        "panel_response": u.panel_outcome.map(|o: PanelOutcome| serde_json::json!({"outcome": o})),
+        "command": u.command.as_ref().map(|c| c.word.clone()),
+        "case_refs": u.case_refs,
+        "external_refs": u.external_refs,
+        "loop_protected": u.loop_protected,
+        "problems": u.problems,
+    })
+}
