@@ -40,7 +40,7 @@ static REFERRAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:i am|i'm|we are|we're|i have been|i was)\s+(?:really |very |extremely )?(?:worried|concerned)\s+about\s+(?:a|the|my|our|this|one of|his|her|their)\b|\b(?:make|making) a referral\b|\breport(?:ing)? (?:a |my )?(?:concern|child)|\bsafeguarding concern about\b|\bchild (?:is|may be) (?:at risk|in danger|being (?:hurt|abused|neglected))").ok()
 });
 static CONSIDERATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:request|requesting|ask|asking|would like|wish)\b[^.]{0,120}\b(?:consider|consideration)\b[^.]{0,120}\b(?:review|cspr|lcspr)|\bfor consideration by the case review|\brequest (?:for )?a (?:local )?child safeguarding practice review").ok()
+    Regex::new(r"(?is)\b(?:request|requesting|ask|asking|would like|wish)\b.{0,160}?\b(?:consider|consideration)\b.{0,200}?\b(?:review|cspr|lcspr)|\bfor consideration by the case review|\brequest (?:for )?a (?:local )?child safeguarding practice review").ok()
 });
 static RAPID_REVIEW: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?i)rapid review|local child safeguarding practice review|\bcspr\b|\blcspr\b").ok());

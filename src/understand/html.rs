@@ -117,8 +117,10 @@ fn flush_row(out: &mut String, cells: &mut Vec<String>) {
     cells.clear();
 }
 
+/// Text between tags: source line breaks are white space, as a browser reads them.
 fn push_text(out: &mut String, text: &str) {
-    out.push_str(&decode_entities(text));
+    let spaced: String = text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
+    out.push_str(&decode_entities(&spaced));
 }
 
 fn collapse(text: &str) -> String {

@@ -20,8 +20,10 @@ fn differences(expected: &Value, actual: &Value) -> Vec<String> {
     for (key, want) in expected {
         let got = actual.get(key).unwrap_or(&Value::Null);
         if key == "problems" {
-            let want: Vec<&str> = want.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-            let got: Vec<&str> = got.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let want: Vec<&str> =
+                want.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let got: Vec<&str> =
+                got.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
             let all_found = want.iter().all(|w| got.iter().any(|g| g.contains(w)));
             if want.len() != got.len() || !all_found {
                 out.push(format!("problems: expected {want:?}, got {got:?}"));

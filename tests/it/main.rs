@@ -4,4 +4,5 @@ mod calendar_cli;
 mod clocks;
 mod config;
 mod corpora;
+mod inspect;
 mod support;
