@@ -132,7 +132,13 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         ];
     }
 
-    let (Some(mailbox), Some((calendar, calendar_source))) = (mailbox, calendar) else {
+    let case_pattern = issues.take(
+        "cases.reference_prefix",
+        regex::Regex::new(&format!(r"\b{}-\d{{4}}-\d{{1,6}}\b", regex::escape(&prefix))),
+    );
+
+    let (Some(mailbox), Some((calendar, calendar_source)), Some(case_pattern)) = (mailbox, calendar, case_pattern)
+    else {
         return Err(issues.0);
     };
     if !issues.0.is_empty() {
@@ -145,7 +151,7 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
             mailbox,
             referral_advice: raw.partnership.referral_advice,
         },
-        cases: CaseNumbering { prefix, digits: raw.cases.reference_digits as usize },
+        cases: CaseNumbering { pattern: case_pattern, prefix, digits: raw.cases.reference_digits as usize },
         calendar,
         calendar_source,
         sending_window,

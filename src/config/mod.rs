@@ -34,6 +34,8 @@ pub struct Partnership {
 pub struct CaseNumbering {
     pub prefix: String,
     pub digits: usize,
+    /// Finds our references (`PREFIX-YYYY-N…`) in text; built once from the prefix.
+    pub pattern: regex::Regex,
 }
 
 /// The people and domains behind a role.

@@ -119,15 +119,15 @@ fn new_text(text: &str) -> String {
     out.join("\n")
 }
 
-fn case_refs(config: &Config, texts: &[&str]) -> Vec<String> {
-    let Ok(re) = Regex::new(&format!(r"\b{}-\d{{4}}-\d{{1,6}}\b", regex::escape(&config.cases.prefix))) else {
-        return Vec::new();
-    };
+/// Every distinct match of any pattern in the texts, in order of first appearance.
+fn distinct_matches<'a>(patterns: impl IntoIterator<Item = &'a Regex>, texts: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for text in texts {
-        for m in re.find_iter(text) {
-            if !out.iter().any(|r| r == m.as_str()) {
-                out.push(m.as_str().to_owned());
+    for re in patterns {
+        for text in texts {
+            for m in re.find_iter(text) {
+                if !out.iter().any(|r| r == m.as_str()) {
+                    out.push(m.as_str().to_owned());
+                }
             }
         }
     }
@@ -173,7 +173,7 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
     let extracted = fields::extract(original_text, original_subject, written_on, config);
 
     let fresh = new_text(&mail.text);
-    let refs = case_refs(config, &[&subject, &fresh]);
+    let refs = distinct_matches([&config.cases.pattern], &[&subject, &fresh]);
     let own_domain = format!("@{}", config.intake.own_message_id_domain);
     let replies_to_us =
         mail.in_reply_to.iter().chain(&mail.references).any(|id| id.to_ascii_lowercase().ends_with(&own_domain));
@@ -200,17 +200,7 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
     };
     let kind = classify::classify(&signals);
     let panel = (kind == Kind::PanelResponse).then(|| panel_outcome(original_text));
-    let external_refs: Vec<String> = config
-        .panel_patterns
-        .iter()
-        .chain(&config.la_patterns)
-        .flat_map(|re| re.find_iter(&mail.text).map(|m| m.as_str().to_owned()).collect::<Vec<_>>())
-        .fold(Vec::new(), |mut acc, r| {
-            if !acc.contains(&r) {
-                acc.push(r);
-            }
-            acc
-        });
+    let external_refs = distinct_matches(config.panel_patterns.iter().chain(&config.la_patterns), &[&mail.text]);
     if mail.date.is_none() {
         problems.push("no readable Date header".to_owned());
     }
