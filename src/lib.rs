@@ -2,9 +2,14 @@
 //! the partnership mailbox, ties each message to a case, runs working-day clocks and
 //! sends the reminders and escalations the protocol asks for.
 //!
-//! Layers, imports pointing down only: `cli` → `understand` (pure) → `config` → `domain` (pure).
+//! Layers, imports pointing down only: `cli` → `app` → `jobs` → adapters (`sources`, `store`)
+//! and the pure core (`understand`, `domain`); `config` is read by all.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod jobs;
+pub mod sources;
+pub mod store;
 pub mod understand;

@@ -35,6 +35,8 @@ pub enum Command {
     CheckConfig,
     /// Shows what the pipeline understands of one message file.
     Inspect(inspect::InspectArgs),
+    /// Runs the daemon: watches the mailbox and stores and understands every message.
+    Run,
 }
 
 /// How a command failed, and so the exit code.
@@ -64,6 +66,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Clocks(args) => clocks::run(&args, &load(cli.config)?, out),
         Command::CheckConfig => check_config::run(cli.config, out),
         Command::Inspect(args) => inspect::run(&args, &load(cli.config)?, out),
+        Command::Run => {
+            let config = load(cli.config)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| CliError::Failed(anyhow::Error::new(e).context("cannot start the runtime")))?;
+            runtime.block_on(crate::app::run(config)).map_err(CliError::Failed)
+        }
     }
 }
 

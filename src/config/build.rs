@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use chrono::NaiveTime;
 use secrecy::SecretString;
 
-use super::raw::{RawClock, RawConfig, RawExtraDay, RawRole, RawStep, RawWindow};
+use super::raw::{RawClock, RawConfig, RawExtraDay, RawMailbox, RawRole, RawStep, RawWindow};
 use super::{
-    Approvals, CalendarSource, CaseNumbering, Config, ConfigIssue, Intake, Labels, LocalAuthority, Partnership,
-    RoleMembers,
+    Approvals, CalendarSource, CaseNumbering, Config, ConfigIssue, ImapSettings, Intake, Labels, LocalAuthority,
+    MailboxSource, Partnership, RoleMembers, TlsMode,
 };
 use crate::domain::calendar::govuk;
 use crate::domain::clock::{CronSchedule, default_clocks};
@@ -22,6 +22,8 @@ use crate::domain::{
 /// Reads the files that keys name (the only I/O `build` needs, behind a seam).
 pub trait Files {
     fn read_data(&self, name: &str) -> Result<String, String>;
+    /// Where a data file named in configuration lives.
+    fn resolve_data(&self, name: &str) -> PathBuf;
     fn read_secret(&self, name: &str) -> Result<String, String>;
 }
 
@@ -63,7 +65,7 @@ fn default_roles() -> BTreeMap<Role, RawRole> {
 pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssue>> {
     let mut issues = Issues::default();
 
-    let mailbox = issues.take("partnership.mailbox", EmailAddress::parse(&raw.partnership.mailbox));
+    let mailbox_address = issues.take("partnership.mailbox", EmailAddress::parse(&raw.partnership.mailbox));
     for (key, value) in [("name", &raw.partnership.name), ("short_name", &raw.partnership.short_name)] {
         if value.trim().is_empty() {
             issues.push(format!("partnership.{key}"), "must not be empty");
@@ -132,12 +134,24 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         ];
     }
 
+    let mailbox = build_mailbox(&raw.mailbox, files, &mut issues);
+    if !raw.store.url.starts_with("sqlite:")
+        && !raw.store.url.starts_with("postgres:")
+        && !raw.store.url.starts_with("postgresql:")
+    {
+        issues.push(
+            "store.url",
+            format!("'{}' is not a database URL (expected sqlite:PATH or postgres://…)", raw.store.url),
+        );
+    }
+
     let case_pattern = issues.take(
         "cases.reference_prefix",
         regex::Regex::new(&format!(r"\b{}-\d{{4}}-\d{{1,6}}\b", regex::escape(&prefix))),
     );
 
-    let (Some(mailbox), Some((calendar, calendar_source)), Some(case_pattern)) = (mailbox, calendar, case_pattern)
+    let (Some(mailbox_address), Some((calendar, calendar_source)), Some(case_pattern), Some(mailbox)) =
+        (mailbox_address, calendar, case_pattern, mailbox)
     else {
         return Err(issues.0);
     };
@@ -148,7 +162,7 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         partnership: Partnership {
             name: raw.partnership.name,
             short_name: raw.partnership.short_name,
-            mailbox,
+            mailbox: mailbox_address,
             referral_advice: raw.partnership.referral_advice,
         },
         cases: CaseNumbering { pattern: case_pattern, prefix, digits: raw.cases.reference_digits as usize },
@@ -173,6 +187,8 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         labels: Labels::from_raw(raw.labels),
         panel_patterns,
         la_patterns,
+        store_url: raw.store.url,
+        mailbox,
     })
 }
 
@@ -363,4 +379,74 @@ fn build_steps(raw: &[RawStep], path: &str, issues: &mut Issues) -> Vec<Step> {
             Some(Step { to, at: step.at, every: step.every, urgent: step.urgent })
         })
         .collect()
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn build_mailbox(raw: &RawMailbox, files: &dyn Files, issues: &mut Issues) -> Option<MailboxSource> {
+    let poll_interval = std::time::Duration::from_secs(raw.poll_interval_seconds);
+    if raw.poll_interval_seconds == 0 {
+        issues.push("mailbox.poll_interval_seconds", "must be at least 1");
+    }
+    match raw.source.as_str() {
+        "maildir" => Some(MailboxSource::Maildir { path: PathBuf::from(&raw.maildir), poll_interval }),
+        "imap" => {
+            let tls = match raw.tls.as_str() {
+                "implicit" => Some(TlsMode::Implicit),
+                "starttls" => Some(TlsMode::StartTls),
+                "plain" if is_loopback(&raw.host) => Some(TlsMode::Plain),
+                "plain" => {
+                    issues.push("mailbox.tls", "plain (unencrypted) IMAP is allowed only to a loopback address");
+                    None
+                }
+                other => {
+                    issues.push(
+                        "mailbox.tls",
+                        format!("'{other}' is not a TLS mode (expected implicit, starttls or plain)"),
+                    );
+                    None
+                }
+            };
+            if raw.host.trim().is_empty() {
+                issues.push("mailbox.host", "must be set for an IMAP mailbox");
+            }
+            if raw.username.trim().is_empty() {
+                issues.push("mailbox.username", "must be set for an IMAP mailbox");
+            }
+            let password = match (&raw.password_file, &raw.password) {
+                (Some(name), _) => issues.take("mailbox.password_file", files.read_secret(name)),
+                (None, Some(value)) => Some(value.clone()),
+                (None, None) => {
+                    issues.push(
+                        "mailbox.password_file",
+                        "an IMAP mailbox needs a password file or CSPR__MAILBOX__PASSWORD",
+                    );
+                    None
+                }
+            };
+            if !(1..=25).contains(&raw.idle_reissue_minutes) {
+                issues.push("mailbox.idle_reissue_minutes", "must be from 1 to 25 (servers end IDLE after 30 minutes)");
+            }
+            let tls = tls?;
+            let port = raw.port.unwrap_or(if tls == TlsMode::Implicit { 993 } else { 143 });
+            Some(MailboxSource::Imap(Box::new(ImapSettings {
+                host: raw.host.trim().to_owned(),
+                port,
+                tls,
+                username: raw.username.trim().to_owned(),
+                password: SecretString::from(password?),
+                ca_file: raw.ca_file.as_ref().map(|f| files.resolve_data(f)),
+                folder: raw.folder.clone(),
+                idle: raw.idle,
+                idle_reissue: std::time::Duration::from_secs(raw.idle_reissue_minutes * 60),
+                poll_interval,
+            })))
+        }
+        other => {
+            issues.push("mailbox.source", format!("'{other}' is not a mail source (expected maildir or imap)"));
+            None
+        }
+    }
 }

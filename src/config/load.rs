@@ -12,7 +12,7 @@ use super::{Config, ConfigErrors, ConfigIssue, env};
 
 /// Keys that hold secrets: only their `*_file` form may be in the file; the value
 /// itself only in the environment.
-const SECRET_KEYS: &[&str] = &["approvals.token_secret"];
+const SECRET_KEYS: &[&str] = &["approvals.token_secret", "mailbox.password"];
 
 /// Where configuration comes from.
 #[derive(Debug, Clone, Default)]
@@ -123,6 +123,10 @@ impl Files for DiskFiles {
     fn read_data(&self, name: &str) -> Result<String, String> {
         let path = resolve(self.base_dir.as_deref(), name);
         std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+
+    fn resolve_data(&self, name: &str) -> PathBuf {
+        resolve(self.base_dir.as_deref(), name)
     }
 
     fn read_secret(&self, name: &str) -> Result<String, String> {

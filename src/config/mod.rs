@@ -78,6 +78,42 @@ pub struct Config {
     pub labels: Labels,
     pub panel_patterns: Vec<regex::Regex>,
     pub la_patterns: Vec<regex::Regex>,
+    pub store_url: String,
+    pub mailbox: MailboxSource,
+}
+
+/// How the connection to an IMAP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte (port 993).
+    Implicit,
+    /// Plain connect, then STARTTLS before anything else (port 143).
+    StartTls,
+    /// No TLS: only to a loopback address, and only when configured.
+    Plain,
+}
+
+/// An IMAP mailbox to watch.
+#[derive(Debug, Clone)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: String,
+    pub password: SecretString,
+    /// Extra certificate authorities to trust (PEM), beside the public roots.
+    pub ca_file: Option<PathBuf>,
+    pub folder: String,
+    pub idle: bool,
+    pub idle_reissue: std::time::Duration,
+    pub poll_interval: std::time::Duration,
+}
+
+/// Where mail comes from.
+#[derive(Debug, Clone)]
+pub enum MailboxSource {
+    Maildir { path: PathBuf, poll_interval: std::time::Duration },
+    Imap(Box<ImapSettings>),
 }
 
 /// How incoming mail is judged.

@@ -19,6 +19,59 @@ pub struct RawConfig {
     pub local_authorities: Vec<RawAuthority>,
     pub labels: RawLabels,
     pub references: RawReferences,
+    pub store: RawStore,
+    pub mailbox: RawMailbox,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+pub struct RawStore {
+    pub url: String,
+}
+
+impl Default for RawStore {
+    fn default() -> Self {
+        Self { url: "sqlite://cspr.db".into() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+pub struct RawMailbox {
+    pub source: String,
+    pub maildir: String,
+    pub poll_interval_seconds: u64,
+    pub host: String,
+    pub port: Option<u16>,
+    pub tls: String,
+    pub username: String,
+    pub password_file: Option<String>,
+    /// Only from the environment (`CSPR__MAILBOX__PASSWORD`), never the file.
+    pub password: Option<String>,
+    pub ca_file: Option<String>,
+    pub folder: String,
+    pub idle: bool,
+    pub idle_reissue_minutes: u64,
+}
+
+impl Default for RawMailbox {
+    fn default() -> Self {
+        Self {
+            source: "maildir".into(),
+            maildir: "maildir".into(),
+            poll_interval_seconds: 60,
+            host: String::new(),
+            port: None,
+            tls: "implicit".into(),
+            username: String::new(),
+            password_file: None,
+            password: None,
+            ca_file: None,
+            folder: "INBOX".into(),
+            idle: true,
+            idle_reissue_minutes: 25,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

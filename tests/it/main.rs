@@ -5,4 +5,6 @@ mod clocks;
 mod config;
 mod corpora;
 mod inspect;
+mod intake;
+mod mailstack;
 mod support;

@@ -1,0 +1,4 @@
+//! Orchestration, one step at a time: each worker exposes `try_step`, and the loops
+//! that drive them live in `app`. Tests drive the steps directly.
+
+pub mod ingest;

@@ -1,0 +1,11 @@
+//! An IMAP mailbox: connect over TLS (implicit or STARTTLS), log in, fetch what is new
+//! since the checkpoint with `BODY.PEEK` (nothing is marked `\Seen`), then IDLE —
+//! re-issued before servers end it — or poll when the server has no IDLE. Any
+//! connection error reconnects with capped backoff.
+
+mod connect;
+mod stream;
+mod watch;
+
+pub use connect::{ImapError, Session, connect};
+pub use watch::{ImapSource, SourceState, Sync};

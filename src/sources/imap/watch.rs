@@ -1,0 +1,199 @@
+//! Watching one IMAP folder: fetch what is new since the checkpoint, then wait with
+//! IDLE (or poll), and reconnect with backoff when anything fails.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::TryStreamExt;
+use tokio::sync::{Notify, watch};
+
+use super::connect::{ImapError, Session, connect, protocol};
+use crate::config::ImapSettings;
+use crate::sources::Backoff;
+use crate::store::{NewMessage, Store, Stored};
+
+/// UIDs fetched per round trip: bounds memory with a large backlog.
+const FETCH_CHUNK: usize = 50;
+
+/// What one synchronisation did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sync {
+    pub stored: usize,
+    pub duplicates: usize,
+}
+
+/// Where the watcher stands, for health checks and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceState {
+    Disconnected,
+    /// Connected and fetching what is new.
+    Syncing,
+    /// Up to date, waiting in IDLE (or until the next poll).
+    Waiting,
+}
+
+/// An IMAP folder to take mail from.
+#[derive(Debug, Clone)]
+pub struct ImapSource {
+    settings: ImapSettings,
+    name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error(transparent)]
+    Imap(#[from] ImapError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl ImapSource {
+    pub fn new(settings: ImapSettings) -> Self {
+        let name = format!("imap:{}@{}:{}/{}", settings.username, settings.host, settings.port, settings.folder);
+        Self { settings, name }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Opens the folder read-only and stores everything newer than the checkpoint;
+    /// a changed UIDVALIDITY starts the folder again (the store skips what it has).
+    pub async fn sync(&self, session: &mut Session, store: &Store) -> Result<Sync, WatchError> {
+        let mailbox = session.examine(&self.settings.folder).await.map_err(|e| match e {
+            async_imap::error::Error::No(_) => ImapError::NoFolder(self.settings.folder.clone()),
+            other => protocol("EXAMINE")(other),
+        })?;
+        let uidvalidity = mailbox.uid_validity.unwrap_or(0);
+        let last_uid = match store.checkpoint(&self.name).await? {
+            Some(cp) if cp.uidvalidity == uidvalidity => cp.last_uid,
+            Some(cp) => {
+                tracing::warn!(source = %self.name, old = cp.uidvalidity, new = uidvalidity, "UIDVALIDITY changed: rescanning the folder");
+                store.reset_checkpoint(&self.name, uidvalidity).await?;
+                0
+            }
+            None => 0,
+        };
+        let mut sync = Sync::default();
+        if mailbox.exists == 0 {
+            return Ok(sync);
+        }
+        let mut uids: Vec<u32> = session
+            .uid_search(format!("UID {}:*", last_uid.saturating_add(1)))
+            .await
+            .map_err(protocol("UID SEARCH"))?
+            .into_iter()
+            .filter(|uid| *uid > last_uid)
+            .collect();
+        uids.sort_unstable();
+        for chunk in uids.chunks(FETCH_CHUNK) {
+            let set: Vec<String> = chunk.iter().map(u32::to_string).collect();
+            let fetches: Vec<_> = session
+                .uid_fetch(set.join(","), "(UID INTERNALDATE BODY.PEEK[])")
+                .await
+                .map_err(protocol("UID FETCH"))?
+                .try_collect()
+                .await
+                .map_err(protocol("UID FETCH"))?;
+            let mut fetches: Vec<_> = fetches.into_iter().filter(|f| f.uid.is_some_and(|u| u > last_uid)).collect();
+            fetches.sort_by_key(|f| f.uid);
+            for fetch in fetches {
+                let (Some(uid), Some(raw)) = (fetch.uid, fetch.body()) else { continue };
+                let arrived_at = fetch.internal_date().map(|d| d.with_timezone(&Utc)).unwrap_or_else(Utc::now);
+                let message =
+                    NewMessage { source: &self.name, uidvalidity: Some(uidvalidity), uid: Some(uid), raw, arrived_at };
+                match store.store_message(&message).await? {
+                    Stored::New(id) => {
+                        tracing::info!(source = %self.name, uid, stored_id = id, "message stored");
+                        sync.stored += 1;
+                    }
+                    Stored::Duplicate(id) => {
+                        tracing::debug!(source = %self.name, uid, stored_id = id, "message already stored");
+                        sync.duplicates += 1;
+                    }
+                }
+            }
+        }
+        Ok(sync)
+    }
+
+    /// Watches the folder until `shutdown` turns true: sync, then IDLE or poll, and
+    /// reconnect with backoff after any error. `stored` is notified after each commit;
+    /// `state` tells where the watcher stands.
+    pub async fn run(
+        &self,
+        store: &Store,
+        stored: Arc<Notify>,
+        state: watch::Sender<SourceState>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
+        while !*shutdown.borrow() {
+            let result = self.session(store, &stored, &state, &mut backoff, &mut shutdown).await;
+            state.send_replace(SourceState::Disconnected);
+            if let Err(error) = result {
+                let wait = if matches!(&error, WatchError::Imap(e) if e.is_permanent()) {
+                    Duration::from_secs(300).max(backoff.next_delay())
+                } else {
+                    backoff.next_delay()
+                };
+                tracing::warn!(source = %self.name, %error, retry_in = ?wait, "mailbox unavailable");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+
+    async fn session(
+        &self,
+        store: &Store,
+        stored: &Notify,
+        state: &watch::Sender<SourceState>,
+        backoff: &mut Backoff,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), WatchError> {
+        let mut session = connect(&self.settings).await?;
+        let capabilities = session.capabilities().await.map_err(protocol("CAPABILITY"))?;
+        let can_idle = self.settings.idle && capabilities.has_str("IDLE");
+        tracing::info!(source = %self.name, idle = can_idle, "mailbox open");
+        loop {
+            state.send_replace(SourceState::Syncing);
+            let sync = self.sync(&mut session, store).await?;
+            if sync.stored > 0 {
+                stored.notify_one();
+            }
+            backoff.reset();
+            while session.unsolicited_responses.try_recv().is_ok() {}
+            if *shutdown.borrow() {
+                let _ = session.logout().await;
+                return Ok(());
+            }
+            if can_idle {
+                let mut idle = session.idle();
+                idle.init().await.map_err(protocol("IDLE"))?;
+                state.send_replace(SourceState::Waiting);
+                let stop_requested = {
+                    let (wait, _stop) = idle.wait_with_timeout(self.settings.idle_reissue);
+                    tokio::select! {
+                        result = wait => { result.map_err(protocol("IDLE"))?; false }
+                        _ = shutdown.changed() => true,
+                    }
+                };
+                session = idle.done().await.map_err(protocol("DONE"))?;
+                if stop_requested {
+                    let _ = session.logout().await;
+                    return Ok(());
+                }
+            } else {
+                state.send_replace(SourceState::Waiting);
+                tokio::select! {
+                    _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! A local Maildir: every file in `new/` is stored, then moved to `cur/` (unread). A
+//! crash between the two leaves the file in `new/`; the store recognises the copy.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::store::{NewMessage, Store, StoreError, Stored};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MaildirError {
+    #[error("cannot read the Maildir {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MaildirError + '_ {
+    move |source| MaildirError::Io { path: path.display().to_string(), source }
+}
+
+/// A Maildir folder to take mail from.
+#[derive(Debug, Clone)]
+pub struct MaildirSource {
+    dir: PathBuf,
+    name: String,
+}
+
+/// What one scan did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scan {
+    pub stored: usize,
+    pub duplicates: usize,
+}
+
+impl MaildirSource {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        let name = format!("maildir:{}", dir.display());
+        Self { dir, name }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Stores every message in `new/` and moves it to `cur/`; one step, driven by the
+    /// caller's loop (or a test).
+    pub async fn scan_once(&self, store: &Store) -> Result<Scan, MaildirError> {
+        for sub in ["new", "cur", "tmp"] {
+            let path = self.dir.join(sub);
+            tokio::fs::create_dir_all(&path).await.map_err(io(&path))?;
+        }
+        let new = self.dir.join("new");
+        let mut entries = Vec::new();
+        let mut listing = tokio::fs::read_dir(&new).await.map_err(io(&new))?;
+        while let Some(entry) = listing.next_entry().await.map_err(io(&new))? {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') {
+                entries.push(entry.path());
+            }
+        }
+        entries.sort();
+        let mut scan = Scan::default();
+        for path in entries {
+            let raw = match tokio::fs::read(&path).await {
+                Ok(raw) => raw,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(&path)(e)),
+            };
+            let arrived_at: DateTime<Utc> = tokio::fs::metadata(&path)
+                .await
+                .and_then(|m| m.modified())
+                .map(DateTime::from)
+                .unwrap_or_else(|_| Utc::now());
+            let message = NewMessage { source: &self.name, uidvalidity: None, uid: None, raw: &raw, arrived_at };
+            match store.store_message(&message).await? {
+                Stored::New(_) => scan.stored += 1,
+                Stored::Duplicate(_) => scan.duplicates += 1,
+            }
+            let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let target = self.dir.join("cur").join(if file.contains(":2,") { file } else { format!("{file}:2,") });
+            tokio::fs::rename(&path, &target).await.map_err(io(&path))?;
+        }
+        Ok(scan)
+    }
+}

@@ -1,0 +1,225 @@
+//! Raw messages and mailbox checkpoints: a message and the checkpoint that follows it
+//! are written in one transaction, so a message is acknowledged only once it is stored.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{Store, StoreError, query_error};
+
+/// A message as a source hands it over.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    /// Which mailbox it came from (`imap:user@host/INBOX`, `maildir:/path`).
+    pub source: &'a str,
+    pub uidvalidity: Option<u32>,
+    pub uid: Option<u32>,
+    pub raw: &'a [u8],
+    /// IMAP INTERNALDATE or Maildir delivery time.
+    pub arrived_at: DateTime<Utc>,
+}
+
+/// Whether storing added a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    New(i64),
+    /// Already stored (same Message-ID and content): nothing added.
+    Duplicate(i64),
+}
+
+/// Where a mailbox was read up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub uidvalidity: u32,
+    pub last_uid: u32,
+}
+
+/// A stored message waiting to be understood.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub raw: Vec<u8>,
+    pub arrived_at: DateTime<Utc>,
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The Message-ID header's value, read cheaply (no full parse) for deduplication.
+fn message_id(raw: &[u8]) -> Option<String> {
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n"));
+    let head = String::from_utf8_lossy(&raw[..head_end.unwrap_or(raw.len().min(64 * 1024))]);
+    let mut lines = head.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.len() >= 11 && line[..11].eq_ignore_ascii_case("message-id:") {
+            let mut value = line[11..].trim().to_owned();
+            while let Some(next) = lines.peek().filter(|l| l.starts_with([' ', '\t'])) {
+                value.push_str(next.trim());
+                lines.next();
+            }
+            let value = value.trim().trim_start_matches('<').trim_end_matches('>').trim().to_owned();
+            return (!value.is_empty()).then_some(value);
+        }
+    }
+    None
+}
+
+impl Store {
+    /// Stores a message unless the same Message-ID and content are stored already, and
+    /// in the same transaction advances the source's checkpoint past its UID.
+    pub async fn store_message(&self, message: &NewMessage<'_>) -> Result<Stored, StoreError> {
+        let sha = hex::encode(Sha256::digest(message.raw));
+        let id = message_id(message.raw);
+        let dedupe_key = format!("{sha}|{}", id.as_deref().unwrap_or(""));
+        let mut tx = self.pool.begin().await.map_err(query_error("begin a transaction"))?;
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE dedupe_key = $1")
+            .bind(&dedupe_key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(query_error("look for a stored copy"))?;
+        let stored = match existing {
+            Some(id) => Stored::Duplicate(id),
+            None => {
+                let row = sqlx::query(
+                    "INSERT INTO messages (source, uidvalidity, uid, message_id, sha256, dedupe_key, size, raw, arrived_at, stored_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                )
+                .bind(message.source)
+                .bind(message.uidvalidity.map(i64::from))
+                .bind(message.uid.map(i64::from))
+                .bind(&id)
+                .bind(&sha)
+                .bind(&dedupe_key)
+                .bind(i64::try_from(message.raw.len()).unwrap_or(i64::MAX))
+                .bind(message.raw)
+                .bind(stamp(message.arrived_at))
+                .bind(stamp(Utc::now()))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(query_error("store a message"))?;
+                Stored::New(row.get::<i64, _>(0))
+            }
+        };
+        if let (Some(uidvalidity), Some(uid)) = (message.uidvalidity, message.uid) {
+            advance(&mut tx, message.source, uidvalidity, uid).await?;
+        }
+        tx.commit().await.map_err(query_error("commit a stored message"))?;
+        Ok(stored)
+    }
+
+    /// Where `source` was read up to.
+    pub async fn checkpoint(&self, source: &str) -> Result<Option<Checkpoint>, StoreError> {
+        let row = sqlx::query("SELECT uidvalidity, last_uid FROM checkpoints WHERE source = $1")
+            .bind(source)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("read a checkpoint"))?;
+        Ok(row.map(|r| Checkpoint {
+            uidvalidity: u32::try_from(r.get::<i64, _>(0)).unwrap_or(0),
+            last_uid: u32::try_from(r.get::<i64, _>(1)).unwrap_or(0),
+        }))
+    }
+
+    /// Starts `source` again from the beginning under a new UIDVALIDITY.
+    pub async fn reset_checkpoint(&self, source: &str, uidvalidity: u32) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO checkpoints (source, uidvalidity, last_uid, updated_at) VALUES ($1, $2, 0, $3)
+             ON CONFLICT (source) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at",
+        )
+        .bind(source)
+        .bind(i64::from(uidvalidity))
+        .bind(stamp(Utc::now()))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("reset a checkpoint"))?;
+        Ok(())
+    }
+
+    /// Stored messages not yet understood, oldest first.
+    pub async fn pending_messages(&self, limit: u32) -> Result<Vec<StoredMessage>, StoreError> {
+        let rows = sqlx::query("SELECT id, raw, arrived_at FROM messages WHERE state = 'stored' ORDER BY id LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error("read pending messages"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredMessage {
+                id: r.get(0),
+                raw: r.get::<Option<Vec<u8>>, _>(1).unwrap_or_default(),
+                arrived_at: DateTime::parse_from_rfc3339(&r.get::<String, _>(2))
+                    .map(|d| d.with_timezone(&Utc))
+                    .unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Records what a message was understood to be.
+    pub async fn record_understanding(
+        &self,
+        id: i64,
+        kind: &str,
+        trust: &str,
+        summary: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE messages SET state = 'understood', kind = $2, trust = $3, summary = $4 WHERE id = $1 AND state = 'stored'")
+            .bind(id)
+            .bind(kind)
+            .bind(trust)
+            .bind(summary)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("record a message's understanding"))?;
+        Ok(())
+    }
+
+    /// `(id, uid, message_id, state, kind)` of every stored message, for operators and tests.
+    pub async fn message_list(
+        &self,
+    ) -> Result<Vec<(i64, Option<i64>, Option<String>, String, Option<String>)>, StoreError> {
+        let rows = sqlx::query("SELECT id, uid, message_id, state, kind FROM messages ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error("list messages"))?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))).collect())
+    }
+}
+
+async fn advance(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    source: &str,
+    uidvalidity: u32,
+    uid: u32,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO checkpoints (source, uidvalidity, last_uid, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (source) DO UPDATE SET
+           last_uid = CASE WHEN checkpoints.uidvalidity = excluded.uidvalidity
+                           THEN MAX(checkpoints.last_uid, excluded.last_uid) ELSE excluded.last_uid END,
+           uidvalidity = excluded.uidvalidity,
+           updated_at = excluded.updated_at",
+    )
+    .bind(source)
+    .bind(i64::from(uidvalidity))
+    .bind(i64::from(uid))
+    .bind(stamp(Utc::now()))
+    .execute(&mut **tx)
+    .await
+    .map_err(query_error("advance a checkpoint"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_folded_message_id() {
+        assert_eq!(
+            message_id(b"Subject: x\r\nMessage-ID:\r\n <abc@x.test>\r\n\r\nbody").as_deref(),
+            Some("abc@x.test")
+        );
+        assert_eq!(message_id(b"Subject: x\n\nMessage-ID: <no@x>\n"), None);
+    }
+}

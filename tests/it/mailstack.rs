@@ -1,0 +1,118 @@
+//! The real mail stack for tests: `scripts/mailstack` brings up Dovecot and Postfix on
+//! loopback (once per test run); tests get TLS settings for any test user, and their
+//! own folder so that they can run side by side.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use cspr::config::{ImapSettings, TlsMode};
+use cspr::sources::imap::{Session, connect};
+use futures::TryStreamExt;
+use secrecy::SecretString;
+
+/// Tests that restart a server hold this for writing; every other mail test for reading.
+pub static SERVERS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/mailstack")
+}
+
+/// The stack's settings (`CSPR_TEST_*`), starting it if it is not running.
+pub fn stack() -> &'static HashMap<String, String> {
+    static STACK: OnceLock<HashMap<String, String>> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let started = Command::new(script()).arg("start").output().expect("scripts/mailstack runs");
+        assert!(started.status.success(), "mail stack did not start: {}", String::from_utf8_lossy(&started.stderr));
+        let env = Command::new(script()).arg("env").output().expect("scripts/mailstack env runs");
+        String::from_utf8_lossy(&env.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("export "))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').trim_matches('"').to_owned()))
+            .collect()
+    })
+}
+
+fn port(name: &str) -> u16 {
+    stack()[name].parse().expect("a port number")
+}
+
+/// Settings for `user` (password `<user>-pass`) watching `folder`.
+pub fn imap(user: &str, folder: &str, tls: TlsMode) -> ImapSettings {
+    let stack = stack();
+    ImapSettings {
+        host: "localhost".into(),
+        port: match tls {
+            TlsMode::Implicit => port("CSPR_TEST_IMAPS_PORT"),
+            _ => port("CSPR_TEST_IMAP_PORT"),
+        },
+        tls,
+        username: user.into(),
+        password: SecretString::from(format!("{user}-pass")),
+        ca_file: Some(PathBuf::from(&stack["CSPR_TEST_CA"])),
+        folder: folder.into(),
+        idle: true,
+        idle_reissue: Duration::from_secs(25 * 60),
+        poll_interval: Duration::from_secs(3600),
+    }
+}
+
+/// A folder name no other test uses.
+pub fn unique_folder(prefix: &str) -> String {
+    format!("{prefix}{}{}", std::process::id(), fastrand::u32(..))
+}
+
+/// A logged-in session for test set-up (create, append, inspect flags).
+pub async fn session(user: &str) -> Session {
+    connect(&imap(user, "INBOX", TlsMode::Implicit)).await.expect("test user logs in")
+}
+
+pub async fn create_folder(session: &mut Session, folder: &str) {
+    session.create(folder).await.expect("folder created");
+}
+
+pub async fn append(session: &mut Session, folder: &str, raw: &[u8]) {
+    session.append(folder, None, None, raw).await.expect("message appended");
+}
+
+/// The flags of every message in `folder`.
+pub async fn flags(session: &mut Session, folder: &str) -> Vec<Vec<String>> {
+    session.select(folder).await.expect("folder selected");
+    let fetches: Vec<_> =
+        session.fetch("1:*", "FLAGS").await.expect("flags fetched").try_collect().await.expect("flags read");
+    fetches.iter().map(|f| f.flags().map(|flag| format!("{flag:?}")).collect()).collect()
+}
+
+/// A small, distinct message.
+pub fn message(n: usize, tag: &str) -> Vec<u8> {
+    format!(
+        "From: Social Worker <sw{n}@hackney.gov.uk>\r\nTo: chscp@test.local\r\nSubject: Test {tag} {n}\r\n\
+         Date: Thu, 26 Nov 2026 10:00:00 +0000\r\nMessage-ID: <{tag}-{n}@hackney.gov.uk>\r\n\r\nMessage {n} of {tag}.\r\n"
+    )
+    .into_bytes()
+}
+
+/// Waits for `check` to hold, looking every 20 ms, for at most `limit`.
+pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// Runs a `scripts/mailstack` command (e.g. `restart-dovecot`).
+pub fn mailstack(command: &str) {
+    let output = Command::new(script()).arg(command).output().expect("scripts/mailstack runs");
+    assert!(output.status.success(), "mailstack {command}: {}", String::from_utf8_lossy(&output.stderr));
+}
