@@ -442,6 +442,7 @@ fn build_mailbox(raw: &RawMailbox, files: &dyn Files, issues: &mut Issues) -> Op
                 idle: raw.idle,
                 idle_reissue: std::time::Duration::from_secs(raw.idle_reissue_minutes * 60),
                 poll_interval,
+                processed_folder: raw.processed_folder.as_ref().map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()),
             })))
         }
         other => {

@@ -107,6 +107,8 @@ pub struct ImapSettings {
     pub idle: bool,
     pub idle_reissue: std::time::Duration,
     pub poll_interval: std::time::Duration,
+    /// Where stored messages are moved (keeping their flags); `None` leaves them.
+    pub processed_folder: Option<String>,
 }
 
 /// Where mail comes from.

@@ -52,6 +52,7 @@ pub struct RawMailbox {
     pub folder: String,
     pub idle: bool,
     pub idle_reissue_minutes: u64,
+    pub processed_folder: Option<String>,
 }
 
 impl Default for RawMailbox {
@@ -70,6 +71,7 @@ impl Default for RawMailbox {
             folder: "INBOX".into(),
             idle: true,
             idle_reissue_minutes: 25,
+            processed_folder: None,
         }
     }
 }

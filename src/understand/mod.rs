@@ -25,6 +25,34 @@ use crate::domain::{EmailAddress, Role};
 
 /// Attached messages are followed this deep; deeper ones are not opened.
 const MAX_DEPTH: usize = 8;
+/// A message with more parts, or parts nested deeper, is hostile or broken: triage.
+const MAX_PARTS: usize = 500;
+const MAX_NESTING: usize = 20;
+
+/// Problems with the MIME structure itself (iterative: no recursion on input depth).
+fn structure_problems(message: &Message<'_>) -> Vec<String> {
+    let mut problems = Vec::new();
+    if message.parts.len() > MAX_PARTS {
+        problems.push(format!("message has {} parts, over the limit of {MAX_PARTS}", message.parts.len()));
+    }
+    let mut deepest = 0;
+    let mut stack = vec![(0usize, 1usize)];
+    let mut visited = 0;
+    while let Some((index, depth)) = stack.pop() {
+        visited += 1;
+        if visited > message.parts.len() * 2 + 2 {
+            break;
+        }
+        deepest = deepest.max(depth);
+        if let Some(children) = message.parts.get(index).and_then(|p| p.sub_parts()) {
+            stack.extend(children.iter().map(|c| (*c as usize, depth + 1)));
+        }
+    }
+    if deepest > MAX_NESTING {
+        problems.push(format!("message parts nest {deepest} levels deep, over the limit of {MAX_NESTING}"));
+    }
+    problems
+}
 
 /// The parts of a parsed message this module reads.
 struct Mail {
@@ -155,6 +183,8 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
         problems.push("cannot parse the message".to_owned());
         return empty(problems);
     };
+    problems.extend(structure_problems(&message));
+    let hostile = !problems.is_empty();
     let mail = mail_of(&message, 0);
     let subject = mail.subject.clone().unwrap_or_default();
 
@@ -198,7 +228,8 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
         has_case_ref: !refs.is_empty(),
         replies_to_us,
     };
-    let kind = classify::classify(&signals);
+    // Hostile structure is never acted on: it goes to triage with its reason.
+    let kind = if hostile { Kind::Unknown } else { classify::classify(&signals) };
     let panel = (kind == Kind::PanelResponse).then(|| panel_outcome(original_text));
     let external_refs = distinct_matches(config.panel_patterns.iter().chain(&config.la_patterns), &[&mail.text]);
     if mail.date.is_none() {

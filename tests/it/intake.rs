@@ -236,3 +236,45 @@ async fn a_maildir_message_is_stored_once_and_moved_to_cur_unread() {
     assert_eq!((again.stored, again.duplicates), (0, 1));
     assert_eq!(count(&store).await, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_idle_it_polls_and_moves_stored_mail_to_the_processed_folder_unread() {
+    let _shared = SERVERS.read().await;
+    let folder = unique_folder("poll");
+    let processed = format!("{folder}done");
+    let mut setup = session("chscp").await;
+    create_folder(&mut setup, &folder).await;
+    create_folder(&mut setup, &processed).await;
+    append(&mut setup, &folder, &message(1, &folder)).await;
+    let (_dir, store) = temp_store().await;
+    let mut settings = imap("chscp", &folder, TlsMode::Implicit);
+    settings.idle = false;
+    settings.poll_interval = Duration::from_millis(200);
+    settings.processed_folder = Some(processed.clone());
+    let source = ImapSource::new(settings);
+    let (state_tx, mut state) = watch::channel(SourceState::Disconnected);
+    let (stop, shutdown) = watch::channel(false);
+    let task = {
+        let store = store.clone();
+        tokio::spawn(async move { source.run(&store, Arc::new(Notify::new()), state_tx, shutdown).await })
+    };
+    tokio::time::timeout(Duration::from_secs(10), state.wait_for(|s| *s == SourceState::Waiting))
+        .await
+        .unwrap()
+        .unwrap();
+    append(&mut setup, &folder, &message(2, &folder)).await;
+    assert!(eventually(Duration::from_secs(10), || async { count(&store).await == 2 }).await, "the poll found it");
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            let mut check = session("chscp").await;
+            flags(&mut check, &processed).await.len() == 2
+        })
+        .await,
+        "both moved"
+    );
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), task).await.unwrap().unwrap();
+    let moved = flags(&mut setup, &processed).await;
+    assert!(moved.iter().all(|f| !f.iter().any(|x| x.contains("Seen"))), "still unread: {moved:?}");
+    assert_eq!(count(&store).await, 2);
+}

@@ -57,6 +57,7 @@ pub fn imap(user: &str, folder: &str, tls: TlsMode) -> ImapSettings {
         idle: true,
         idle_reissue: Duration::from_secs(25 * 60),
         poll_interval: Duration::from_secs(3600),
+        processed_folder: None,
     }
 }
 

@@ -4,6 +4,7 @@ mod calendar_cli;
 mod clocks;
 mod config;
 mod corpora;
+mod hostile;
 mod inspect;
 mod intake;
 mod mailstack;

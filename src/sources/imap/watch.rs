@@ -61,10 +61,16 @@ impl ImapSource {
     /// Opens the folder read-only and stores everything newer than the checkpoint;
     /// a changed UIDVALIDITY starts the folder again (the store skips what it has).
     pub async fn sync(&self, session: &mut Session, store: &Store) -> Result<Sync, WatchError> {
-        let mailbox = session.examine(&self.settings.folder).await.map_err(|e| match e {
-            async_imap::error::Error::No(_) => ImapError::NoFolder(self.settings.folder.clone()),
-            other => protocol("EXAMINE")(other),
-        })?;
+        let folder = &self.settings.folder;
+        let no_folder = |e| match e {
+            async_imap::error::Error::No(_) => ImapError::NoFolder(folder.clone()),
+            other => protocol("SELECT")(other),
+        };
+        // Read-only unless stored messages are to be moved.
+        let mailbox = match &self.settings.processed_folder {
+            None => session.examine(folder).await.map_err(no_folder)?,
+            Some(_) => session.select(folder).await.map_err(no_folder)?,
+        };
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
         let last_uid = match store.checkpoint(&self.name).await? {
             Some(cp) if cp.uidvalidity == uidvalidity => cp.last_uid,
@@ -78,6 +84,17 @@ impl ImapSource {
         let mut sync = Sync::default();
         if mailbox.exists == 0 {
             return Ok(sync);
+        }
+        if last_uid > 0 {
+            // Stored before a crash but not yet moved.
+            let left: Vec<u32> = session
+                .uid_search(format!("UID 1:{last_uid}"))
+                .await
+                .map_err(protocol("UID SEARCH"))?
+                .into_iter()
+                .filter(|u| *u <= last_uid)
+                .collect();
+            self.move_processed(session, &left).await?;
         }
         let mut uids: Vec<u32> = session
             .uid_search(format!("UID {}:*", last_uid.saturating_add(1)))
@@ -114,8 +131,20 @@ impl ImapSource {
                     }
                 }
             }
+            self.move_processed(session, chunk).await?;
         }
         Ok(sync)
+    }
+
+    /// Moves stored messages to the processed folder, if one is configured (flags kept,
+    /// so nothing becomes `\Seen`).
+    async fn move_processed(&self, session: &mut Session, uids: &[u32]) -> Result<(), ImapError> {
+        let Some(target) = &self.settings.processed_folder else { return Ok(()) };
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let set: Vec<String> = uids.iter().map(u32::to_string).collect();
+        session.uid_mv(set.join(","), target).await.map_err(protocol("UID MOVE"))
     }
 
     /// Watches the folder until `shutdown` turns true: sync, then IDLE or poll, and
