@@ -187,7 +187,7 @@ impl Store {
 }
 
 async fn advance(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     source: &str,
     uidvalidity: u32,
     uid: u32,
@@ -195,8 +195,8 @@ async fn advance(
     sqlx::query(
         "INSERT INTO checkpoints (source, uidvalidity, last_uid, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (source) DO UPDATE SET
-           last_uid = CASE WHEN checkpoints.uidvalidity = excluded.uidvalidity
-                           THEN MAX(checkpoints.last_uid, excluded.last_uid) ELSE excluded.last_uid END,
+           last_uid = CASE WHEN checkpoints.uidvalidity = excluded.uidvalidity AND checkpoints.last_uid > excluded.last_uid
+                           THEN checkpoints.last_uid ELSE excluded.last_uid END,
            uidvalidity = excluded.uidvalidity,
            updated_at = excluded.updated_at",
     )

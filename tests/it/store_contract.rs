@@ -1,0 +1,67 @@
+//! The store's contract, the same on SQLite and PostgreSQL.
+
+use chrono::Utc;
+use cspr::store::{NewMessage, Store, Stored};
+
+use crate::databases::both;
+use crate::mailstack::message;
+
+#[tokio::test]
+async fn a_message_and_its_checkpoint_are_stored_once_on_both_engines() {
+    for db in both().await {
+        let store = Store::open(&db.url).await.unwrap_or_else(|e| panic!("{}: {e}", db.name));
+        let raw = message(1, "contract");
+        let new = |uid| NewMessage {
+            source: "imap:test",
+            uidvalidity: Some(7),
+            uid: Some(uid),
+            raw: &raw,
+            arrived_at: Utc::now(),
+        };
+        let first = store.store_message(&new(3)).await.unwrap();
+        assert!(matches!(first, Stored::New(_)), "{}", db.name);
+        assert!(matches!(store.store_message(&new(4)).await.unwrap(), Stored::Duplicate(_)), "{}", db.name);
+        let cp = store.checkpoint("imap:test").await.unwrap().unwrap();
+        assert_eq!((cp.uidvalidity, cp.last_uid), (7, 4), "{}", db.name);
+        // A lower UID never moves the checkpoint back.
+        let other = message(2, "contract");
+        store
+            .store_message(&NewMessage {
+                source: "imap:test",
+                uidvalidity: Some(7),
+                uid: Some(2),
+                raw: &other,
+                arrived_at: Utc::now(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.checkpoint("imap:test").await.unwrap().unwrap().last_uid, 4, "{}", db.name);
+        store.reset_checkpoint("imap:test", 8).await.unwrap();
+        let cp = store.checkpoint("imap:test").await.unwrap().unwrap();
+        assert_eq!((cp.uidvalidity, cp.last_uid), (8, 0), "{}", db.name);
+
+        let pending = store.pending_messages(10).await.unwrap();
+        assert_eq!(pending.len(), 2, "{}", db.name);
+        assert_eq!(pending[0].raw, raw, "{}", db.name);
+        store.record_understanding(pending[0].id, "unknown", "untrusted", "{}").await.unwrap();
+        assert_eq!(store.pending_messages(10).await.unwrap().len(), 1, "{}", db.name);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn the_sqlite_file_is_private_and_in_wal_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = crate::databases::sqlite();
+    let store = Store::open(&db.url).await.unwrap();
+    store.close().await;
+    let path = db.url.trim_start_matches("sqlite://");
+    assert_eq!(std::fs::metadata(path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(std::path::Path::new(&format!("{path}-wal")).exists() || journal_mode(path).await == "wal");
+}
+
+async fn journal_mode(path: &str) -> String {
+    use sqlx::Connection;
+    let mut conn = sqlx::sqlite::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap();
+    sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.unwrap()
+}
