@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::Utc;
 use tokio::sync::{Notify, watch};
 
 use crate::config::{Config, MailboxSource};
@@ -90,7 +91,7 @@ async fn run_ingest(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     loop {
-        ingest::drain(&store, &config).await?;
+        ingest::drain(&store, &config, Utc::now).await?;
         if *shutdown.borrow() {
             return Ok(());
         }

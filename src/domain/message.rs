@@ -62,7 +62,7 @@ impl Trust {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentType {
     Death,
@@ -72,7 +72,7 @@ pub enum IncidentType {
     Unknown,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PanelOutcome {
     Agree,
@@ -108,7 +108,7 @@ pub struct NotificationFields {
 }
 
 /// Identifying details of the child: stored only where needed, never logged.
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct ChildIdentifiers {
     pub name: Option<String>,
     pub date_of_birth: Option<String>,

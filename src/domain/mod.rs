@@ -2,6 +2,7 @@
 //! Pure: no I/O, no clock reads; everything above uses it and it uses nothing of ours.
 
 pub mod calendar;
+pub mod case;
 pub mod clock;
 pub mod dates;
 pub mod email_address;

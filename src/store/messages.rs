@@ -155,25 +155,6 @@ impl Store {
             .collect())
     }
 
-    /// Records what a message was understood to be.
-    pub async fn record_understanding(
-        &self,
-        id: i64,
-        kind: &str,
-        trust: &str,
-        summary: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE messages SET state = 'understood', kind = $2, trust = $3, summary = $4 WHERE id = $1 AND state = 'stored'")
-            .bind(id)
-            .bind(kind)
-            .bind(trust)
-            .bind(summary)
-            .execute(&self.pool)
-            .await
-            .map_err(query_error("record a message's understanding"))?;
-        Ok(())
-    }
-
     /// `(id, uid, message_id, state, kind)` of every stored message, for operators and tests.
     pub async fn message_list(
         &self,

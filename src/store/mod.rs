@@ -2,6 +2,7 @@
 //! (later) cases, audit and outbox. All SQL lives here. SQLite by default: WAL,
 //! synchronous writes, the file created with mode 0600.
 
+mod cases;
 mod messages;
 
 use std::path::Path;
@@ -10,6 +11,7 @@ use std::sync::Once;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub use cases::{AuditRow, CaseRow, IntentRow, Processed, TriageRow};
 pub use messages::{Checkpoint, NewMessage, Stored, StoredMessage};
 
 /// Why the store could not do what was asked.
@@ -35,6 +37,8 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("cannot store the change: {0}")]
+    Conflict(String),
     #[error("unsupported database URL '{0}' (expected sqlite:PATH or postgres://…)")]
     Unsupported(String),
 }

@@ -194,7 +194,7 @@ async fn a_sigkilled_daemon_restarts_storing_nothing_twice_and_missing_nothing()
     let mut daemon = spawn();
     let done = eventually(Duration::from_secs(60), || async {
         let list = store.message_list().await.unwrap();
-        list.len() == TOTAL && list.iter().all(|m| m.3 == "understood")
+        list.len() == TOTAL && list.iter().all(|m| m.3 == "processed")
     })
     .await;
     // SIGTERM stops it cleanly.

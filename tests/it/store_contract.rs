@@ -43,8 +43,23 @@ async fn a_message_and_its_checkpoint_are_stored_once_on_both_engines() {
         let pending = store.pending_messages(10).await.unwrap();
         assert_eq!(pending.len(), 2, "{}", db.name);
         assert_eq!(pending[0].raw, raw, "{}", db.name);
-        store.record_understanding(pending[0].id, "unknown", "untrusted", "{}").await.unwrap();
+        let processed = cspr::store::Processed {
+            stored_id: pending[0].id,
+            kind: "unknown",
+            trust: "untrusted",
+            summary: "{}",
+            new_case_year: None,
+            resolves_triage: None,
+        };
+        let outcome = cspr::protocol::Outcome::triage("not recognised");
+        assert!(store.commit_processing(&processed, &outcome, Utc::now()).await.unwrap(), "{}", db.name);
+        assert!(
+            !store.commit_processing(&processed, &outcome, Utc::now()).await.unwrap(),
+            "replay is a no-op: {}",
+            db.name
+        );
         assert_eq!(store.pending_messages(10).await.unwrap().len(), 1, "{}", db.name);
+        assert_eq!(store.triage(true).await.unwrap().len(), 1, "{}", db.name);
         store.close().await;
     }
 }

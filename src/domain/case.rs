@@ -1,0 +1,248 @@
+//! A case as the protocol sees it: its reference, what the notification said, the
+//! decisions taken and every clock instance. Plain data; the protocol module decides
+//! how events change it.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::clock::ClockId;
+use super::message::{ChildIdentifiers, IncidentType, PanelOutcome};
+
+/// A case reference: `PREFIX-YYYY-NNN`, numbers never reused.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CaseRef(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a case reference (expected PREFIX-YYYY-NNN)")]
+pub struct NotACaseRef(pub String);
+
+impl CaseRef {
+    pub fn new(prefix: &str, year: i32, number: u32, digits: usize) -> Self {
+        Self(format!("{prefix}-{year}-{number:0digits$}"))
+    }
+
+    /// Parses `PREFIX-YYYY-N…` (capital letters and digits, a year, a number).
+    pub fn parse(text: &str) -> Result<Self, NotACaseRef> {
+        let text = text.trim();
+        let mut parts = text.rsplitn(3, '-');
+        let (number, year, prefix) = (parts.next(), parts.next(), parts.next());
+        let ok = matches!((prefix, year, number), (Some(p), Some(y), Some(n))
+            if !p.is_empty() && p.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && y.len() == 4 && y.chars().all(|c| c.is_ascii_digit())
+            && !n.is_empty() && n.len() <= 6 && n.chars().all(|c| c.is_ascii_digit()));
+        if ok { Ok(Self(text.to_owned())) } else { Err(NotACaseRef(text.to_owned())) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CaseRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What track a case is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    /// A notified incident: Rapid Review, Panel response, perhaps a CSPR.
+    Incident,
+    /// A request from any organisation for the Case Review sub-group (11.1).
+    Consideration,
+}
+
+/// The ICSC's decision after the Rapid Review (4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Cspr,
+    NoCspr,
+    National,
+}
+
+/// Where a clock instance stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockStatus {
+    Running,
+    /// Completed on or before its due date.
+    Met,
+    /// Completed after its due date.
+    MetLate,
+    /// Stopped without completion (case closed, or the clock no longer applies).
+    Stopped,
+}
+
+/// One running (or finished) clock of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockInstance {
+    pub clock: ClockId,
+    /// The start date, or for a clock counted back, the anchor date.
+    pub started: NaiveDate,
+    pub due: NaiveDate,
+    /// Approved new due dates, in order; the last one is in force.
+    #[serde(default)]
+    pub extensions: Vec<NaiveDate>,
+    pub status: ClockStatus,
+    #[serde(default)]
+    pub closed_on: Option<NaiveDate>,
+}
+
+impl ClockInstance {
+    /// The due date in force.
+    pub fn due_in_force(&self) -> NaiveDate {
+        self.extensions.last().copied().unwrap_or(self.due)
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.status == ClockStatus::Running
+    }
+}
+
+/// A delay the SLT has been asked to approve (8.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelayRequest {
+    pub new_due: NaiveDate,
+    pub reason: String,
+    pub requested_on: NaiveDate,
+    #[serde(default)]
+    pub approvals: Vec<String>,
+}
+
+/// Everything the daemon knows of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseState {
+    pub reference: CaseRef,
+    pub kind: CaseKind,
+    pub opened_on: NaiveDate,
+    pub local_authority: Option<String>,
+    pub incident_type: Option<IncidentType>,
+    pub aware_date: Option<NaiveDate>,
+    pub notified_date: Option<NaiveDate>,
+    pub panel_reference: Option<String>,
+    pub la_reference: Option<String>,
+    pub children: Option<u32>,
+    pub looked_after: Option<bool>,
+    pub abuse_or_neglect_suspected: Option<bool>,
+    #[serde(default)]
+    pub child: ChildIdentifiers,
+    /// The Secretary of State must be told (a looked-after child's or care leaver's death, 2.3).
+    pub secretary_of_state_duty: bool,
+    pub secretary_of_state_notified: Option<NaiveDate>,
+    /// No abuse or neglect suspected in a looked-after child's death: for DfE/Ofsted,
+    /// not the Panel (footnote 1); no Rapid Review clock.
+    pub dfe_ofsted_only: bool,
+    pub panel_outcome: Option<PanelOutcome>,
+    pub decision: Option<(ReviewDecision, NaiveDate)>,
+    pub family_contacted: Option<NaiveDate>,
+    pub publication_planned: Option<NaiveDate>,
+    pub published: Option<(String, NaiveDate)>,
+    pub not_publishing: Option<String>,
+    pub delay: Option<DelayRequest>,
+    pub subgroup_decision: Option<(bool, NaiveDate)>,
+    pub closed: Option<(String, NaiveDate)>,
+    pub clocks: Vec<ClockInstance>,
+}
+
+impl CaseState {
+    pub fn new(reference: CaseRef, kind: CaseKind, opened_on: NaiveDate) -> Self {
+        Self {
+            reference,
+            kind,
+            opened_on,
+            local_authority: None,
+            incident_type: None,
+            aware_date: None,
+            notified_date: None,
+            panel_reference: None,
+            la_reference: None,
+            children: None,
+            looked_after: None,
+            abuse_or_neglect_suspected: None,
+            child: ChildIdentifiers::default(),
+            secretary_of_state_duty: false,
+            secretary_of_state_notified: None,
+            dfe_ofsted_only: false,
+            panel_outcome: None,
+            decision: None,
+            family_contacted: None,
+            publication_planned: None,
+            published: None,
+            not_publishing: None,
+            delay: None,
+            subgroup_decision: None,
+            closed: None,
+            clocks: Vec::new(),
+        }
+    }
+
+    /// The running instance of a clock.
+    pub fn running(&self, clock: ClockId) -> Option<&ClockInstance> {
+        self.clocks.iter().find(|c| c.clock == clock && c.is_running())
+    }
+
+    pub fn running_mut(&mut self, clock: ClockId) -> Option<&mut ClockInstance> {
+        self.clocks.iter_mut().find(|c| c.clock == clock && c.is_running())
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_some()
+    }
+
+    /// Where the case stands, derived from what has happened.
+    pub fn stage(&self) -> &'static str {
+        if self.closed.is_some() {
+            return "closed";
+        }
+        if self.kind == CaseKind::Consideration {
+            return if self.subgroup_decision.is_some() { "considered" } else { "for_consideration" };
+        }
+        if self.published.is_some() {
+            return "published";
+        }
+        if self.not_publishing.is_some() {
+            return "not_published";
+        }
+        match self.decision {
+            Some((ReviewDecision::Cspr, _)) => return "review",
+            Some(_) => return "decided",
+            None => {}
+        }
+        if self.running(ClockId::C4).is_some() {
+            return "panel_disagreed";
+        }
+        if self.dfe_ofsted_only {
+            return "dfe_ofsted";
+        }
+        if self.clocks.iter().any(|c| c.clock == ClockId::C3 && !c.is_running()) {
+            return "awaiting_decision";
+        }
+        "rapid_review"
+    }
+
+    /// The running clock due soonest.
+    pub fn next_due(&self) -> Option<&ClockInstance> {
+        self.clocks.iter().filter(|c| c.is_running()).min_by_key(|c| c.due_in_force())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_made_and_parsed() {
+        let r = CaseRef::new("CHSCP", 2026, 4, 3);
+        assert_eq!(r.as_str(), "CHSCP-2026-004");
+        assert_eq!(CaseRef::parse("CHSCP-2026-004"), Ok(r));
+        assert!(CaseRef::parse("chscp-2026-004").is_err());
+        assert!(CaseRef::parse("CHSCP-26-004").is_err());
+        assert!(CaseRef::parse("CHSCP-2026-").is_err());
+    }
+}

@@ -1,0 +1,327 @@
+//! What each kind of message does (protocol.md, "What happens on each event").
+
+use chrono::NaiveDate;
+
+use super::commands;
+use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient, Target};
+use crate::domain::case::{CaseKind, CaseRef, CaseState, ClockStatus};
+use crate::domain::clock::{ClockId, StartEvent, due_date};
+use crate::domain::message::{IncidentType, Kind, NotificationFields, PanelOutcome, Trust};
+use crate::domain::{Role, format_long, london_date};
+
+/// Whether the sender's mail may change a case.
+fn authenticated(incoming: &Incoming<'_>, ctx: &Context<'_>) -> bool {
+    incoming.understood.trust == Trust::Trusted || !ctx.config.intake.require_authentication
+}
+
+pub fn decide(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+    let kind = incoming.understood.kind;
+    // Anyone may misdirect a referral: it reaches a person at once, whoever sent it.
+    if kind == Kind::Referral {
+        return referral(incoming, ctx);
+    }
+    if matches!(kind, Kind::AutoReply | Kind::Bounce) {
+        return automatic(target, incoming, ctx);
+    }
+    if kind == Kind::Unknown {
+        return Outcome::triage(match incoming.understood.problems.first() {
+            Some(problem) => format!("not understood: {problem}"),
+            None => "not recognised as any kind of protocol mail".to_owned(),
+        });
+    }
+    if !authenticated(incoming, ctx) {
+        return Outcome::triage(format!("sender not authenticated (trust {})", incoming.understood.trust.as_str()));
+    }
+    match (kind, target) {
+        (Kind::Notification, Target::New(reference)) => new_notification(reference, incoming, ctx),
+        (Kind::Notification, Target::Existing(state)) => repeat_notification(*state, incoming, ctx),
+        (Kind::ConsiderationRequest, Target::New(reference)) => consideration(reference, incoming, ctx),
+        (_, Target::Existing(state)) if state.is_closed() => {
+            Outcome::triage(format!("{} is closed; a person must decide what this message means", state.reference))
+        }
+        (Kind::PanelResponse, Target::Existing(state)) => panel_response(*state, incoming, ctx),
+        (Kind::StaffCommand, Target::Existing(state)) => commands::command(*state, incoming, ctx),
+        (Kind::CaseReply | Kind::ConsiderationRequest, Target::Existing(state)) => {
+            let mut b = Builder::new(incoming, ctx);
+            b.audit("reply_received", None, format!("{} received", kind.as_str()));
+            b.out.case = Some(*state);
+            b.out
+        }
+        (_, _) => Outcome::triage(format!("a {} that matches no case", kind.as_str())),
+    }
+}
+
+fn fill(state: &mut CaseState, fields: &NotificationFields) {
+    macro_rules! keep {
+        ($field:ident) => {
+            if state.$field.is_none() {
+                state.$field = fields.$field.clone();
+            }
+        };
+    }
+    keep!(local_authority);
+    keep!(incident_type);
+    keep!(aware_date);
+    keep!(notified_date);
+    keep!(panel_reference);
+    keep!(la_reference);
+    keep!(children);
+    keep!(looked_after);
+    if state.abuse_or_neglect_suspected.is_none() {
+        state.abuse_or_neglect_suspected = fields.abuse_or_neglect_suspected;
+    }
+    if state.child.is_empty() {
+        state.child = fields.child_identifiers.clone();
+    }
+}
+
+fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+    let fields = incoming.understood.notification.clone().unwrap_or_default();
+    let today = london_date(&ctx.now);
+    let arrived_on = london_date(&incoming.arrived_at);
+    let mut state = CaseState::new(reference.clone(), CaseKind::Incident, today);
+    fill(&mut state, &fields);
+    let mut b = Builder::new(incoming, ctx);
+    b.audit("case_opened", None, format!("notification copy received {arrived_on}"));
+
+    // C1 and C2: the local authority's duties, recorded on arrival.
+    let mut late = Vec::new();
+    if let Some(aware) = state.aware_date {
+        for (clock, done_on, what) in [
+            (ClockId::C1, state.notified_date, "Panel notified"),
+            (ClockId::C2, Some(arrived_on), "partnership copy received"),
+        ] {
+            let Some(def) = ctx.config.clock(clock).filter(|d| d.enabled) else { continue };
+            let Ok(due) = due_date(def, aware, &ctx.config.calendar) else { continue };
+            let status = match done_on {
+                Some(on) if on <= due => ClockStatus::Met,
+                Some(_) => ClockStatus::MetLate,
+                None => ClockStatus::Stopped,
+            };
+            state.clocks.push(crate::domain::case::ClockInstance {
+                clock,
+                started: aware,
+                due,
+                extensions: Vec::new(),
+                status,
+                closed_on: done_on,
+            });
+            let when = done_on.map(|d| d.to_string()).unwrap_or_else(|| "date not given".into());
+            b.audit("clock_recorded", Some(clock), format!("{clock} {what} {when}, due {due}: {status:?}"));
+            if status != ClockStatus::Met {
+                late.push(format!("{clock} ({what} {when}; due {})", format_long(due)));
+            }
+        }
+    } else {
+        b.audit(
+            "clock_recorded",
+            None,
+            "the date the local authority became aware is not given: C1 and C2 not assessed",
+        );
+    }
+
+    let death = matches!(state.incident_type, Some(IncidentType::LookedAfterDeath | IncidentType::CareLeaverDeath));
+    if death {
+        state.secretary_of_state_duty = true;
+        b.audit(
+            "secretary_of_state_duty",
+            None,
+            "looked-after child or care leaver death: the Secretary of State must be told (2.3)",
+        );
+        b.intent(
+            Purpose::NoticeDraft,
+            vec![Recipient::Role(Role::Spa)],
+            Some(&reference),
+            "sos_notice_draft",
+            &[],
+            false,
+        );
+    }
+    if death && state.abuse_or_neglect_suspected == Some(false) {
+        state.dfe_ofsted_only = true;
+        b.audit(
+            "dfe_ofsted_only",
+            None,
+            "no abuse or neglect suspected: for DfE and Ofsted, not the Panel; no Rapid Review (footnote 1)",
+        );
+    } else if let Some(def) = ctx.config.clock(ClockId::C3) {
+        let start = match def.start {
+            StartEvent::LaAware => state.aware_date.or(state.notified_date),
+            _ => state.notified_date.or(state.aware_date),
+        };
+        let start = start.unwrap_or_else(|| {
+            b.audit(
+                "assumed",
+                Some(ClockId::C3),
+                format!("no notification or awareness date given: C3 counted from arrival, {arrived_on}"),
+            );
+            arrived_on
+        });
+        b.start_clock(&mut state, ClockId::C3, start);
+    }
+
+    let due = state.running(ClockId::C3).map(|c| format_long(c.due_in_force())).unwrap_or_default();
+    let area = state.local_authority.clone().unwrap_or_default();
+    b.intent(
+        Purpose::Acknowledgement,
+        b.reply_to_sender(),
+        Some(&reference),
+        "acknowledgement",
+        &[("rapid_review_due", due.clone()), ("area", area.clone())],
+        true,
+    );
+    b.intent(
+        Purpose::Escalation,
+        vec![Recipient::Role(Role::Spa), Recipient::Role(Role::Icsc)],
+        Some(&reference),
+        "new_case",
+        &[("rapid_review_due", due), ("area", area)],
+        true,
+    );
+    if !late.is_empty() {
+        b.intent(
+            Purpose::LateNotice,
+            vec![Recipient::Role(Role::Spa)],
+            Some(&reference),
+            "late_notice",
+            &[("late", late.join("; "))],
+            false,
+        );
+    }
+    b.out.case = Some(state);
+    b.out
+}
+
+fn repeat_notification(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+    let fields = incoming.understood.notification.clone().unwrap_or_default();
+    if let (Some(ours), Some(theirs)) = (&state.panel_reference, &fields.panel_reference)
+        && ours != theirs
+    {
+        return Outcome::triage(format!("a notification for {} with a different Panel reference", state.reference));
+    }
+    let mut b = Builder::new(incoming, ctx);
+    fill(&mut state, &fields);
+    b.audit(
+        "notification_repeated",
+        None,
+        "another copy of the notification: missing details filled, nothing duplicated",
+    );
+    b.out.case = Some(state);
+    b.out
+}
+
+fn panel_response(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+    let outcome = incoming.understood.panel_outcome.unwrap_or(PanelOutcome::Unclear);
+    let on = incoming.written_on();
+    let mut b = Builder::new(incoming, ctx);
+    state.panel_outcome = Some(outcome);
+    b.audit("panel_response", None, format!("the Panel's response: {outcome:?}"));
+    let reference = state.reference.clone();
+    match outcome {
+        PanelOutcome::Disagree => {
+            b.start_clock(&mut state, ClockId::C4, on);
+            let due = state.running(ClockId::C4).map(|c| format_long(c.due_in_force())).unwrap_or_default();
+            b.intent(
+                Purpose::Escalation,
+                vec![Recipient::Role(Role::Spa), Recipient::Role(Role::Icsc)],
+                Some(&reference),
+                "panel_disagrees",
+                &[("meeting_due", due)],
+                true,
+            );
+        }
+        PanelOutcome::Agree | PanelOutcome::Unclear => {
+            let template = if outcome == PanelOutcome::Agree { "panel_agrees" } else { "panel_unclear" };
+            b.intent(Purpose::Escalation, vec![Recipient::Role(Role::Spa)], Some(&reference), template, &[], false);
+        }
+    }
+    b.out.case = Some(state);
+    b.out
+}
+
+fn consideration(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+    let today = london_date(&ctx.now);
+    let mut state = CaseState::new(reference.clone(), CaseKind::Consideration, today);
+    let mut b = Builder::new(incoming, ctx);
+    b.audit("case_opened", None, "request for consideration by the Case Review sub-group (11.1)");
+    b.start_clock(&mut state, ClockId::C7, london_date(&incoming.arrived_at));
+    let meeting: Option<NaiveDate> = state.running(ClockId::C7).map(|c| c.due_in_force());
+    let meeting = meeting.map(format_long).unwrap_or_default();
+    b.intent(
+        Purpose::Acknowledgement,
+        b.reply_to_sender(),
+        Some(&reference),
+        "consideration_received",
+        &[("meeting", meeting.clone())],
+        true,
+    );
+    b.intent(
+        Purpose::Escalation,
+        vec![Recipient::Role(Role::Spa)],
+        Some(&reference),
+        "consideration_new",
+        &[("meeting", meeting)],
+        false,
+    );
+    // 11.2: anything suggesting the 2.1 criteria are met alerts the local authority at once.
+    let text = incoming.understood.forwarded.as_ref().map(|f| f.body.to_lowercase()).unwrap_or_default();
+    let subject = incoming.understood.subject.clone().unwrap_or_default().to_lowercase();
+    let words = format!("{text} {subject}");
+    let harm =
+        ["died", "death", "serious harm", "seriously harmed", "seriously injured"].iter().any(|w| words.contains(w));
+    let abuse = ["abuse", "neglect"].iter().any(|w| words.contains(w));
+    if harm && abuse {
+        b.intent(
+            Purpose::Escalation,
+            vec![Recipient::Role(Role::Spa)],
+            Some(&reference),
+            "consideration_criteria",
+            &[],
+            true,
+        );
+        b.audit(
+            "criteria_may_be_met",
+            None,
+            "the request suggests the 2.1 criteria: the SPA is prompted to alert the local authority (11.2)",
+        );
+    }
+    b.out.case = Some(state);
+    b.out
+}
+
+fn referral(incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+    let mut b = Builder::new(incoming, ctx);
+    b.intent(
+        Purpose::ReferralAlert,
+        vec![Recipient::Role(Role::Spa), Recipient::Role(Role::Duty)],
+        None,
+        "referral_alert",
+        &[],
+        true,
+    );
+    b.intent(Purpose::CommandReply, b.reply_to_sender(), None, "referral_reply", &[], true);
+    b.out
+}
+
+fn automatic(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+    let kind = incoming.understood.kind;
+    match target {
+        Target::Existing(state) => {
+            let mut b = Builder::new(incoming, ctx);
+            b.audit(kind.as_str(), None, format!("{} recorded; not acted on", kind.as_str()));
+            if kind == Kind::Bounce {
+                b.intent(
+                    Purpose::TriageAlert,
+                    vec![Recipient::Role(Role::Spa)],
+                    Some(&state.reference),
+                    "bounce_alert",
+                    &[],
+                    true,
+                );
+            }
+            b.out.case = Some(*state);
+            b.out
+        }
+        _ => Outcome::triage(format!("a {} that matches no case", kind.as_str())),
+    }
+}

@@ -1,0 +1,231 @@
+//! The protocol as a pure decision: (case, message, now, configuration) → the case as
+//! it becomes, audit entries, outbound intents, or triage with a reason. No I/O, no
+//! clock reads: `now` and the calendar come in.
+
+mod commands;
+mod events;
+mod matching;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use commands::{COMMAND_ROLES, allowed_roles};
+pub use matching::{Lookups, Match, match_case};
+
+use crate::config::Config;
+use crate::domain::case::{CaseRef, CaseState, ClockInstance, ClockStatus};
+use crate::domain::clock::{ClockId, due_date};
+use crate::domain::message::Understood;
+use crate::domain::{EmailAddress, Role, london_date};
+
+/// A message as it reaches the decision.
+#[derive(Debug, Clone)]
+pub struct Incoming<'a> {
+    /// The stored message's id: intents and audit point back to it.
+    pub stored_id: i64,
+    pub understood: &'a Understood,
+    pub arrived_at: DateTime<Utc>,
+}
+
+impl Incoming<'_> {
+    /// The London date of what the sender wrote (its Date:, else its arrival).
+    pub fn written_on(&self) -> NaiveDate {
+        london_date(&self.understood.date.unwrap_or(self.arrived_at))
+    }
+
+    pub fn sender(&self) -> Option<EmailAddress> {
+        self.understood.from.address.as_deref().and_then(|a| EmailAddress::parse(a).ok())
+    }
+}
+
+/// What the protocol writes to, by role or to one address.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipient {
+    Role(Role),
+    Address(String),
+}
+
+/// Why an email is sent (the outbox's and the simulation's vocabulary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    Acknowledgement,
+    Reminder,
+    Escalation,
+    ApprovalRequest,
+    NoticeDraft,
+    CommandReply,
+    TriageAlert,
+    ReferralAlert,
+    LateNotice,
+    Digest,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Acknowledgement => "acknowledgement",
+            Purpose::Reminder => "reminder",
+            Purpose::Escalation => "escalation",
+            Purpose::ApprovalRequest => "approval_request",
+            Purpose::NoticeDraft => "notice_draft",
+            Purpose::CommandReply => "command_reply",
+            Purpose::TriageAlert => "triage_alert",
+            Purpose::ReferralAlert => "referral_alert",
+            Purpose::LateNotice => "late_notice",
+            Purpose::Digest => "digest",
+        }
+    }
+}
+
+/// An email the protocol wants sent; the outbox delivers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    pub purpose: Purpose,
+    pub to: Vec<Recipient>,
+    pub case: Option<CaseRef>,
+    /// The template that words it.
+    pub template: String,
+    /// What the template may say: references, dates, outcomes — never a child's details.
+    pub facts: BTreeMap<String, String>,
+    /// Unique per email, so that replaying a decision adds nothing.
+    pub dedupe_key: String,
+    /// Sent at once, outside the sending window too.
+    pub urgent: bool,
+}
+
+/// One line of a case's chronology.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub event: String,
+    pub clock: Option<ClockId>,
+    pub actor: Option<String>,
+    pub detail: String,
+}
+
+/// The case a message was matched to.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A new case, with the reference it will have.
+    New(CaseRef),
+    Existing(Box<CaseState>),
+    /// No case (referrals, unmatched auto-replies, …).
+    None,
+}
+
+/// What a decision produced.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The case as it becomes (new or changed); `None` when no case is touched.
+    pub case: Option<CaseState>,
+    pub audit: Vec<AuditEntry>,
+    pub intents: Vec<Intent>,
+    /// Held for a person, with the reason; nothing else happens.
+    pub triage: Option<String>,
+    /// The cases a triaged message might belong to.
+    pub candidates: Vec<CaseRef>,
+}
+
+impl Outcome {
+    pub fn triage(reason: impl Into<String>) -> Self {
+        Self { triage: Some(reason.into()), ..Self::default() }
+    }
+}
+
+/// What a decision may consult.
+pub struct Context<'a> {
+    pub now: DateTime<Utc>,
+    pub config: &'a Config,
+}
+
+/// Builds outcomes: audit lines and intents keyed to the message that caused them.
+pub(crate) struct Builder<'a> {
+    pub incoming: &'a Incoming<'a>,
+    pub ctx: &'a Context<'a>,
+    pub out: Outcome,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(incoming: &'a Incoming<'a>, ctx: &'a Context<'a>) -> Self {
+        Self { incoming, ctx, out: Outcome::default() }
+    }
+
+    pub fn audit(&mut self, event: &str, clock: Option<ClockId>, detail: impl Into<String>) {
+        let actor = self.incoming.understood.from.address.clone();
+        self.out.audit.push(AuditEntry { event: event.to_owned(), clock, actor, detail: detail.into() });
+    }
+
+    pub fn intent(
+        &mut self,
+        purpose: Purpose,
+        to: Vec<Recipient>,
+        case: Option<&CaseRef>,
+        template: &str,
+        facts: &[(&str, String)],
+        urgent: bool,
+    ) {
+        let n = self.out.intents.len();
+        let mut facts: BTreeMap<String, String> = facts.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        if let Some(case) = case {
+            facts.insert("case".into(), case.to_string());
+        }
+        self.out.intents.push(Intent {
+            purpose,
+            to,
+            case: case.cloned(),
+            template: template.to_owned(),
+            facts,
+            dedupe_key: format!("message:{}:{template}:{n}", self.incoming.stored_id),
+            urgent,
+        });
+    }
+
+    /// A reply to whoever sent the message.
+    pub fn reply_to_sender(&self) -> Vec<Recipient> {
+        self.incoming.understood.from.address.iter().map(|a| Recipient::Address(a.clone())).collect()
+    }
+
+    /// Starts a clock on `state` from `start`, unless the same clock is running.
+    pub fn start_clock(&mut self, state: &mut CaseState, clock: ClockId, start: NaiveDate) {
+        let Some(def) = self.ctx.config.clock(clock).filter(|d| d.enabled) else { return };
+        if state.running(clock).is_some() {
+            return;
+        }
+        let Ok(due) = due_date(def, start, &self.ctx.config.calendar) else {
+            self.audit("clock_not_started", Some(clock), format!("{clock}: no due date can be found from {start}"));
+            return;
+        };
+        state.clocks.push(ClockInstance {
+            clock,
+            started: start,
+            due,
+            extensions: Vec::new(),
+            status: ClockStatus::Running,
+            closed_on: None,
+        });
+        self.audit("clock_started", Some(clock), format!("{clock} {} started {start}, due {due}", def.title));
+    }
+
+    /// Completes a running clock on `on`: met, or met late.
+    pub fn complete_clock(&mut self, state: &mut CaseState, clock: ClockId, on: NaiveDate) -> bool {
+        let Some(instance) = state.running_mut(clock) else { return false };
+        let late = on > instance.due_in_force();
+        instance.status = if late { ClockStatus::MetLate } else { ClockStatus::Met };
+        instance.closed_on = Some(on);
+        let due = instance.due_in_force();
+        self.audit(
+            "clock_met",
+            Some(clock),
+            format!("{clock} completed {on} (due {due}){}", if late { ", late" } else { "" }),
+        );
+        true
+    }
+}
+
+/// Decides what one message does to its case.
+pub fn decide(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+    events::decide(target, incoming, ctx)
+}

@@ -1,0 +1,397 @@
+//! Cases, their audit log, clock instances, intents and triage; and the one
+//! transaction in which a processed message changes all of them together.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::Row;
+
+use super::{Store, StoreError, query_error};
+use crate::domain::case::{CaseRef, CaseState};
+use crate::domain::message::Understood;
+use crate::protocol::{Lookups, Outcome};
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// How a processed message is recorded.
+#[derive(Debug, Clone)]
+pub struct Processed<'a> {
+    pub stored_id: i64,
+    pub kind: &'a str,
+    pub trust: &'a str,
+    pub summary: &'a str,
+    /// The case is new: its number is taken from the year's counter in this transaction.
+    pub new_case_year: Option<i32>,
+    /// A triage item being resolved by this outcome.
+    pub resolves_triage: Option<(i64, String)>,
+}
+
+/// A case as listed.
+#[derive(Debug, Clone)]
+pub struct CaseRow {
+    pub state: CaseState,
+    pub updated_at: String,
+}
+
+/// One chronology line.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: String,
+    pub event: String,
+    pub clock: Option<String>,
+    pub actor: Option<String>,
+    pub message: Option<i64>,
+    pub detail: String,
+}
+
+/// One triage item.
+#[derive(Debug, Clone)]
+pub struct TriageRow {
+    pub id: i64,
+    pub message: i64,
+    pub reason: String,
+    pub candidates: Vec<String>,
+    pub created_at: String,
+    pub resolution: Option<String>,
+}
+
+/// One recorded intent.
+#[derive(Debug, Clone)]
+pub struct IntentRow {
+    pub id: i64,
+    pub case_reference: Option<String>,
+    pub message: Option<i64>,
+    pub purpose: String,
+    pub recipients: String,
+    pub template: String,
+    pub urgent: bool,
+}
+
+impl Store {
+    /// Finds the cases a message's references point at.
+    pub async fn lookups(&self, understood: &Understood, own_domain: &str) -> Result<Lookups, StoreError> {
+        let mut found = Lookups::default();
+        for tag in &understood.case_refs {
+            match self.case_exists(tag).await? {
+                Some(r) => found.by_tag.push(r),
+                None => found.unknown_tags.push(tag.clone()),
+            }
+        }
+        let suffix = format!("@{own_domain}");
+        for id in understood.in_reply_to.iter().chain(&understood.references) {
+            // Our own Message-IDs carry the case reference: REF.rest@domain.
+            if id.to_ascii_lowercase().ends_with(&suffix)
+                && let Some(candidate) = id.split(['.', '@']).next()
+                && let Some(r) = self.case_exists(candidate).await?
+            {
+                found.by_thread.push(r);
+                continue;
+            }
+            let rows = sqlx::query(
+                "SELECT DISTINCT case_reference FROM messages WHERE message_id = $1 AND case_reference IS NOT NULL",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error("follow a thread"))?;
+            for row in rows {
+                if let Ok(r) = CaseRef::parse(&row.get::<String, _>(0)) {
+                    found.by_thread.push(r);
+                }
+            }
+        }
+        let mut externals: Vec<String> = understood.external_refs.clone();
+        if let Some(n) = &understood.notification {
+            externals.extend(n.panel_reference.iter().cloned());
+            externals.extend(n.la_reference.iter().cloned());
+        }
+        for reference in externals {
+            let rows = sqlx::query("SELECT reference FROM cases WHERE panel_reference = $1 OR la_reference = $1")
+                .bind(&reference)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query_error("match an external reference"))?;
+            for row in rows {
+                if let Ok(r) = CaseRef::parse(&row.get::<String, _>(0)) {
+                    found.by_external.push(r);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn case_exists(&self, reference: &str) -> Result<Option<CaseRef>, StoreError> {
+        let row = sqlx::query("SELECT reference FROM cases WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("look up a case"))?;
+        Ok(row.and_then(|r| CaseRef::parse(&r.get::<String, _>(0)).ok()))
+    }
+
+    /// The reference the next new case of `year` will have.
+    pub async fn next_reference(&self, prefix: &str, year: i32, digits: usize) -> Result<CaseRef, StoreError> {
+        let last: Option<i64> = sqlx::query_scalar("SELECT last_number FROM case_counters WHERE year = $1")
+            .bind(i64::from(year))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("read the case counter"))?;
+        let next = u32::try_from(last.unwrap_or(0) + 1).unwrap_or(u32::MAX);
+        Ok(CaseRef::new(prefix, year, next, digits))
+    }
+
+    pub async fn load_case(&self, reference: &str) -> Result<Option<CaseState>, StoreError> {
+        let row = sqlx::query("SELECT state FROM cases WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("load a case"))?;
+        row.map(|r| decode(&r.get::<String, _>(0))).transpose()
+    }
+
+    /// Records a processed message and everything its decision produced, in one
+    /// transaction. A message already processed is left as it is (replay is a no-op).
+    pub async fn commit_processing(
+        &self,
+        processed: &Processed<'_>,
+        outcome: &Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let at = stamp(now);
+        let mut tx = self.pool.begin().await.map_err(query_error("begin a transaction"))?;
+        if processed.resolves_triage.is_none() {
+            let claimed = sqlx::query(
+                "UPDATE messages SET state = 'processed', kind = $2, trust = $3, summary = $4, case_reference = $5 WHERE id = $1 AND state <> 'processed'",
+            )
+            .bind(processed.stored_id)
+            .bind(processed.kind)
+            .bind(processed.trust)
+            .bind(processed.summary)
+            .bind(outcome.case.as_ref().map(|c| c.reference.to_string()))
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("mark a message processed"))?;
+            if claimed.rows_affected() == 0 {
+                return Ok(false);
+            }
+        } else {
+            sqlx::query("UPDATE messages SET case_reference = $2 WHERE id = $1")
+                .bind(processed.stored_id)
+                .bind(outcome.case.as_ref().map(|c| c.reference.to_string()))
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("tie a message to its case"))?;
+        }
+        crate::fault::point("processing:message-marked");
+        if let Some(case) = &outcome.case {
+            if let Some(year) = processed.new_case_year {
+                let number: i64 = sqlx::query_scalar(
+                    "INSERT INTO case_counters (year, last_number) VALUES ($1, 1)
+                     ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 RETURNING last_number",
+                )
+                .bind(i64::from(year))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(query_error("number a new case"))?;
+                let expected = case.reference.as_str().rsplit('-').next().and_then(|n| n.parse::<i64>().ok());
+                if expected != Some(number) {
+                    return Err(StoreError::Conflict(format!(
+                        "case number {number} was taken while {} was being opened",
+                        case.reference
+                    )));
+                }
+            }
+            let state =
+                serde_json::to_string(case).map_err(|e| StoreError::Conflict(format!("cannot encode a case: {e}")))?;
+            let next = case.next_due();
+            sqlx::query(
+                "INSERT INTO cases (reference, kind, stage, opened_at, closed_at, panel_reference, la_reference, next_clock, next_due, state, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (reference) DO UPDATE SET stage = excluded.stage, closed_at = excluded.closed_at,
+                   panel_reference = excluded.panel_reference, la_reference = excluded.la_reference,
+                   next_clock = excluded.next_clock, next_due = excluded.next_due, state = excluded.state, updated_at = excluded.updated_at",
+            )
+            .bind(case.reference.as_str())
+            .bind(serde_json::to_value(case.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            .bind(case.stage())
+            .bind(case.opened_on.to_string())
+            .bind(case.closed.as_ref().map(|(_, d)| d.to_string()))
+            .bind(&case.panel_reference)
+            .bind(&case.la_reference)
+            .bind(next.map(|c| c.clock.as_str()))
+            .bind(next.map(|c| c.due_in_force().to_string()))
+            .bind(state)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("save a case"))?;
+            crate::fault::point("processing:case-saved");
+            sqlx::query("DELETE FROM clocks WHERE case_reference = $1")
+                .bind(case.reference.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("replace a case's clocks"))?;
+            for clock in &case.clocks {
+                sqlx::query("INSERT INTO clocks (case_reference, clock, started_on, due_on, status, closed_on) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(case.reference.as_str())
+                    .bind(clock.clock.as_str())
+                    .bind(clock.started.to_string())
+                    .bind(clock.due_in_force().to_string())
+                    .bind(serde_json::to_value(clock.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+                    .bind(clock.closed_on.map(|d| d.to_string()))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error("save a clock"))?;
+            }
+            for entry in &outcome.audit {
+                sqlx::query("INSERT INTO audit (case_reference, at, event, clock, actor, message, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(case.reference.as_str())
+                    .bind(&at)
+                    .bind(&entry.event)
+                    .bind(entry.clock.map(|c| c.as_str()))
+                    .bind(&entry.actor)
+                    .bind(processed.stored_id)
+                    .bind(&entry.detail)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error("append to the audit log"))?;
+            }
+        }
+        crate::fault::point("processing:audit-written");
+        for intent in &outcome.intents {
+            sqlx::query(
+                "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(intent.case.as_ref().map(|c| c.to_string()))
+            .bind(processed.stored_id)
+            .bind(intent.purpose.as_str())
+            .bind(serde_json::to_string(&intent.to).unwrap_or_default())
+            .bind(&intent.template)
+            .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
+            .bind(&intent.dedupe_key)
+            .bind(i64::from(intent.urgent))
+            .bind(&at)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("record an outbound intent"))?;
+        }
+        if let Some(reason) = &outcome.triage {
+            sqlx::query("INSERT INTO triage (message, reason, candidates, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(processed.stored_id)
+                .bind(reason)
+                .bind(
+                    serde_json::to_string(&outcome.candidates.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+                        .unwrap_or_default(),
+                )
+                .bind(&at)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("hold a message for triage"))?;
+        }
+        if let Some((id, resolution)) = &processed.resolves_triage {
+            sqlx::query("UPDATE triage SET resolved_at = $2, resolution = $3 WHERE id = $1 AND resolved_at IS NULL")
+                .bind(id)
+                .bind(&at)
+                .bind(resolution)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("resolve a triage item"))?;
+        }
+        crate::fault::point("processing:before-commit");
+        tx.commit().await.map_err(query_error("commit a processed message"))?;
+        Ok(true)
+    }
+
+    pub async fn cases(&self, open_only: bool) -> Result<Vec<CaseRow>, StoreError> {
+        let sql = if open_only {
+            "SELECT state, updated_at FROM cases WHERE closed_at IS NULL ORDER BY reference"
+        } else {
+            "SELECT state, updated_at FROM cases ORDER BY reference"
+        };
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(query_error("list cases"))?;
+        rows.into_iter().map(|r| Ok(CaseRow { state: decode(&r.get::<String, _>(0))?, updated_at: r.get(1) })).collect()
+    }
+
+    pub async fn audit(&self, reference: &str) -> Result<Vec<AuditRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, event, clock, actor, message, detail FROM audit WHERE case_reference = $1 ORDER BY id",
+        )
+        .bind(reference)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("read the audit log"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditRow {
+                id: r.get(0),
+                at: r.get(1),
+                event: r.get(2),
+                clock: r.get(3),
+                actor: r.get(4),
+                message: r.get(5),
+                detail: r.get(6),
+            })
+            .collect())
+    }
+
+    pub async fn triage(&self, open_only: bool) -> Result<Vec<TriageRow>, StoreError> {
+        let sql = if open_only {
+            "SELECT id, message, reason, candidates, created_at, resolution FROM triage WHERE resolved_at IS NULL ORDER BY id"
+        } else {
+            "SELECT id, message, reason, candidates, created_at, resolution FROM triage ORDER BY id"
+        };
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(query_error("list triage"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TriageRow {
+                id: r.get(0),
+                message: r.get(1),
+                reason: r.get(2),
+                candidates: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
+                created_at: r.get(4),
+                resolution: r.get(5),
+            })
+            .collect())
+    }
+
+    /// The raw bytes and arrival time of a stored message.
+    pub async fn message_raw(&self, id: i64) -> Result<Option<(Vec<u8>, DateTime<Utc>)>, StoreError> {
+        let row = sqlx::query("SELECT raw, arrived_at FROM messages WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("read a message"))?;
+        Ok(row.map(|r| {
+            let arrived =
+                DateTime::parse_from_rfc3339(&r.get::<String, _>(1)).map(|d| d.with_timezone(&Utc)).unwrap_or_default();
+            (r.get::<Option<Vec<u8>>, _>(0).unwrap_or_default(), arrived)
+        }))
+    }
+
+    pub async fn intents(&self) -> Result<Vec<IntentRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, case_reference, message, purpose, recipients, template, urgent FROM intents ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("list intents"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| IntentRow {
+                id: r.get(0),
+                case_reference: r.get(1),
+                message: r.get(2),
+                purpose: r.get(3),
+                recipients: r.get(4),
+                template: r.get(5),
+                urgent: r.get::<i64, _>(6) != 0,
+            })
+            .collect())
+    }
+}
+
+fn decode(text: &str) -> Result<CaseState, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Conflict(format!("a stored case cannot be read: {e}")))
+}
