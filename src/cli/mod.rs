@@ -2,6 +2,7 @@
 //! writes its report to the given output; errors come back as `CliError`.
 
 mod calendar;
+mod cases;
 mod check_config;
 mod clocks;
 mod inspect;
@@ -35,8 +36,16 @@ pub enum Command {
     CheckConfig,
     /// Shows what the pipeline understands of one message file.
     Inspect(inspect::InspectArgs),
-    /// Runs the daemon: watches the mailbox and stores and understands every message.
+    /// Runs the daemon: watches the mailbox and processes every message.
     Run,
+    /// Lists cases: reference, type, stage, next due date and status.
+    Cases(cases::CasesArgs),
+    /// One case: its clocks and its whole chronology.
+    Case(cases::CaseArgs),
+    /// Messages held for a person, and resolving them.
+    Triage(cases::TriageArgs),
+    /// Applies database migrations (also done at every start).
+    Migrate,
 }
 
 /// How a command failed, and so the exit code.
@@ -68,13 +77,32 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Inspect(args) => inspect::run(&args, &load(cli.config)?, out),
         Command::Run => {
             let config = load(cli.config)?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| CliError::Failed(anyhow::Error::new(e).context("cannot start the runtime")))?;
-            runtime.block_on(crate::app::run(config)).map_err(CliError::Failed)
+            runtime()?.block_on(crate::app::run(config)).map_err(CliError::Failed)
+        }
+        Command::Cases(args) => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(cases::cases(&args, &config, out))
+        }
+        Command::Case(args) => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(cases::case(&args, &config, out))
+        }
+        Command::Triage(args) => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(cases::triage(&args, &config, out))
+        }
+        Command::Migrate => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(cases::migrate(&config, out))
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Failed(anyhow::Error::new(e).context("cannot start the runtime")))
 }
 
 fn load(file: Option<PathBuf>) -> Result<Config, CliError> {

@@ -29,7 +29,7 @@ pub async fn try_step(store: &Store, config: &Config, now: DateTime<Utc>) -> Res
     let understood = understand(&message.raw, config);
     crate::fault::point("processing:understood");
     let found = store.lookups(&understood, &config.intake.own_message_id_domain).await?;
-    let ctx = Context { now, config };
+    let ctx = Context { now, config, vouched: false };
     let incoming = Incoming { stored_id: message.id, understood: &understood, arrived_at: message.arrived_at };
     let mut new_year = None;
     let decision = match match_case(understood.kind, &found) {

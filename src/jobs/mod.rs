@@ -2,3 +2,4 @@
 //! that drive them live in `app`. Tests drive the steps directly.
 
 pub mod ingest;
+pub mod triage;

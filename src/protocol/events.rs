@@ -11,7 +11,7 @@ use crate::domain::{Role, format_long, london_date};
 
 /// Whether the sender's mail may change a case.
 fn authenticated(incoming: &Incoming<'_>, ctx: &Context<'_>) -> bool {
-    incoming.understood.trust == Trust::Trusted || !ctx.config.intake.require_authentication
+    ctx.vouched || incoming.understood.trust == Trust::Trusted || !ctx.config.intake.require_authentication
 }
 
 pub fn decide(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {

@@ -139,6 +139,9 @@ impl Outcome {
 pub struct Context<'a> {
     pub now: DateTime<Utc>,
     pub config: &'a Config,
+    /// A person resolving triage vouches for the message: its sender's authentication
+    /// is no longer in question.
+    pub vouched: bool,
 }
 
 /// Builds outcomes: audit lines and intents keyed to the message that caused them.

@@ -9,5 +9,6 @@ mod hostile;
 mod inspect;
 mod intake;
 mod mailstack;
+mod scenarios;
 mod store_contract;
 mod support;

@@ -1,0 +1,221 @@
+//! `cspr cases`, `cspr case REF`, `cspr triage [resolve …]` and `cspr migrate`: what an
+//! operator reads and does with the store. Never prints a child's details.
+
+use std::io::Write;
+
+use chrono::Utc;
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::{CliError, write_failed};
+use crate::config::Config;
+use crate::domain::case::{CaseState, ClockStatus};
+use crate::domain::clock::{DeadlineStatus, deadline};
+use crate::jobs::triage::{Resolution, resolve};
+use crate::store::Store;
+
+#[derive(Debug, Args)]
+pub struct CasesArgs {
+    /// Only cases that are not closed.
+    #[arg(long)]
+    pub open: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseArgs {
+    /// The case reference, e.g. CHSCP-2026-004.
+    pub reference: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TriageArgs {
+    #[command(subcommand)]
+    pub action: Option<TriageAction>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TriageAction {
+    /// Resolves an item: tie it to a case, open a new case with it, or set it aside.
+    Resolve {
+        id: i64,
+        #[arg(long, value_name = "REF", conflicts_with_all = ["new_case", "ignore"])]
+        case: Option<String>,
+        #[arg(long, conflicts_with = "ignore")]
+        new_case: bool,
+        #[arg(long)]
+        ignore: bool,
+    },
+}
+
+pub async fn open_store(config: &Config) -> Result<Store, CliError> {
+    Store::open(&config.store_url).await.map_err(|e| CliError::Failed(anyhow::Error::new(e)))
+}
+
+fn failed(e: impl std::error::Error + Send + Sync + 'static) -> CliError {
+    CliError::Failed(anyhow::Error::new(e))
+}
+
+fn status_of(state: &CaseState, config: &Config) -> (Option<String>, Option<String>, Option<&'static str>) {
+    let Some(next) = state.next_due() else { return (None, None, None) };
+    let status = config
+        .clock(next.clock)
+        .and_then(|def| deadline(def, next.started, &next.extensions, Utc::now(), &config.calendar).ok())
+        .map(|d| if d.due == next.due_in_force() { d.status } else { DeadlineStatus::OnTrack })
+        .map(DeadlineStatus::as_str);
+    (Some(next.clock.to_string()), Some(next.due_in_force().to_string()), status)
+}
+
+fn kind_of(state: &CaseState) -> String {
+    serde_json::to_value(state.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+pub async fn cases(args: &CasesArgs, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
+    let store = open_store(config).await?;
+    let rows = store.cases(args.open).await.map_err(failed)?;
+    let text = if args.json {
+        let list: Vec<Value> = rows
+            .iter()
+            .map(|row| {
+                let (clock, due, status) = status_of(&row.state, config);
+                json!({"reference": row.state.reference.as_str(), "type": kind_of(&row.state), "stage": row.state.stage(),
+                       "next_clock": clock, "next_due": due, "status": status})
+            })
+            .collect();
+        format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
+    } else {
+        let mut t =
+            format!("{:<16} {:<14} {:<18} {:<6} {:<11} {}\n", "reference", "type", "stage", "next", "due", "status");
+        for row in &rows {
+            let (clock, due, status) = status_of(&row.state, config);
+            t.push_str(&format!(
+                "{:<16} {:<14} {:<18} {:<6} {:<11} {}\n",
+                row.state.reference.as_str(),
+                kind_of(&row.state),
+                row.state.stage(),
+                clock.unwrap_or_else(|| "-".into()),
+                due.unwrap_or_else(|| "-".into()),
+                status.unwrap_or("-")
+            ));
+        }
+        t
+    };
+    store.close().await;
+    out.write_all(text.as_bytes()).map_err(write_failed)
+}
+
+pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
+    let store = open_store(config).await?;
+    let state = store
+        .load_case(args.reference.trim())
+        .await
+        .map_err(failed)?
+        .ok_or_else(|| CliError::Usage(format!("no case {}", args.reference.trim())))?;
+    let audit = store.audit(state.reference.as_str()).await.map_err(failed)?;
+    store.close().await;
+    let clocks: Vec<Value> = state
+        .clocks
+        .iter()
+        .map(|c| {
+            json!({"clock": c.clock.as_str(), "started": c.started.to_string(), "due": c.due_in_force().to_string(),
+                   "base_due": c.due.to_string(), "status": serde_json::to_value(c.status).unwrap_or(Value::Null),
+                   "closed_on": c.closed_on.map(|d| d.to_string())})
+        })
+        .collect();
+    let chronology: Vec<Value> = audit
+        .iter()
+        .map(|a| json!({"at": a.at, "event": a.event, "clock": a.clock, "actor": a.actor, "message": a.message, "detail": a.detail}))
+        .collect();
+    let text = if args.json {
+        let value = json!({
+            "reference": state.reference.as_str(), "type": kind_of(&state), "stage": state.stage(),
+            "opened_on": state.opened_on.to_string(), "local_authority": state.local_authority,
+            "incident_type": state.incident_type, "panel_reference": state.panel_reference, "la_reference": state.la_reference,
+            "decision": state.decision.map(|(d, on)| json!({"decision": d, "on": on.to_string()})),
+            "clocks": clocks, "chronology": chronology,
+        });
+        format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
+    } else {
+        let mut t = format!(
+            "{} — {} — {}\narea: {}\n\nclocks\n",
+            state.reference,
+            kind_of(&state),
+            state.stage(),
+            state.local_authority.as_deref().unwrap_or("not given")
+        );
+        for c in &state.clocks {
+            let closed = c.closed_on.map(|d| format!(" on {d}")).unwrap_or_default();
+            let status = match c.status {
+                ClockStatus::Running => "running".to_owned(),
+                other => format!("{other:?}{closed}").to_lowercase(),
+            };
+            t.push_str(&format!("  {}  from {}  due {}  {status}\n", c.clock, c.started, c.due_in_force()));
+        }
+        t.push_str("\nchronology\n");
+        for a in &audit {
+            t.push_str(&format!("  {}  {:<24} {}\n", a.at, a.event, a.detail));
+        }
+        t
+    };
+    out.write_all(text.as_bytes()).map_err(write_failed)
+}
+
+pub async fn triage(args: &TriageArgs, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
+    let store = open_store(config).await?;
+    let text = match &args.action {
+        None => {
+            let items = store.triage(true).await.map_err(failed)?;
+            if args.json {
+                let list: Vec<Value> = items
+                    .iter()
+                    .map(|t| json!({"id": t.id, "message": t.message, "reason": t.reason, "candidates": t.candidates, "created_at": t.created_at}))
+                    .collect();
+                format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
+            } else if items.is_empty() {
+                "nothing waiting\n".to_owned()
+            } else {
+                items
+                    .iter()
+                    .map(|t| {
+                        let candidates = if t.candidates.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (candidates: {})", t.candidates.join(", "))
+                        };
+                        format!("{:>5}  message {}  {}{candidates}\n", t.id, t.message, t.reason)
+                    })
+                    .collect()
+            }
+        }
+        Some(TriageAction::Resolve { id, case, new_case, ignore }) => {
+            let resolution = match (case, new_case, ignore) {
+                (Some(reference), false, false) => Resolution::Case(reference.trim().to_owned()),
+                (None, true, false) => Resolution::NewCase,
+                (None, false, true) => Resolution::Ignore,
+                _ => return Err(CliError::Usage("give one of --case REF, --new-case or --ignore".into())),
+            };
+            let touched = resolve(&store, config, *id, resolution, Utc::now()).await.map_err(|e| match e {
+                crate::jobs::triage::ResolveError::Store(e) => failed(e),
+                other => CliError::Usage(other.to_string()),
+            })?;
+            match touched {
+                Some(reference) => format!("resolved {id}: {reference}\n"),
+                None => format!("resolved {id}: set aside\n"),
+            }
+        }
+    };
+    store.close().await;
+    out.write_all(text.as_bytes()).map_err(write_failed)
+}
+
+pub async fn migrate(config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
+    let store = open_store(config).await?;
+    store.close().await;
+    out.write_all(format!("database at {} is up to date\n", crate::store::redact(&config.store_url)).as_bytes())
+        .map_err(write_failed)
+}

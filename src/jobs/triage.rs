@@ -1,0 +1,76 @@
+//! Resolving a triage item: a person ties the message to a case, opens a new case with
+//! it, or sets it aside. The decision is the same pure one, with the person vouching.
+
+use chrono::{DateTime, Datelike, Utc};
+
+use crate::config::Config;
+use crate::domain::london_date;
+use crate::protocol::{Context, Incoming, Outcome, Target, decide};
+use crate::store::{Processed, Store, StoreError};
+use crate::understand::{to_json, understand};
+
+/// What the person decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Case(String),
+    NewCase,
+    Ignore,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("no open triage item {0}")]
+    NoItem(i64),
+    #[error("no case {0}")]
+    NoCase(String),
+    #[error("this message cannot be applied that way: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Applies a person's resolution of triage item `id`; returns the case it touched.
+pub async fn resolve(
+    store: &Store,
+    config: &Config,
+    id: i64,
+    resolution: Resolution,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, ResolveError> {
+    let item = store.triage(true).await?.into_iter().find(|t| t.id == id).ok_or(ResolveError::NoItem(id))?;
+    let (raw, arrived_at) = store.message_raw(item.message).await?.ok_or(ResolveError::NoItem(id))?;
+    let understood = understand(&raw, config);
+    let ctx = Context { now, config, vouched: true };
+    let incoming = Incoming { stored_id: item.message, understood: &understood, arrived_at };
+    let mut new_year = None;
+    let (outcome, label) = match &resolution {
+        Resolution::Ignore => (Outcome::default(), "ignored".to_owned()),
+        Resolution::Case(reference) => {
+            let state = store.load_case(reference).await?.ok_or_else(|| ResolveError::NoCase(reference.clone()))?;
+            (decide(Target::Existing(Box::new(state)), &incoming, &ctx), format!("applied to {reference}"))
+        }
+        Resolution::NewCase => {
+            let year = london_date(&now).year();
+            new_year = Some(year);
+            let reference = store.next_reference(&config.cases.prefix, year, config.cases.digits).await?;
+            (decide(Target::New(reference.clone()), &incoming, &ctx), format!("opened {reference}"))
+        }
+    };
+    if let Some(reason) = &outcome.triage {
+        return Err(ResolveError::Refused(reason.clone()));
+    }
+    if resolution != Resolution::Ignore && outcome.case.is_none() {
+        return Err(ResolveError::Refused("it does not open or change a case".into()));
+    }
+    let summary = to_json(&understood).to_string();
+    let processed = Processed {
+        stored_id: item.message,
+        kind: understood.kind.as_str(),
+        trust: understood.trust.as_str(),
+        summary: &summary,
+        new_case_year: new_year,
+        resolves_triage: Some((id, label)),
+    };
+    store.commit_processing(&processed, &outcome, now).await?;
+    Ok(outcome.case.map(|c| c.reference.to_string()))
+}

@@ -1,0 +1,406 @@
+//! Whole cases walked with an injected clock, on SQLite and on PostgreSQL: each
+//! message is stored, then one ingest step processes it at the given moment.
+
+use chrono::{DateTime, Utc};
+use cspr::config::{Config, Sources, load};
+use cspr::domain::case::{CaseState, ClockStatus};
+use cspr::domain::clock::ClockId;
+use cspr::jobs::ingest::{Outcome, try_step};
+use cspr::store::{NewMessage, Store};
+
+use crate::databases::{TestDb, both};
+
+pub struct World {
+    pub store: Store,
+    pub config: Config,
+    pub db: TestDb,
+    pub config_path: String,
+    sent: usize,
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+impl World {
+    pub async fn new(db: TestDb) -> Self {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inspect/cspr.toml");
+        let sources = Sources {
+            file: Some(dir.clone()),
+            env: vec![("CSPR__STORE__URL".into(), db.url.clone())],
+            credentials_dir: None,
+        };
+        let config = load(&sources).unwrap();
+        let store = Store::open(&db.url).await.unwrap();
+        Self { store, config, db, config_path: dir.display().to_string(), sent: 0 }
+    }
+
+    /// Stores `raw` as arriving at `when` and processes it then.
+    pub async fn deliver(&mut self, raw: String, when: &str) {
+        self.sent += 1;
+        let now = at(when);
+        let message = NewMessage {
+            source: "scenario",
+            uidvalidity: Some(1),
+            uid: Some(self.sent as u32),
+            raw: raw.as_bytes(),
+            arrived_at: now,
+        };
+        self.store.store_message(&message).await.unwrap();
+        assert!(matches!(try_step(&self.store, &self.config, now).await.unwrap(), Outcome::Processed(_)));
+    }
+
+    pub async fn case(&self, reference: &str) -> CaseState {
+        self.store
+            .load_case(reference)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{}: no case {reference}", self.db.name))
+    }
+
+    pub async fn events(&self, reference: &str) -> Vec<String> {
+        self.store.audit(reference).await.unwrap().into_iter().map(|a| a.event).collect()
+    }
+
+    pub async fn templates(&self) -> Vec<String> {
+        self.store.intents().await.unwrap().into_iter().map(|i| i.template).collect()
+    }
+}
+
+fn clock(state: &CaseState, id: ClockId) -> (String, String, ClockStatus) {
+    let c =
+        state.clocks.iter().rev().find(|c| c.clock == id).unwrap_or_else(|| panic!("no {id} on {}", state.reference));
+    (c.started.to_string(), c.due_in_force().to_string(), c.status)
+}
+
+/// An authenticated message, as our receiving server would stamp it.
+pub fn mail(from: &str, subject: &str, date: &str, body: &str, pass: bool) -> String {
+    let domain = from.rsplit('@').next().unwrap();
+    let verdict = if pass { "pass" } else { "fail" };
+    format!(
+        "Authentication-Results: mx.chscp.test; dkim={verdict} header.d={domain}; dmarc={verdict} header.from={domain}\r\n\
+         From: {from}\r\nTo: chscp@hackney.gov.uk\r\nSubject: {subject}\r\nDate: {date}\r\n\
+         Message-ID: <{}@{domain}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
+        fastrand::u64(..)
+    )
+}
+
+pub fn notification(
+    from: &str,
+    aware: &str,
+    notified: &str,
+    panel_ref: &str,
+    extra: &str,
+    date: &str,
+    pass: bool,
+) -> String {
+    let body = format!(
+        "Please find our notification below.\r\n\r\n________________________________\r\n\
+         From: Duty Manager <duty.manager@hackney.gov.uk>\r\nSent: {date}\r\nTo: Mailbox.NationalReviewPanel@education.gov.uk\r\n\
+         Subject: Serious incident notification\r\n\r\nLocal authority: Hackney\r\nIncident type: {}\r\n\
+         Date LA became aware: {aware}\r\nDate notified to the Panel: {notified}\r\nPanel reference: {panel_ref}\r\n\
+         Child's name: Alex Example\r\nNumber of children: 1\r\n{extra}",
+        if extra.contains("Looked after child: Yes") { "Death" } else { "Serious harm" }
+    );
+    mail(from, "FW: Serious incident notification", date, &body, pass)
+}
+
+pub fn reply(from: &str, reference: &str, line: &str, date: &str) -> String {
+    mail(
+        from,
+        &format!("Re: [{reference}] Rapid Review reminder"),
+        date,
+        &format!("{line}\r\n\r\nOn Mon, 7 Dec 2026 cspr wrote:\r\n> reminder"),
+        true,
+    )
+}
+
+const LA: &str = "social.worker@hackney.gov.uk";
+const SPA: &str = "spa@hackney.gov.uk";
+const ICSC: &str = "icsc@hackney.gov.uk";
+const PANEL: &str = "Mailbox.NationalReviewPanel@education.gov.uk";
+
+async fn opened(world: &mut World, panel_ref: &str) {
+    world
+        .deliver(
+            notification(LA, "16/11/2026", "18 November 2026", panel_ref, "", "Thu, 19 Nov 2026 10:00:00 +0000", true),
+            "2026-11-19T10:05:00Z",
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn a_notification_opens_a_case_and_an_on_time_rapid_review_meets_c3() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01001").await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.stage(), "rapid_review");
+        // Aware Monday 16 November: due Monday 23rd; notified the 18th, copy the 19th.
+        assert_eq!(clock(&case, ClockId::C1), ("2026-11-16".into(), "2026-11-23".into(), ClockStatus::Met));
+        assert_eq!(clock(&case, ClockId::C2), ("2026-11-16".into(), "2026-11-23".into(), ClockStatus::Met));
+        // 15 working days from Wednesday 18 November.
+        assert_eq!(clock(&case, ClockId::C3), ("2026-11-18".into(), "2026-12-09".into(), ClockStatus::Running));
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "SUBMITTED 08/12/2026", "Tue, 8 Dec 2026 16:00:00 +0000"),
+            "2026-12-08T16:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(clock(&case, ClockId::C3).2, ClockStatus::Met, "{}", w.db.name);
+        assert_eq!(case.stage(), "awaiting_decision");
+        assert_eq!(w.templates().await, ["acknowledgement", "new_case", "command_done"], "{}", w.db.name);
+        let events = w.events("CHSCP-2026-001").await;
+        assert!(
+            events.starts_with(&["case_opened".to_owned()]) && events.contains(&"clock_met".to_owned()),
+            "{events:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_late_rapid_review_is_recorded_as_met_late() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01002").await;
+        w.deliver(reply(SPA, "CHSCP-2026-001", "SUBMITTED", "Thu, 10 Dec 2026 09:00:00 +0000"), "2026-12-10T09:01:00Z")
+            .await;
+        assert_eq!(clock(&w.case("CHSCP-2026-001").await, ClockId::C3).2, ClockStatus::MetLate, "{}", w.db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_panel_disagreement_starts_c4_and_a_cspr_runs_to_publication() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01003").await;
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "SUBMITTED 08/12/2026", "Tue, 8 Dec 2026 16:00:00 +0000"),
+            "2026-12-08T16:01:00Z",
+        )
+        .await;
+        let panel = mail(
+            PANEL,
+            "[CHSCP-2026-001] Rapid Review response",
+            "Mon, 14 Dec 2026 11:00:00 +0000",
+            "Dear colleagues,\r\n\r\nThe Panel has considered your Rapid Review and does not agree with the decision not to undertake a local child safeguarding practice review.",
+            true,
+        );
+        w.deliver(panel, "2026-12-14T11:01:00Z").await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.stage(), "panel_disagreed", "{}", w.db.name);
+        assert_eq!(clock(&case, ClockId::C4), ("2026-12-14".into(), "2026-12-21".into(), ClockStatus::Running));
+        assert!(w.templates().await.contains(&"panel_disagrees".to_owned()));
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "MEETING-HELD 18/12/2026", "Fri, 18 Dec 2026 15:00:00 +0000"),
+            "2026-12-18T15:01:00Z",
+        )
+        .await;
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "DECISION CSPR 05/01/2027", "Tue, 5 Jan 2027 12:00:00 +0000"),
+            "2027-01-05T12:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(clock(&case, ClockId::C4).2, ClockStatus::Met);
+        assert_eq!(case.stage(), "review");
+        // Five working days from Tuesday 5 January; six calendar months.
+        assert_eq!(clock(&case, ClockId::C5), ("2027-01-05".into(), "2027-01-12".into(), ClockStatus::Running));
+        assert_eq!(clock(&case, ClockId::C6), ("2027-01-05".into(), "2027-07-05".into(), ClockStatus::Running));
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "NOTIFIED-ORGS 11/01/2027", "Mon, 11 Jan 2027 12:00:00 +0000"),
+            "2027-01-11T12:01:00Z",
+        )
+        .await;
+        w.deliver(
+            reply(
+                SPA,
+                "CHSCP-2026-001",
+                "PUBLISHED https://chscp.org.uk/reviews/example 30/06/2027",
+                "Wed, 30 Jun 2027 12:00:00 +0100",
+            ),
+            "2027-06-30T11:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(clock(&case, ClockId::C5).2, ClockStatus::Met);
+        assert_eq!(clock(&case, ClockId::C6).2, ClockStatus::Met);
+        assert_eq!(case.stage(), "published", "{}", w.db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_looked_after_childs_death_without_suspected_abuse_starts_no_rapid_review() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        let extra = "Looked after child: Yes\r\nAbuse or neglect suspected: No\r\n";
+        w.deliver(
+            notification(
+                LA,
+                "16/11/2026",
+                "18/11/2026",
+                "SIN-2026-01004",
+                extra,
+                "Thu, 19 Nov 2026 10:00:00 +0000",
+                true,
+            ),
+            "2026-11-19T10:05:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert!(case.dfe_ofsted_only && case.secretary_of_state_duty, "{}", w.db.name);
+        assert!(case.clocks.iter().all(|c| c.clock != ClockId::C3), "no C3");
+        assert_eq!(case.stage(), "dfe_ofsted");
+        assert!(w.templates().await.contains(&"sos_notice_draft".to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn a_request_for_consideration_waits_for_the_next_subgroup_meeting() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        let body = "Dear Case Review sub-group,\r\n\r\nWe would like to request that the sub-group consider the case of a young person known to our service for a local child safeguarding practice review.";
+        w.deliver(
+            mail(
+                "early.help@hackney.gov.uk",
+                "Request for consideration",
+                "Thu, 26 Nov 2026 09:00:00 +0000",
+                body,
+                true,
+            ),
+            "2026-11-26T09:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.stage(), "for_consideration", "{}", w.db.name);
+        // The first Tuesday after Thursday 26 November is 1 December.
+        assert_eq!(clock(&case, ClockId::C7), ("2026-11-26".into(), "2026-12-01".into(), ClockStatus::Running));
+    }
+}
+
+#[tokio::test]
+async fn a_second_copy_of_a_notification_updates_the_case_and_opens_no_other() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01005").await;
+        w.deliver(
+            notification(
+                "manager@hackney.gov.uk",
+                "16/11/2026",
+                "18/11/2026",
+                "SIN-2026-01005",
+                "LA reference: HK-77\r\n",
+                "Fri, 20 Nov 2026 10:00:00 +0000",
+                true,
+            ),
+            "2026-11-20T10:05:00Z",
+        )
+        .await;
+        assert_eq!(w.store.cases(false).await.unwrap().len(), 1, "{}", w.db.name);
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.la_reference.as_deref(), Some("HK-77"));
+        assert!(w.events("CHSCP-2026-001").await.contains(&"notification_repeated".to_owned()));
+        assert_eq!(w.templates().await.iter().filter(|t| *t == "acknowledgement").count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn an_unauthenticated_sender_changes_nothing_and_goes_to_triage() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        w.deliver(
+            notification(
+                LA,
+                "16/11/2026",
+                "18/11/2026",
+                "SIN-2026-01006",
+                "",
+                "Thu, 19 Nov 2026 10:00:00 +0000",
+                false,
+            ),
+            "2026-11-19T10:05:00Z",
+        )
+        .await;
+        assert!(w.store.cases(false).await.unwrap().is_empty(), "{}", w.db.name);
+        let triage = w.store.triage(true).await.unwrap();
+        assert_eq!(triage.len(), 1);
+        assert!(triage[0].reason.contains("not authenticated"), "{}", triage[0].reason);
+    }
+}
+
+#[tokio::test]
+async fn a_command_from_a_sender_without_the_role_is_refused_with_a_reply() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01007").await;
+        w.deliver(
+            reply(LA, "CHSCP-2026-001", "SUBMITTED 08/12/2026", "Tue, 8 Dec 2026 16:00:00 +0000"),
+            "2026-12-08T16:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(clock(&case, ClockId::C3).2, ClockStatus::Running, "{}", w.db.name);
+        assert!(w.templates().await.contains(&"command_refused".to_owned()));
+        assert!(w.events("CHSCP-2026-001").await.contains(&"command_refused".to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn an_ambiguous_message_is_triaged_with_its_candidates_and_resolved_from_the_command_line() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01008").await;
+        w.deliver(
+            notification(LA, "17/11/2026", "19/11/2026", "SIN-2026-01009", "", "Fri, 20 Nov 2026 10:00:00 +0000", true),
+            "2026-11-20T10:05:00Z",
+        )
+        .await;
+        let both_tags = mail(
+            SPA,
+            "Re: [CHSCP-2026-001] and [CHSCP-2026-002]",
+            "Mon, 23 Nov 2026 10:00:00 +0000",
+            "NOTE spoke to the police about both",
+            true,
+        );
+        w.deliver(both_tags, "2026-11-23T10:01:00Z").await;
+        let triage = w.store.triage(true).await.unwrap();
+        assert_eq!(triage.len(), 1, "{}", w.db.name);
+        assert_eq!(triage[0].candidates, ["CHSCP-2026-001", "CHSCP-2026-002"]);
+        assert!(!w.events("CHSCP-2026-001").await.contains(&"note".to_owned()), "nothing merged silently");
+
+        let id = triage[0].id.to_string();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cspr"))
+            .args(["triage", "resolve", &id, "--case", "CHSCP-2026-001", "--config", &w.config_path])
+            .env("CSPR__STORE__URL", &w.db.url)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(w.store.triage(true).await.unwrap().is_empty());
+        assert!(w.events("CHSCP-2026-001").await.contains(&"note".to_owned()), "{}", w.db.name);
+        assert!(!w.events("CHSCP-2026-002").await.contains(&"note".to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn a_command_for_a_closed_case_goes_to_triage() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01010").await;
+        w.deliver(
+            reply(
+                ICSC,
+                "CHSCP-2026-001",
+                "CLOSE notification withdrawn by the local authority",
+                "Mon, 23 Nov 2026 10:00:00 +0000",
+            ),
+            "2026-11-23T10:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.stage(), "closed", "{}", w.db.name);
+        assert!(case.clocks.iter().all(|c| !c.is_running()));
+        w.deliver(reply(SPA, "CHSCP-2026-001", "SUBMITTED", "Tue, 24 Nov 2026 10:00:00 +0000"), "2026-11-24T10:01:00Z")
+            .await;
+        assert_eq!(w.store.triage(true).await.unwrap().len(), 1);
+    }
+}
