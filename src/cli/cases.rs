@@ -117,7 +117,10 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
         .map_err(failed)?
         .ok_or_else(|| CliError::Usage(format!("no case {}", args.reference.trim())))?;
     let audit = store.audit(state.reference.as_str()).await.map_err(failed)?;
+    let messages = store.case_messages(state.reference.as_str()).await.map_err(failed)?;
     store.close().await;
+    let messages: Vec<Value> =
+        messages.iter().map(|(id, kind, arrived)| json!({"id": id, "kind": kind, "arrived_at": arrived})).collect();
     let clocks: Vec<Value> = state
         .clocks
         .iter()
@@ -137,7 +140,7 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
             "opened_on": state.opened_on.to_string(), "local_authority": state.local_authority,
             "incident_type": state.incident_type, "panel_reference": state.panel_reference, "la_reference": state.la_reference,
             "decision": state.decision.map(|(d, on)| json!({"decision": d, "on": on.to_string()})),
-            "clocks": clocks, "chronology": chronology,
+            "clocks": clocks, "messages": messages, "chronology": chronology,
         });
         format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
     } else {

@@ -370,6 +370,16 @@ impl Store {
         }))
     }
 
+    /// `(id, kind, arrived_at)` of every message tied to a case, oldest first.
+    pub async fn case_messages(&self, reference: &str) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
+        let rows = sqlx::query("SELECT id, kind, arrived_at FROM messages WHERE case_reference = $1 ORDER BY id")
+            .bind(reference)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error("list a case's messages"))?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+    }
+
     pub async fn intents(&self) -> Result<Vec<IntentRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, case_reference, message, purpose, recipients, template, urgent FROM intents ORDER BY id",

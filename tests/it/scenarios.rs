@@ -404,3 +404,44 @@ async fn a_command_for_a_closed_case_goes_to_triage() {
         assert_eq!(w.store.triage(true).await.unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn the_command_line_lists_cases_and_shows_an_ordered_chronology_without_the_childs_name() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01011").await;
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "SUBMITTED 08/12/2026", "Tue, 8 Dec 2026 16:00:00 +0000"),
+            "2026-12-08T16:01:00Z",
+        )
+        .await;
+        let run = |args: &[&str]| {
+            let mut full: Vec<&str> = args.to_vec();
+            full.extend(["--config", w.config_path.as_str()]);
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_cspr"))
+                .args(&full)
+                .env("CSPR__STORE__URL", &w.db.url)
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+            String::from_utf8(output.stdout).unwrap()
+        };
+        let listed: serde_json::Value = serde_json::from_str(&run(&["cases", "--json"])).unwrap();
+        assert_eq!(listed[0]["reference"], "CHSCP-2026-001", "{}", w.db.name);
+        assert_eq!(listed[0]["type"], "incident");
+        assert_eq!(listed[0]["stage"], "awaiting_decision");
+        let shown = run(&["case", "CHSCP-2026-001", "--json"]);
+        assert!(!shown.contains("Alex Example"), "the child's name is never shown");
+        let case: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(case["messages"].as_array().unwrap().len(), 2, "both messages listed");
+        let chronology = case["chronology"].as_array().unwrap();
+        assert_eq!(chronology[0]["event"], "case_opened");
+        let ats: Vec<&str> = chronology.iter().map(|e| e["at"].as_str().unwrap()).collect();
+        assert!(ats.windows(2).all(|p| p[0] <= p[1]), "chronology in order: {ats:?}");
+        let ids: Vec<i64> = w.store.audit("CHSCP-2026-001").await.unwrap().iter().map(|a| a.id).collect();
+        assert!(ids.windows(2).all(|p| p[0] < p[1]), "audit strictly ordered");
+        assert!(run(&["migrate"]).contains("up to date"));
+        assert!(run(&["cases"]).contains("CHSCP-2026-001"));
+        assert!(run(&["case", "CHSCP-2026-001"]).contains("chronology"));
+    }
+}

@@ -1,0 +1,208 @@
+//! Any sequence of messages — unauthorised senders, duplicates, events out of order —
+//! leaves every case valid. Pure: the decision and matching run without a database.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use cspr::config::Config;
+use cspr::domain::case::{CaseRef, CaseState, ReviewDecision};
+use cspr::domain::clock::ClockId;
+use cspr::domain::message::{CommandLine, Kind, NotificationFields, PanelOutcome, Sender, Trust, Understood};
+use cspr::protocol::{COMMAND_ROLES, Context, Incoming, Lookups, Match, Target, decide, match_case};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Ev {
+    Notification { panel: u8, trusted: bool, days: u8 },
+    Command { word: usize, arg: u8, sender: u8, trusted: bool, case: u8, days: u8 },
+    Panel { disagree: bool, case: u8, trusted: bool },
+    Repeat(u8),
+}
+
+const SENDERS: [&str; 5] = [
+    "spa@hackney.gov.uk",
+    "icsc@hackney.gov.uk",
+    "slt.chair@hackney.gov.uk",
+    "worker@hackney.gov.uk",
+    "stranger@example.net",
+];
+
+fn event() -> impl Strategy<Value = Ev> {
+    prop_oneof![
+        (0u8..3, any::<bool>(), 0u8..20).prop_map(|(panel, trusted, days)| Ev::Notification { panel, trusted, days }),
+        (0..COMMAND_ROLES.len(), 0u8..4, 0u8..5, any::<bool>(), 0u8..3, 0u8..200).prop_map(
+            |(word, arg, sender, trusted, case, days)| Ev::Command { word, arg, sender, trusted, case, days }
+        ),
+        (any::<bool>(), 0u8..3, any::<bool>()).prop_map(|(disagree, case, trusted)| Ev::Panel {
+            disagree,
+            case,
+            trusted
+        }),
+        (0u8..10).prop_map(Ev::Repeat),
+    ]
+}
+
+fn base_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()
+}
+
+fn understood(ev: &Ev) -> Understood {
+    let mut u = Understood {
+        message_id: None,
+        in_reply_to: Vec::new(),
+        references: Vec::new(),
+        from: Sender::default(),
+        date: None,
+        date_london: None,
+        subject: None,
+        kind: Kind::Unknown,
+        trust: Trust::Untrusted,
+        forwarded: None,
+        notification: None,
+        panel_outcome: None,
+        command: None,
+        case_refs: Vec::new(),
+        external_refs: Vec::new(),
+        loop_protected: false,
+        problems: Vec::new(),
+    };
+    let trust = |t: bool| if t { Trust::Trusted } else { Trust::Untrusted };
+    match ev {
+        Ev::Notification { panel, trusted, days } => {
+            let aware = base_day() + Duration::days(i64::from(*days));
+            u.kind = Kind::Notification;
+            u.trust = trust(*trusted);
+            u.from.address = Some("worker@hackney.gov.uk".into());
+            u.notification = Some(NotificationFields {
+                aware_date: Some(aware),
+                notified_date: Some(aware + Duration::days(2)),
+                panel_reference: Some(format!("SIN-2026-0000{panel}")),
+                ..NotificationFields::default()
+            });
+        }
+        Ev::Command { word, arg, sender, trusted, case, days } => {
+            let (word, _) = COMMAND_ROLES[*word];
+            let date = (base_day() + Duration::days(i64::from(*days))).format("%d/%m/%Y").to_string();
+            let rest = match (word, arg) {
+                ("DECISION", 0) => format!("CSPR {date}"),
+                ("DECISION", 1) => "NO-CSPR".into(),
+                ("DECISION", _) => "NATIONAL".into(),
+                ("SUBGROUP-DECISION", _) => "REVIEW".into(),
+                ("PUBLISHED", _) => format!("https://example.org/report {date}"),
+                ("PUBLICATION-DATE" | "DELAY", _) => format!("{date} a reason"),
+                ("NOTE" | "CLOSE" | "NOT-PUBLISHING" | "DECLINE", _) => "a reason".into(),
+                (_, 0) => String::new(),
+                _ => date,
+            };
+            u.kind = Kind::StaffCommand;
+            u.trust = trust(*trusted);
+            u.from.address = Some(SENDERS[usize::from(*sender)].into());
+            u.case_refs = vec![format!("CHSCP-2026-00{}", case + 1)];
+            u.command = Some(CommandLine { word: word.into(), rest });
+        }
+        Ev::Panel { disagree, case, trusted } => {
+            u.kind = Kind::PanelResponse;
+            u.trust = trust(*trusted);
+            u.from.address = Some("Mailbox.NationalReviewPanel@education.gov.uk".into());
+            u.case_refs = vec![format!("CHSCP-2026-00{}", case + 1)];
+            u.panel_outcome = Some(if *disagree { PanelOutcome::Disagree } else { PanelOutcome::Agree });
+        }
+        Ev::Repeat(_) => {}
+    }
+    u
+}
+
+fn config() -> Config {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inspect/cspr.toml");
+    cspr::config::load(&cspr::config::Sources { file: Some(path), env: Vec::new(), credentials_dir: None }).unwrap()
+}
+
+fn valid(case: &CaseState, config: &Config) -> Result<(), String> {
+    let cspr = matches!(case.decision, Some((ReviewDecision::Cspr, _)));
+    for clock in &case.clocks {
+        if clock.clock == ClockId::C6 && !cspr {
+            return Err(format!("{}: C6 without a CSPR decision", case.reference));
+        }
+        let before = clock.clock == ClockId::C8;
+        if (!before && clock.due < clock.started) || (before && clock.due > clock.started) {
+            return Err(format!(
+                "{}: {} due {} against start {}",
+                case.reference, clock.clock, clock.due, clock.started
+            ));
+        }
+        if clock.is_running() {
+            let def = config.clock(clock.clock).ok_or("unknown clock")?;
+            if def.completed_by.is_empty()
+                || !def.completed_by.iter().all(|w| COMMAND_ROLES.iter().any(|(c, _)| c == w))
+            {
+                return Err(format!("{}: running {} has no command that completes it", case.reference, clock.clock));
+            }
+        }
+    }
+    if case
+        .clocks
+        .iter()
+        .filter(|c| c.is_running())
+        .map(|c| c.clock)
+        .collect::<Vec<_>>()
+        .windows(2)
+        .any(|w| w[0] == w[1])
+    {
+        return Err("one clock running twice".into());
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn any_sequence_of_messages_leaves_every_case_valid(events in proptest::collection::vec(event(), 1..40)) {
+        let config = config();
+        let mut cases: BTreeMap<String, CaseState> = BTreeMap::new();
+        let mut history: Vec<Ev> = Vec::new();
+        let mut next = 1;
+        let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z").unwrap().with_timezone(&Utc);
+        for (i, ev) in events.iter().enumerate() {
+            let ev = match ev {
+                Ev::Repeat(n) if !history.is_empty() => history[usize::from(*n) % history.len()].clone(),
+                Ev::Repeat(_) => continue,
+                other => other.clone(),
+            };
+            history.push(ev.clone());
+            let u = understood(&ev);
+            let mut found = Lookups::default();
+            for tag in &u.case_refs {
+                match CaseRef::parse(tag).ok().filter(|r| cases.contains_key(r.as_str())) {
+                    Some(r) => found.by_tag.push(r),
+                    None => found.unknown_tags.push(tag.clone()),
+                }
+            }
+            if let Some(panel) = u.notification.as_ref().and_then(|n| n.panel_reference.clone()) {
+                found.by_external.extend(cases.values().filter(|c| c.panel_reference.as_deref() == Some(&panel)).map(|c| c.reference.clone()));
+            }
+            let ctx = Context { now: now + Duration::days(i as i64), config: &config, vouched: false };
+            let incoming = Incoming { stored_id: i as i64, understood: &u, arrived_at: ctx.now };
+            let target = match match_case(u.kind, &found) {
+                Match::Existing(r) => Target::Existing(Box::new(cases[r.as_str()].clone())),
+                Match::New => Target::New(CaseRef::new("CHSCP", 2026, next, 3)),
+                Match::NoCase => Target::None,
+                Match::Triage { .. } => continue,
+            };
+            let before = match &target { Target::Existing(state) => Some((**state).clone()), _ => None };
+            let outcome = decide(target, &incoming, &ctx);
+            if u.trust != Trust::Trusted {
+                prop_assert!(outcome.case.is_none() || outcome.case == before, "an untrusted sender changed a case");
+            }
+            if let Some(case) = outcome.case {
+                if before.is_none() {
+                    next += 1;
+                }
+                prop_assert!(outcome.triage.is_none());
+                if let Err(problem) = valid(&case, &config) {
+                    return Err(TestCaseError::fail(problem));
+                }
+                cases.insert(case.reference.to_string(), case);
+            }
+        }
+    }
+}
