@@ -9,7 +9,9 @@ use chrono::Utc;
 use tokio::sync::{Notify, watch};
 
 use crate::config::{Config, MailboxSource};
-use crate::jobs::ingest;
+use crate::jobs::deliver::Outbox;
+use crate::jobs::{ingest, tick};
+use crate::outbound::{Templates, Transport};
 use crate::sources::imap::ImapSource;
 use crate::sources::maildir::MaildirSource;
 use crate::store::Store;
@@ -26,14 +28,26 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!("stopping");
         let _ = stop.send(true);
     });
+    let templates =
+        Templates::load(config.outbound.templates_dir.as_deref()).context("cannot load the email templates")?;
+    let sent = match (&config.mailbox, &config.outbound.sent_folder) {
+        (MailboxSource::Imap(settings), Some(folder)) => Some(((**settings).clone(), folder.clone())),
+        _ => None,
+    };
+    let transport = Transport::new(&config.outbound.transport, sent).context("cannot set up outbound mail")?;
     let config = Arc::new(config);
     let stored = Arc::new(Notify::new());
+    let queued = Arc::new(Notify::new());
     let source = tokio::spawn(run_source(config.clone(), store.clone(), stored.clone(), shutdown.clone()));
-    let worker = tokio::spawn(run_ingest(config.clone(), store.clone(), stored, shutdown));
-    let (source, worker) = tokio::join!(source, worker);
+    let worker = tokio::spawn(run_ingest(config.clone(), store.clone(), stored, queued.clone(), shutdown.clone()));
+    let scheduler = tokio::spawn(run_scheduler(config.clone(), store.clone(), queued.clone(), shutdown.clone()));
+    let delivery = tokio::spawn(run_delivery(config.clone(), store.clone(), transport, templates, queued, shutdown));
+    let (source, worker, scheduler, delivery) = tokio::join!(source, worker, scheduler, delivery);
     store.close().await;
     source.context("the mail source task died")?.context("the mail source failed")?;
     worker.context("the ingest task died")?.context("the ingest worker failed")?;
+    scheduler.context("the scheduler task died")?.context("the scheduler failed")?;
+    delivery.context("the delivery task died")?.context("the delivery worker failed")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -88,16 +102,66 @@ async fn run_ingest(
     config: Arc<Config>,
     store: Store,
     stored: Arc<Notify>,
+    queued: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     loop {
-        ingest::drain(&store, &config, Utc::now).await?;
+        if ingest::drain(&store, &config, Utc::now).await? > 0 {
+            queued.notify_one();
+        }
         if *shutdown.borrow() {
             return Ok(());
         }
         tokio::select! {
             _ = stored.notified() => {}
             _ = tokio::time::sleep(SAFETY_TICK) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+async fn run_scheduler(
+    config: Arc<Config>,
+    store: Store,
+    queued: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    loop {
+        let result = tick::run(&store, &config, Utc::now()).await?;
+        if result.queued > 0 {
+            tracing::info!(clocks = result.clocks, queued = result.queued, "tick");
+            queued.notify_one();
+        }
+        let next = config.tick.after_utc(&Utc::now()).next();
+        let wait = next.and_then(|n| (n - Utc::now()).to_std().ok()).unwrap_or(Duration::from_secs(300));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+    }
+}
+
+async fn run_delivery(
+    config: Arc<Config>,
+    store: Store,
+    transport: Transport,
+    templates: Templates,
+    queued: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let outbox = Outbox { store: &store, config: &config, transport: &transport, templates: &templates };
+    outbox.reconcile().await?;
+    loop {
+        outbox.drain(Utc::now).await?;
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = queued.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
             _ = shutdown.changed() => {}
         }
     }

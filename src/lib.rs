@@ -11,6 +11,7 @@ pub mod config;
 pub mod domain;
 pub mod fault;
 pub mod jobs;
+pub mod outbound;
 pub mod protocol;
 pub mod sources;
 pub mod store;

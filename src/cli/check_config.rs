@@ -11,6 +11,10 @@ use crate::domain::london_date;
 pub fn run(file: Option<PathBuf>, out: &mut dyn Write) -> Result<(), CliError> {
     match config::load(&Sources::from_process(file)) {
         Ok(config) => {
+            if let Err(e) = crate::outbound::Templates::load(config.outbound.templates_dir.as_deref()) {
+                out.write_all(format!("error: outbound.templates_dir: {e}\n").as_bytes()).map_err(write_failed)?;
+                return Err(CliError::Usage("1 problem(s) in the configuration".into()));
+            }
             let today = london_date(&chrono::Utc::now());
             let mut text = String::new();
             for warning in config.warnings(today) {

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use chrono::NaiveTime;
 use secrecy::SecretString;
 
-use super::raw::{RawClock, RawConfig, RawExtraDay, RawMailbox, RawRole, RawStep, RawWindow};
+use super::raw::{RawClock, RawConfig, RawExtraDay, RawMailbox, RawOutbound, RawRole, RawStep, RawWindow};
 use super::{
     Approvals, CalendarSource, CaseNumbering, Config, ConfigIssue, ImapSettings, Intake, Labels, LocalAuthority,
-    MailboxSource, Partnership, RoleMembers, TlsMode,
+    MailboxSource, OutboundSettings, Partnership, RoleMembers, SmtpSettings, TlsMode, Transport,
 };
 use crate::domain::calendar::govuk;
 use crate::domain::clock::{CronSchedule, default_clocks};
@@ -135,6 +135,8 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
     }
 
     let mailbox = build_mailbox(&raw.mailbox, files, &mut issues);
+    let outbound = build_outbound(&raw.outbound, files, &mut issues);
+    let tick = issues.take("scheduler.tick", CronSchedule::parse(&raw.scheduler.tick));
     if !raw.store.url.starts_with("sqlite:")
         && !raw.store.url.starts_with("postgres:")
         && !raw.store.url.starts_with("postgresql:")
@@ -150,8 +152,14 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         regex::Regex::new(&format!(r"\b{}-\d{{4}}-\d{{1,6}}\b", regex::escape(&prefix))),
     );
 
-    let (Some(mailbox_address), Some((calendar, calendar_source)), Some(case_pattern), Some(mailbox)) =
-        (mailbox_address, calendar, case_pattern, mailbox)
+    let (
+        Some(mailbox_address),
+        Some((calendar, calendar_source)),
+        Some(case_pattern),
+        Some(mailbox),
+        Some(outbound),
+        Some(tick),
+    ) = (mailbox_address, calendar, case_pattern, mailbox, outbound, tick)
     else {
         return Err(issues.0);
     };
@@ -189,6 +197,8 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         la_patterns,
         store_url: raw.store.url,
         mailbox,
+        outbound,
+        tick,
     })
 }
 
@@ -450,4 +460,64 @@ fn build_mailbox(raw: &RawMailbox, files: &dyn Files, issues: &mut Issues) -> Op
             None
         }
     }
+}
+
+fn build_outbound(raw: &RawOutbound, files: &dyn Files, issues: &mut Issues) -> Option<OutboundSettings> {
+    if raw.max_attempts == 0 {
+        issues.push("outbound.max_attempts", "must be at least 1");
+    }
+    let transport = match raw.transport.as_str() {
+        "file" => Transport::File(PathBuf::from(&raw.directory)),
+        "smtp" => {
+            let tls = match raw.tls.as_str() {
+                "implicit" => TlsMode::Implicit,
+                "starttls" => TlsMode::StartTls,
+                "plain" if is_loopback(&raw.host) => TlsMode::Plain,
+                "plain" => {
+                    issues.push("outbound.tls", "plain (unencrypted) SMTP is allowed only to a loopback address");
+                    return None;
+                }
+                other => {
+                    issues.push(
+                        "outbound.tls",
+                        format!("'{other}' is not a TLS mode (expected implicit, starttls or plain)"),
+                    );
+                    return None;
+                }
+            };
+            if raw.host.trim().is_empty() {
+                issues.push("outbound.host", "must be set for SMTP");
+            }
+            let password = match (&raw.password_file, &raw.password) {
+                (Some(name), _) => {
+                    issues.take("outbound.password_file", files.read_secret(name)).map(SecretString::from)
+                }
+                (None, Some(value)) => Some(SecretString::from(value.clone())),
+                (None, None) => None,
+            };
+            let port = raw.port.unwrap_or(match tls {
+                TlsMode::Implicit => 465,
+                TlsMode::StartTls => 587,
+                TlsMode::Plain => 25,
+            });
+            Transport::Smtp(Box::new(SmtpSettings {
+                host: raw.host.trim().to_owned(),
+                port,
+                tls,
+                username: raw.username.trim().to_owned(),
+                password,
+                ca_file: raw.ca_file.as_ref().map(|f| files.resolve_data(f)),
+            }))
+        }
+        other => {
+            issues.push("outbound.transport", format!("'{other}' is not a transport (expected file or smtp)"));
+            return None;
+        }
+    };
+    Some(OutboundSettings {
+        transport,
+        sent_folder: Some(raw.sent_folder.trim().to_owned()).filter(|f| !f.is_empty()),
+        templates_dir: raw.templates_dir.as_ref().map(|d| files.resolve_data(d)),
+        max_attempts: raw.max_attempts,
+    })
 }

@@ -80,6 +80,36 @@ pub struct Config {
     pub la_patterns: Vec<regex::Regex>,
     pub store_url: String,
     pub mailbox: MailboxSource,
+    pub outbound: OutboundSettings,
+    /// When the scheduler ticks (London time).
+    pub tick: crate::domain::clock::CronSchedule,
+}
+
+/// How mail leaves.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// One `.eml` file per message in a folder (the demo, dry runs).
+    File(PathBuf),
+    Smtp(Box<SmtpSettings>),
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: String,
+    pub password: Option<SecretString>,
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboundSettings {
+    pub transport: Transport,
+    /// Where a copy of each sent email is appended (with an IMAP mailbox); `None` for none.
+    pub sent_folder: Option<String>,
+    pub templates_dir: Option<PathBuf>,
+    pub max_attempts: u32,
 }
 
 /// How the connection to an IMAP server is secured.

@@ -21,6 +21,57 @@ pub struct RawConfig {
     pub references: RawReferences,
     pub store: RawStore,
     pub mailbox: RawMailbox,
+    pub outbound: RawOutbound,
+    pub scheduler: RawScheduler,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+pub struct RawOutbound {
+    pub transport: String,
+    pub directory: String,
+    pub host: String,
+    pub port: Option<u16>,
+    pub tls: String,
+    pub username: String,
+    pub password_file: Option<String>,
+    /// Only from the environment (`CSPR__OUTBOUND__PASSWORD`), never the file.
+    pub password: Option<String>,
+    pub ca_file: Option<String>,
+    pub sent_folder: String,
+    pub templates_dir: Option<String>,
+    pub max_attempts: u32,
+}
+
+impl Default for RawOutbound {
+    fn default() -> Self {
+        Self {
+            transport: "file".into(),
+            directory: "outbox".into(),
+            host: String::new(),
+            port: None,
+            tls: "starttls".into(),
+            username: String::new(),
+            password_file: None,
+            password: None,
+            ca_file: None,
+            sent_folder: "Sent".into(),
+            templates_dir: None,
+            max_attempts: 8,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+pub struct RawScheduler {
+    pub tick: String,
+}
+
+impl Default for RawScheduler {
+    fn default() -> Self {
+        Self { tick: "0 */5 * * * *".into() }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,6 +4,7 @@
 
 mod cases;
 mod messages;
+mod outbox;
 
 use std::path::Path;
 use std::sync::Once;
@@ -13,6 +14,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use cases::{AuditRow, CaseRow, IntentRow, Processed, TriageRow};
 pub use messages::{Checkpoint, NewMessage, Stored, StoredMessage};
+pub use outbox::OutboxRow;
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]

@@ -20,8 +20,10 @@ const POINTS: [&str; 5] = [
 
 fn daemon(config: &str, db: &str, maildir: &str, fault: Option<&str>) -> std::process::Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cspr"));
+    let outbox = std::path::Path::new(maildir).with_file_name("outbox");
     command
         .args(["run", "--config", config])
+        .env("CSPR__OUTBOUND__DIRECTORY", outbox)
         .env("CSPR__STORE__URL", db)
         .env("CSPR__MAILBOX__SOURCE", "maildir")
         .env("CSPR__MAILBOX__MAILDIR", maildir)

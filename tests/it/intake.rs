@@ -134,6 +134,10 @@ async fn a_dovecot_restart_is_followed_by_a_reconnect_and_nothing_is_missed() {
     stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(10), task).await.unwrap().unwrap();
     assert_eq!(count(&store).await, 2);
+    // Postfix's SMTP processes lost their link to Dovecot's authentication service:
+    // restart them too, so that the stack is left as healthy as it was found.
+    mailstack("stop-postfix");
+    mailstack("start-postfix");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -164,6 +168,7 @@ async fn a_sigkilled_daemon_restarts_storing_nothing_twice_and_missing_nothing()
         std::process::Command::new(env!("CARGO_BIN_EXE_cspr"))
             .args(["run", "--config", &config.display().to_string()])
             .env("CSPR__MAILBOX__PASSWORD", "chscp-pass")
+            .env("CSPR__OUTBOUND__DIRECTORY", dir.path().join("outbox"))
             .env("CSPR_LOG", "warn")
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -10,6 +10,7 @@ mod hostile;
 mod inspect;
 mod intake;
 mod mailstack;
+mod outbound;
 mod properties;
 mod scenarios;
 mod store_contract;

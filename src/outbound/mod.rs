@@ -1,0 +1,10 @@
+//! Outbound mail: templates, composing, transports. The delivery worker in `jobs`
+//! drives them one outbox row at a time.
+
+pub mod compose;
+pub mod templates;
+pub mod transport;
+
+pub use compose::{Envelope, compose, message_id, thread_root};
+pub use templates::{Rendered, Templates};
+pub use transport::{SendError, Transport};

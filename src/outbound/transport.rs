@@ -1,0 +1,153 @@
+//! Getting an email out: SMTP (implicit TLS or STARTTLS, plain only to loopback, AUTH
+//! PLAIN/LOGIN) with lettre, or a folder with one `.eml` per message. A copy of each
+//! sent email goes to the mailbox's Sent folder, which is also where a send interrupted
+//! by a crash is looked for before it is tried again.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use secrecy::ExposeSecret;
+
+use crate::config::{ImapSettings, SmtpSettings, TlsMode, Transport as TransportSettings};
+use crate::sources::imap::{ImapError, connect};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Worth trying again later (connection, 4xx, timeout).
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// The server refused for good (5xx, a bad address).
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+    #[error("cannot set up the transport: {0}")]
+    Setup(String),
+}
+
+impl SendError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, SendError::Permanent(_) | SendError::Setup(_))
+    }
+}
+
+enum Kind {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    File(PathBuf),
+}
+
+/// The configured way out, plus where sent copies are kept.
+pub struct Transport {
+    kind: Kind,
+    sent: Option<(ImapSettings, String)>,
+}
+
+fn file_name(message_id: &str) -> String {
+    let safe: String =
+        message_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    format!("{safe}.eml")
+}
+
+fn smtp(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
+    let setup = |e: lettre::transport::smtp::Error| SendError::Setup(e.to_string());
+    let tls = if settings.tls == TlsMode::Plain {
+        Tls::None
+    } else {
+        let mut params = TlsParameters::builder(settings.host.clone());
+        if let Some(ca) = &settings.ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| SendError::Setup(format!("cannot read CA file {}: {e}", ca.display())))?;
+            params = params.add_root_certificate(Certificate::from_pem(&pem).map_err(setup)?);
+        }
+        let params = params.build_rustls().map_err(setup)?;
+        if settings.tls == TlsMode::Implicit { Tls::Wrapper(params) } else { Tls::Required(params) }
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.clone())
+        .port(settings.port)
+        .tls(tls)
+        .timeout(Some(Duration::from_secs(60)));
+    if let Some(password) = &settings.password {
+        builder = builder
+            .credentials(Credentials::new(settings.username.clone(), password.expose_secret().to_owned()))
+            .authentication(vec![Mechanism::Plain, Mechanism::Login]);
+    }
+    Ok(builder.build())
+}
+
+impl Transport {
+    /// The transport configured; `sent` is the mailbox and folder for sent copies.
+    pub fn new(settings: &TransportSettings, sent: Option<(ImapSettings, String)>) -> Result<Self, SendError> {
+        let kind = match settings {
+            TransportSettings::File(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| SendError::Setup(format!("cannot create {}: {e}", dir.display())))?;
+                Kind::File(dir.clone())
+            }
+            TransportSettings::Smtp(settings) => Kind::Smtp(smtp(settings)?),
+        };
+        Ok(Self { kind, sent })
+    }
+
+    /// Hands the email to the server (or writes its file).
+    pub async fn send(&self, from: &str, to: &[String], message_id: &str, raw: &[u8]) -> Result<(), SendError> {
+        match &self.kind {
+            Kind::File(dir) => {
+                let path = dir.join(file_name(message_id));
+                let partial = dir.join(format!(".{}.tmp", file_name(message_id)));
+                tokio::fs::write(&partial, raw)
+                    .await
+                    .map_err(|e| SendError::Transient(format!("cannot write {}: {e}", partial.display())))?;
+                tokio::fs::rename(&partial, &path)
+                    .await
+                    .map_err(|e| SendError::Transient(format!("cannot write {}: {e}", path.display())))
+            }
+            Kind::Smtp(transport) => {
+                let address = |a: &str| {
+                    a.parse::<Address>().map_err(|_| SendError::Permanent(format!("'{a}' is not an address")))
+                };
+                let recipients = to.iter().map(|a| address(a)).collect::<Result<Vec<_>, _>>()?;
+                let envelope =
+                    Envelope::new(Some(address(from)?), recipients).map_err(|e| SendError::Permanent(e.to_string()))?;
+                transport.send_raw(&envelope, raw).await.map(drop).map_err(|e| {
+                    if e.is_permanent() {
+                        SendError::Permanent(e.to_string())
+                    } else {
+                        SendError::Transient(e.to_string())
+                    }
+                })
+            }
+        }
+    }
+
+    /// Appends a copy to the Sent folder, marked read.
+    pub async fn keep_copy(&self, raw: &[u8]) -> Result<(), SendError> {
+        let Some((settings, folder)) = &self.sent else { return Ok(()) };
+        let mut session = connect(settings).await.map_err(imap_error)?;
+        let result = session.append(folder, Some("(\\Seen)"), None, raw).await;
+        let _ = session.logout().await;
+        result.map_err(|e| SendError::Transient(format!("cannot append to {folder}: {e}")))
+    }
+
+    /// Whether an email with this Message-ID already went out: its copy is in the Sent
+    /// folder (or its file exists). `None` when there is nowhere to look.
+    pub async fn was_sent(&self, message_id: &str) -> Result<Option<bool>, SendError> {
+        if let Kind::File(dir) = &self.kind {
+            return Ok(Some(dir.join(file_name(message_id)).exists()));
+        }
+        let Some((settings, folder)) = &self.sent else { return Ok(None) };
+        let mut session = connect(settings).await.map_err(imap_error)?;
+        session.examine(folder).await.map_err(|e| SendError::Transient(format!("cannot open {folder}: {e}")))?;
+        let found = session
+            .uid_search(format!("HEADER Message-ID \"{}\"", message_id.replace('"', "")))
+            .await
+            .map_err(|e| SendError::Transient(format!("cannot search {folder}: {e}")))?;
+        let _ = session.logout().await;
+        Ok(Some(!found.is_empty()))
+    }
+}
+
+fn imap_error(e: ImapError) -> SendError {
+    SendError::Transient(e.to_string())
+}

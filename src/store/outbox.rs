@@ -1,0 +1,203 @@
+//! The outbox: every email is a row first (an intent), claimed, sent, and marked; a
+//! row left `sending` by a crash is reconciled before anything is sent again.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::Row;
+
+use super::{Store, StoreError, query_error};
+use crate::protocol::{Intent, Recipient};
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// One outbox row.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub case_reference: Option<String>,
+    pub purpose: String,
+    pub recipients: Vec<Recipient>,
+    pub template: String,
+    pub facts: BTreeMap<String, String>,
+    pub dedupe_key: String,
+    pub urgent: bool,
+    pub status: String,
+    pub attempts: u32,
+    pub message_id: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, case_reference, purpose, recipients, template, facts, dedupe_key, urgent, status, attempts, message_id, next_attempt_at, last_error, created_at, sent_at";
+
+fn row(r: sqlx::any::AnyRow) -> OutboxRow {
+    OutboxRow {
+        id: r.get(0),
+        case_reference: r.get(1),
+        purpose: r.get(2),
+        recipients: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
+        template: r.get(4),
+        facts: serde_json::from_str(&r.get::<String, _>(5)).unwrap_or_default(),
+        dedupe_key: r.get(6),
+        urgent: r.get::<i64, _>(7) != 0,
+        status: r.get(8),
+        attempts: u32::try_from(r.get::<i64, _>(9)).unwrap_or(u32::MAX),
+        message_id: r.get(10),
+        next_attempt_at: r.get(11),
+        last_error: r.get(12),
+        created_at: r.get(13),
+        sent_at: r.get(14),
+    }
+}
+
+impl Store {
+    /// Adds an intent unless one with its dedupe key exists; `not_before` holds it back.
+    pub async fn add_intent(
+        &self,
+        intent: &Intent,
+        not_before: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at, next_attempt_at)
+             VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(intent.case.as_ref().map(|c| c.to_string()))
+        .bind(intent.purpose.as_str())
+        .bind(serde_json::to_string(&intent.to).unwrap_or_default())
+        .bind(&intent.template)
+        .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
+        .bind(&intent.dedupe_key)
+        .bind(i64::from(intent.urgent))
+        .bind(stamp(now))
+        .bind(not_before.map(stamp))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("add an email to the outbox"))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// The next row due to go: urgent first, then oldest.
+    pub async fn next_due_email(&self, now: DateTime<Utc>) -> Result<Option<OutboxRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM intents WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+             ORDER BY urgent DESC, id LIMIT 1"
+        );
+        let found = sqlx::query(&sql)
+            .bind(stamp(now))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("read the outbox"))?;
+        Ok(found.map(row))
+    }
+
+    /// Marks a row `sending` with its Message-ID; false if another worker took it.
+    pub async fn claim_email(&self, id: i64, message_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE intents SET status = 'sending', message_id = $2, attempts = attempts + 1 WHERE id = $1 AND status = 'pending'")
+            .bind(id)
+            .bind(message_id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("claim an email"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn defer_email(&self, id: i64, until: DateTime<Utc>) -> Result<(), StoreError> {
+        self.set_email(id, "UPDATE intents SET next_attempt_at = $2 WHERE id = $1", Some(stamp(until))).await
+    }
+
+    pub async fn email_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.set_email(
+            id,
+            "UPDATE intents SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1",
+            Some(stamp(now)),
+        )
+        .await
+    }
+
+    pub async fn email_back_to_pending(&self, id: i64) -> Result<(), StoreError> {
+        self.set_email(id, "UPDATE intents SET status = 'pending' WHERE id = $1 AND status = 'sending'", None).await
+    }
+
+    /// A failed attempt: tried again at `next`.
+    pub async fn email_failed(&self, id: i64, next: DateTime<Utc>, error: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE intents SET status = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1")
+            .bind(id)
+            .bind(stamp(next))
+            .bind(error)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("record a failed attempt"))?;
+        Ok(())
+    }
+
+    /// Given up: a dead letter, visible and retryable.
+    pub async fn email_dead(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE intents SET status = 'dead', last_error = $2 WHERE id = $1")
+            .bind(id)
+            .bind(error)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("set an email aside"))?;
+        Ok(())
+    }
+
+    async fn set_email(&self, id: i64, sql: &str, value: Option<String>) -> Result<(), StoreError> {
+        let mut query = sqlx::query(sql).bind(id);
+        if let Some(value) = value {
+            query = query.bind(value);
+        }
+        query.execute(&self.pool).await.map_err(query_error("update an email"))?;
+        Ok(())
+    }
+
+    /// Rows left `sending` (by a crash).
+    pub async fn emails_in_flight(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM intents WHERE status = 'sending' ORDER BY id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(query_error("read the outbox"))?;
+        Ok(rows.into_iter().map(row).collect())
+    }
+
+    /// The outbox, optionally one status only.
+    pub async fn outbox(&self, status: Option<&str>) -> Result<Vec<OutboxRow>, StoreError> {
+        let rows = match status {
+            Some(status) => {
+                let sql = format!("SELECT {COLUMNS} FROM intents WHERE status = $1 ORDER BY id");
+                sqlx::query(&sql).bind(status).fetch_all(&self.pool).await
+            }
+            None => sqlx::query(&format!("SELECT {COLUMNS} FROM intents ORDER BY id")).fetch_all(&self.pool).await,
+        }
+        .map_err(query_error("read the outbox"))?;
+        Ok(rows.into_iter().map(row).collect())
+    }
+
+    /// Puts a dead letter back in the queue.
+    pub async fn retry_email(&self, id: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE intents SET status = 'pending', next_attempt_at = NULL, attempts = 0 WHERE id = $1 AND status = 'dead'")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("retry an email"))?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+impl Store {
+    /// Cancels pending rows whose key starts with `prefix` but does not end with `keep`.
+    pub async fn cancel_pending_except(&self, prefix: &str, keep: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE intents SET status = 'cancelled' WHERE status = 'pending' AND dedupe_key LIKE $1 AND dedupe_key NOT LIKE $2",
+        )
+        .bind(format!("{}%", prefix.replace('%', "")))
+        .bind(format!("%{}", keep.replace('%', "")))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("cancel superseded reminders"))?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,182 @@
+//! Outbound end to end: real Postfix (submission with STARTTLS and AUTH) delivering
+//! into real Dovecot mailboxes of the LA, SPA, ICSC and SLT, with copies in Sent; a
+//! scripted case crossing Christmas, a weekend and bank holidays, driven step by step
+//! with an injected clock.
+
+use chrono::{DateTime, Utc};
+use cspr::config::{Config, MailboxSource, Sources, load};
+use cspr::jobs::deliver::{Delivery, Outbox};
+use cspr::jobs::ingest::try_step;
+use cspr::jobs::tick;
+use cspr::outbound::{Templates, Transport};
+use cspr::store::{NewMessage, Store};
+use futures::TryStreamExt;
+
+use crate::databases::sqlite;
+use crate::mailstack::{SERVERS, session, stack};
+use crate::scenarios::mail;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+pub fn outbound_config(prefix: &str, db: &str, dir: &std::path::Path) -> Config {
+    let stack = stack();
+    let path = dir.join("cspr.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[partnership]
+mailbox = "chscp@test.local"
+[cases]
+reference_prefix = "{prefix}"
+[store]
+url = "{db}"
+[intake]
+authserv_id = "mx.chscp.test"
+own_message_id_domain = "cspr.chscp.test"
+[roles.local_authority]
+domains = ["test.local"]
+[roles.spa]
+addresses = ["spa@test.local"]
+[roles.icsc]
+addresses = ["icsc@test.local"]
+[roles.slt]
+addresses = ["slt@test.local", "slt2@test.local"]
+[roles.duty]
+addresses = ["duty@test.local"]
+[mailbox]
+source = "imap"
+host = "localhost"
+port = {imaps}
+tls = "implicit"
+username = "chscp"
+ca_file = "{ca}"
+[outbound]
+transport = "smtp"
+host = "localhost"
+port = {submission}
+tls = "starttls"
+username = "chscp"
+ca_file = "{ca}"
+sent_folder = "Sent"
+"#,
+            imaps = stack["CSPR_TEST_IMAPS_PORT"],
+            submission = stack["CSPR_TEST_SUBMISSION_PORT"],
+            ca = stack["CSPR_TEST_CA"],
+        ),
+    )
+    .unwrap();
+    let env = vec![
+        ("CSPR__MAILBOX__PASSWORD".to_owned(), "chscp-pass".to_owned()),
+        ("CSPR__OUTBOUND__PASSWORD".to_owned(), "chscp-pass".to_owned()),
+    ];
+    load(&Sources { file: Some(path), env, credentials_dir: None }).unwrap()
+}
+
+/// `(subject, references)` of the messages in `user`'s `folder` tagged with `tag`.
+pub async fn received(user: &str, folder: &str, tag: &str) -> Vec<(String, String)> {
+    let mut s = session(user).await;
+    s.examine(folder).await.unwrap();
+    let fetches: Vec<_> = s
+        .fetch("1:*", "BODY.PEEK[HEADER.FIELDS (SUBJECT REFERENCES)]")
+        .await
+        .map(|stream| stream.try_collect::<Vec<_>>())
+        .unwrap()
+        .await
+        .unwrap_or_default();
+    let _ = s.logout().await;
+    fetches
+        .iter()
+        .filter_map(|f| f.header().map(|h| String::from_utf8_lossy(h).into_owned()))
+        .filter(|h| h.contains(tag))
+        .map(|h| {
+            let unfolded = h.replace("\r\n ", " ").replace("\r\n\t", " ");
+            let field = |name: &str| {
+                unfolded.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_owned()).unwrap_or_default()
+            };
+            (field("Subject:"), field("References:"))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scripted_case_reaches_each_mailbox_exactly_as_expected_inside_the_sending_window() {
+    let _shared = SERVERS.read().await;
+    let prefix = format!("T{}", fastrand::u32(10_000..99_999));
+    let tag = format!("[{prefix}-2026-001]");
+    let db = sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let config = outbound_config(&prefix, &db.url, dir.path());
+    let store = Store::open(&db.url).await.unwrap();
+    let MailboxSource::Imap(imap) = &config.mailbox else { unreachable!() };
+    let transport = Transport::new(&config.outbound.transport, Some(((**imap).clone(), "Sent".into()))).unwrap();
+    let templates = Templates::load(None).unwrap();
+    let outbox = Outbox { store: &store, config: &config, transport: &transport, templates: &templates };
+    let drain = |when: &'static str| {
+        let outbox = &outbox;
+        async move {
+            let mut sent = 0;
+            loop {
+                match outbox.try_step(at(when)).await.unwrap() {
+                    Delivery::Idle => return sent,
+                    Delivery::Sent(_) => sent += 1,
+                    Delivery::Deferred(_) => {}
+                    other => {
+                        let errors: Vec<_> =
+                            outbox.store.outbox(None).await.unwrap().into_iter().filter_map(|r| r.last_error).collect();
+                        panic!("{when}: {other:?}: {errors:?}")
+                    }
+                }
+            }
+        }
+    };
+
+    // Thursday 10 December: the notification arrives; acknowledgement and new-case alert go at once.
+    let body = "________________________________\r\nFrom: Duty <duty.manager@test.local>\r\nSent: Thursday, December 10, 2026 9:00 AM\r\n\
+                Subject: Serious incident notification\r\n\r\nLocal authority: Hackney\r\nIncident type: Serious harm\r\n\
+                Date LA became aware: 08/12/2026\r\nDate notified to the Panel: 10/12/2026\r\nPanel reference: SIN-2026-09001\r\n";
+    let raw = mail("la@test.local", "FW: Serious incident notification", "Thu, 10 Dec 2026 10:00:00 +0000", body, true);
+    let message = NewMessage {
+        source: "test",
+        uidvalidity: None,
+        uid: None,
+        raw: raw.as_bytes(),
+        arrived_at: at("2026-12-10T10:00:00Z"),
+    };
+    store.store_message(&message).await.unwrap();
+    try_step(&store, &config, at("2026-12-10T10:00:00Z")).await.unwrap();
+    assert_eq!(drain("2026-12-10T10:00:01Z").await, 2);
+
+    // C3 is due Tuesday 5 January 2027. SPA −10: Thursday 17 December.
+    tick::run(&store, &config, at("2026-12-17T07:00:00Z")).await.unwrap();
+    assert_eq!(drain("2026-12-17T07:00:00Z").await, 0, "before 08:00 nothing goes");
+    assert_eq!(drain("2026-12-17T08:00:05Z").await, 1);
+    // SPA −5 falls on Christmas Eve; the tick runs after 18:00, so it waits for Tuesday
+    // 29 December: Christmas Day, the weekend and the Boxing Day substitute pass first.
+    tick::run(&store, &config, at("2026-12-24T19:00:00Z")).await.unwrap();
+    assert_eq!(drain("2026-12-24T19:00:00Z").await, 0);
+    assert_eq!(drain("2026-12-26T10:00:00Z").await, 0, "Saturday");
+    assert_eq!(drain("2026-12-28T10:00:00Z").await, 0, "the Boxing Day substitute");
+    assert_eq!(drain("2026-12-29T08:00:05Z").await, 1);
+    // Down from then until Wednesday 6 January: only the latest step (SLT, the day after
+    // the due date) goes; the missed ones are not sent as a burst.
+    let t = tick::run(&store, &config, at("2027-01-06T10:00:00Z")).await.unwrap();
+    assert_eq!(t.queued, 1);
+    assert_eq!(drain("2027-01-06T10:00:05Z").await, 1);
+    // Ticking again queues nothing twice.
+    assert_eq!(tick::run(&store, &config, at("2027-01-06T10:05:00Z")).await.unwrap().queued, 0);
+
+    let expect = [("la", 1), ("spa", 3), ("icsc", 1), ("slt", 1), ("slt2", 1), ("duty", 0)];
+    let root = format!("<{prefix}-2026-001.thread@cspr.chscp.test>");
+    for (user, count) in expect {
+        let got = received(user, "INBOX", &tag).await;
+        assert_eq!(got.len(), count, "{user}: {got:?}");
+        for (subject, references) in &got {
+            assert!(subject.contains(&tag), "{user}: {subject}");
+            assert_eq!(references, &root, "{user}: one thread per case");
+        }
+    }
+    assert_eq!(received("chscp", "Sent", &tag).await.len(), 5, "a copy of each email in Sent");
+}
