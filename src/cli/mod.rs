@@ -6,6 +6,7 @@ mod cases;
 mod check_config;
 mod clocks;
 mod inspect;
+mod outbox;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub enum Command {
     Triage(cases::TriageArgs),
     /// Applies database migrations (also done at every start).
     Migrate,
+    /// Outgoing mail: every email and its status; `retry ID` re-queues a dead letter.
+    Outbox(outbox::OutboxArgs),
 }
 
 /// How a command failed, and so the exit code.
@@ -90,6 +93,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Triage(args) => {
             let config = load(cli.config)?;
             runtime()?.block_on(cases::triage(&args, &config, out))
+        }
+        Command::Outbox(args) => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(outbox::run(&args, &config, out))
         }
         Command::Migrate => {
             let config = load(cli.config)?;

@@ -15,3 +15,4 @@ mod properties;
 mod scenarios;
 mod store_contract;
 mod support;
+mod templates;

@@ -1,0 +1,107 @@
+//! Golden tests of every shipped template, rendered for a sample case: the subject and
+//! text must match `tests/fixtures/templates/NAME.txt` (a mismatch writes `NAME.failed`;
+//! `CSPR_BLESS=1` rewrites the files after a deliberate change, to be read before
+//! committing). No rendering may name a child.
+
+use std::path::Path;
+
+use cspr::outbound::templates::SHIPPED;
+use cspr::outbound::{Templates, compose, message_id};
+use serde_json::json;
+
+fn sample() -> serde_json::Value {
+    json!({
+        "case": "CHSCP-2026-004",
+        "area": "London Borough of Hackney",
+        "rapid_review_due": "Tuesday 15 December 2026",
+        "meeting_due": "Monday 21 December 2026",
+        "meeting": "Tuesday 1 December 2026",
+        "late": "C2 (partnership copy received 2026-11-27; due Monday 23 November 2026)",
+        "command": "SUBMITTED",
+        "done": "Rapid Review submitted to the Panel recorded for Tuesday 8 December 2026",
+        "reason": "no C3 clock is running on this case",
+        "new_due": "Friday 30 July 2027",
+        "token": "k7Q2x9",
+        "clock": "C3",
+        "clock_title": "Rapid Review report submitted to the Panel",
+        "due": "Tuesday 15 December 2026",
+        "overdue": "yes",
+        "failed_template": "reminder",
+        "failed_id": "42",
+        "error": "permanent failure: 550 5.1.1 mailbox unavailable",
+        "partnership": {"name": "City & Hackney Safeguarding Children Partnership", "short_name": "CHSCP", "mailbox": "chscp@hackney.gov.uk"},
+        "referral_advice": "This mailbox is not the way to refer a child. If a child is in immediate danger, call 999.",
+    })
+}
+
+#[test]
+fn every_template_renders_as_its_golden_file_and_names_no_child() {
+    let templates = Templates::load(None).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates");
+    let bless = std::env::var("CSPR_BLESS").is_ok();
+    let mut mismatches = Vec::new();
+    for (name, _) in SHIPPED {
+        let rendered = templates.render(name, &sample()).unwrap();
+        let text = format!("Subject: {}\n\n{}", rendered.subject, rendered.text);
+        assert!(!text.contains("Alex") && !rendered.html.contains("Alex"), "{name} names a child");
+        assert!(!rendered.subject.is_empty() && !rendered.text.trim().is_empty(), "{name} is empty");
+        let golden = dir.join(format!("{name}.txt"));
+        if bless {
+            std::fs::write(&golden, &text).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+        if expected != text {
+            std::fs::write(dir.join(format!("{name}.failed")), &text).unwrap();
+            mismatches.push(name.to_string());
+        }
+    }
+    assert!(!SHIPPED.is_empty());
+    assert!(mismatches.is_empty(), "templates differ from their golden files: {mismatches:?}");
+}
+
+#[test]
+fn acknowledgements_say_where_referrals_go_and_every_email_carries_the_case_tag() {
+    let templates = Templates::load(None).unwrap();
+    let ack = templates.render("acknowledgement", &sample()).unwrap();
+    assert!(ack.text.contains("not the way to refer a child"));
+    for (name, _) in SHIPPED {
+        let rendered = templates.render(name, &sample()).unwrap();
+        if !name.starts_with("referral") {
+            assert!(rendered.subject.contains("[CHSCP-2026-004]"), "{name}: {}", rendered.subject);
+        }
+    }
+}
+
+#[test]
+fn a_composed_email_is_loop_protected_threaded_and_has_both_parts() {
+    let templates = Templates::load(None).unwrap();
+    let rendered = templates.render("reminder", &sample()).unwrap();
+    let id = message_id(Some("CHSCP-2026-004"), "clock:CHSCP-2026-004:C3:reminder:0:0:2026-12-15", "cspr.hackney.gov.uk");
+    assert!(id.starts_with("CHSCP-2026-004.") && id.ends_with("@cspr.hackney.gov.uk"));
+    let to = vec!["spa@hackney.gov.uk".to_owned()];
+    let envelope = compose::Envelope {
+        from_name: "City & Hackney Safeguarding Children Partnership",
+        from: "chscp@hackney.gov.uk",
+        to: &to,
+        message_id: &id,
+        case: Some("CHSCP-2026-004"),
+        domain: "cspr.hackney.gov.uk",
+        date: std::time::SystemTime::UNIX_EPOCH,
+    };
+    let raw = String::from_utf8(compose(&envelope, &rendered).unwrap()).unwrap();
+    for header in [
+        "Auto-Submitted: auto-generated",
+        "X-CSPR-Loop: 1",
+        "References: <CHSCP-2026-004.thread@cspr.hackney.gov.uk>",
+        "In-Reply-To: <CHSCP-2026-004.thread@cspr.hackney.gov.uk>",
+    ] {
+        assert!(raw.contains(header), "missing {header}");
+    }
+    assert!(raw.contains(&format!("Message-ID: <{id}>")));
+    assert!(raw.contains("multipart/alternative") && raw.contains("text/html") && raw.contains("text/plain"));
+    // Our own email, read back in, is never acted on: loop protection.
+    let config = cspr::config::Config::defaults();
+    let understood = cspr::understand::understand(raw.as_bytes(), &config);
+    assert_eq!(understood.kind, cspr::domain::message::Kind::AutoReply);
+}
