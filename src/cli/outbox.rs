@@ -60,7 +60,8 @@ pub async fn run(args: &OutboxArgs, config: &Config, out: &mut dyn Write) -> Res
                     .collect();
                 format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
             } else {
-                let mut t = format!("{:>5}  {:<9} {:<16} {:<28} {}\n", "id", "status", "case", "template", "last error");
+                let mut t =
+                    format!("{:>5}  {:<9} {:<16} {:<28} {}\n", "id", "status", "case", "template", "last error");
                 for r in &rows {
                     t.push_str(&format!(
                         "{:>5}  {:<9} {:<16} {:<28} {}\n",

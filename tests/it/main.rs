@@ -6,6 +6,7 @@ mod config;
 mod corpora;
 mod crash;
 mod databases;
+mod delivery_faults;
 mod hostile;
 mod inspect;
 mod intake;

@@ -21,6 +21,11 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 pub fn outbound_config(prefix: &str, db: &str, dir: &std::path::Path) -> Config {
+    outbound_config_in(prefix, db, dir, "INBOX")
+}
+
+/// The same, watching `folder`; the file is `dir/cspr.toml`.
+pub fn outbound_config_in(prefix: &str, db: &str, dir: &std::path::Path, folder: &str) -> Config {
     let stack = stack();
     let path = dir.join("cspr.toml");
     std::fs::write(
@@ -52,6 +57,7 @@ host = "localhost"
 port = {imaps}
 tls = "implicit"
 username = "chscp"
+folder = "{folder}"
 ca_file = "{ca}"
 [outbound]
 transport = "smtp"
@@ -73,6 +79,26 @@ sent_folder = "Sent"
         ("CSPR__OUTBOUND__PASSWORD".to_owned(), "chscp-pass".to_owned()),
     ];
     load(&Sources { file: Some(path), env, credentials_dir: None }).unwrap()
+}
+
+/// The Message-IDs of the messages in `user`'s `folder` tagged with `tag`.
+pub async fn message_ids(user: &str, folder: &str, tag: &str) -> Vec<String> {
+    let mut s = session(user).await;
+    s.examine(folder).await.unwrap();
+    let fetches: Vec<_> = s
+        .fetch("1:*", "BODY.PEEK[HEADER.FIELDS (SUBJECT MESSAGE-ID)]")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap_or_default();
+    let _ = s.logout().await;
+    fetches
+        .iter()
+        .filter_map(|f| f.header().map(|h| String::from_utf8_lossy(h).replace("\r\n ", " ")))
+        .filter(|h| h.contains(tag))
+        .filter_map(|h| h.lines().find_map(|l| l.strip_prefix("Message-ID:").map(|v| v.trim().to_owned())))
+        .collect()
 }
 
 /// `(subject, references)` of the messages in `user`'s `folder` tagged with `tag`.

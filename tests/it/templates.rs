@@ -77,7 +77,8 @@ fn acknowledgements_say_where_referrals_go_and_every_email_carries_the_case_tag(
 fn a_composed_email_is_loop_protected_threaded_and_has_both_parts() {
     let templates = Templates::load(None).unwrap();
     let rendered = templates.render("reminder", &sample()).unwrap();
-    let id = message_id(Some("CHSCP-2026-004"), "clock:CHSCP-2026-004:C3:reminder:0:0:2026-12-15", "cspr.hackney.gov.uk");
+    let id =
+        message_id(Some("CHSCP-2026-004"), "clock:CHSCP-2026-004:C3:reminder:0:0:2026-12-15", "cspr.hackney.gov.uk");
     assert!(id.starts_with("CHSCP-2026-004.") && id.ends_with("@cspr.hackney.gov.uk"));
     let to = vec!["spa@hackney.gov.uk".to_owned()];
     let envelope = compose::Envelope {
