@@ -184,6 +184,7 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
             token_valid_days: raw.approvals.token_valid_days,
             request_at: raw.approvals.request_at,
             token_secret,
+            send_statutory_notices: raw.approvals.send_statutory_notices,
         },
         intake: Intake {
             authserv_id: raw.intake.authserv_id.map(|id| id.trim().to_owned()),

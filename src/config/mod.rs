@@ -53,6 +53,9 @@ pub struct Approvals {
     /// Working days before C6 is due at which approval is requested automatically.
     pub request_at: i32,
     pub token_secret: Option<SecretString>,
+    /// Send the notice of reasons for a delay straight to the Panel and the Secretary of
+    /// State, instead of as a draft to the SPA.
+    pub send_statutory_notices: bool,
 }
 
 /// Where the calendar's data came from.

@@ -292,10 +292,18 @@ pub struct RawApprovals {
     pub token_secret_file: Option<String>,
     /// Only from the environment (`CSPR__APPROVALS__TOKEN_SECRET`), never the file.
     pub token_secret: Option<String>,
+    pub send_statutory_notices: bool,
 }
 
 impl Default for RawApprovals {
     fn default() -> Self {
-        Self { quorum: 1, token_valid_days: 10, request_at: -20, token_secret_file: None, token_secret: None }
+        Self {
+            quorum: 1,
+            token_valid_days: 10,
+            request_at: -20,
+            token_secret_file: None,
+            token_secret: None,
+            send_statutory_notices: false,
+        }
     }
 }

@@ -113,6 +113,9 @@ pub struct DelayRequest {
     pub requested_on: NaiveDate,
     #[serde(default)]
     pub approvals: Vec<String>,
+    /// Approval tokens already spent (each counts once).
+    #[serde(default)]
+    pub used_tokens: Vec<String>,
 }
 
 /// Everything the daemon knows of a case.

@@ -36,6 +36,8 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "reminder",
     "escalation",
     "dead_letter",
+    "delay_declined",
+    "delay_notice",
 );
 
 #[derive(Debug, thiserror::Error)]

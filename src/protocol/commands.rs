@@ -3,6 +3,9 @@
 
 use chrono::NaiveDate;
 
+use secrecy::ExposeSecret;
+
+use super::approvals;
 use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient};
 use crate::domain::case::{CaseState, ClockStatus, DelayRequest, ReviewDecision};
 use crate::domain::clock::ClockId;
@@ -239,53 +242,10 @@ fn apply(state: &mut CaseState, b: &mut Builder<'_>, word: &str, rest: &str, on:
                     format_long(c6.due_in_force())
                 ));
             }
-            state.delay =
-                Some(DelayRequest { new_due, reason: reason.to_owned(), requested_on: on, approvals: Vec::new() });
-            b.audit("delay_requested", Some(ClockId::C6), format!("delay to {new_due} requested"));
-            let reference = state.reference.clone();
-            b.intent(
-                Purpose::ApprovalRequest,
-                vec![Recipient::Role(Role::Slt)],
-                Some(&reference),
-                "approval_request",
-                &[("new_due", format_long(new_due))],
-                false,
-            );
+            request_approval(state, b, new_due, reason, on)?;
             Ok(format!("the SLT has been asked to approve a delay to {}", format_long(new_due)))
         }
-        "APPROVE" | "DECLINE" => {
-            let Some(mut delay) = state.delay.clone() else { return Err("no delay is waiting for approval".into()) };
-            let approver = b.incoming.understood.from.address.clone().unwrap_or_default().to_lowercase();
-            if word == "DECLINE" {
-                state.delay = None;
-                b.audit("delay_declined", Some(ClockId::C6), format!("declined: {}", rest.trim()));
-                return Ok("the delay was declined".into());
-            }
-            if !delay.approvals.contains(&approver) {
-                delay.approvals.push(approver);
-            }
-            if (delay.approvals.len() as u32) < b.ctx.config.approvals.quorum {
-                state.delay = Some(delay);
-                b.audit("delay_approval", Some(ClockId::C6), "approval counted; waiting for quorum");
-                return Ok("approval counted".into());
-            }
-            let Some(c6) = state.running_mut(ClockId::C6) else {
-                return Err("no review (C6) is running on this case".into());
-            };
-            c6.extensions.push(delay.new_due);
-            state.delay = None;
-            b.audit("clock_extended", Some(ClockId::C6), format!("C6 due date moved to {} (8.1)", delay.new_due));
-            let reference = state.reference.clone();
-            b.intent(
-                Purpose::NoticeDraft,
-                vec![Recipient::Role(Role::Spa), Recipient::Role(Role::Icsc)],
-                Some(&reference),
-                "delay_notice_draft",
-                &[("new_due", format_long(delay.new_due))],
-                false,
-            );
-            Ok(format!("delay approved: the review is now due {}", format_long(delay.new_due)))
-        }
+        "APPROVE" | "DECLINE" => answer_delay(state, b, word, rest),
         "NOTE" => {
             if rest.trim().is_empty() {
                 return Err("NOTE needs the text".into());
@@ -307,4 +267,122 @@ fn apply(state: &mut CaseState, b: &mut Builder<'_>, word: &str, rest: &str, on:
         }
         other => Err(format!("'{other}' is not a command")),
     }
+}
+
+/// Asks every SLT member to approve a delay, each with a token of their own.
+pub(crate) fn request_approval(
+    state: &mut CaseState,
+    b: &mut Builder<'_>,
+    new_due: NaiveDate,
+    reason: &str,
+    on: NaiveDate,
+) -> Result<(), String> {
+    let config = b.ctx.config;
+    let Some(secret) = config.approvals.token_secret.as_ref() else {
+        return Err("delay approvals are not configured (approvals.token_secret_file)".into());
+    };
+    let approvers: Vec<String> =
+        config.members(Role::Slt).map(|m| m.addresses.iter().map(|a| a.to_string()).collect()).unwrap_or_default();
+    if approvers.is_empty() {
+        return Err("no SLT member is configured to approve it".into());
+    }
+    let expires = on + chrono::Duration::days(i64::from(config.approvals.token_valid_days));
+    state.delay = Some(DelayRequest {
+        new_due,
+        reason: reason.to_owned(),
+        requested_on: on,
+        approvals: Vec::new(),
+        used_tokens: Vec::new(),
+    });
+    b.audit(
+        "delay_requested",
+        Some(ClockId::C6),
+        format!("delay to {new_due} requested; approval asked of {} SLT member(s)", approvers.len()),
+    );
+    let reference = state.reference.clone();
+    for approver in approvers {
+        let token =
+            approvals::issue(secret.expose_secret().as_bytes(), reference.as_str(), new_due, &approver, expires);
+        b.intent(
+            Purpose::ApprovalRequest,
+            vec![Recipient::Address(approver)],
+            Some(&reference),
+            "approval_request",
+            &[("new_due", format_long(new_due)), ("token", token), ("expires", format_long(expires))],
+            false,
+        );
+    }
+    Ok(())
+}
+
+/// An SLT member's APPROVE or DECLINE, counted only with a valid, unused token of theirs.
+fn answer_delay(state: &mut CaseState, b: &mut Builder<'_>, word: &str, rest: &str) -> Result<String, String> {
+    let Some(mut delay) = state.delay.clone() else { return Err("no delay is waiting for approval".into()) };
+    let approver = b.incoming.understood.from.address.clone().unwrap_or_default().to_lowercase();
+    let (token, reason) = split_first(rest);
+    let secret = b.ctx.config.approvals.token_secret.as_ref().map(|s| s.expose_secret().as_bytes().to_vec());
+    let today = crate::domain::london_date(&b.ctx.now);
+    let checked = approvals::verify(
+        secret.as_deref(),
+        state.reference.as_str(),
+        delay.new_due,
+        &approver,
+        Some(token),
+        today,
+        &delay.used_tokens,
+    );
+    let token = match checked {
+        Ok(token) => token,
+        Err(e) => {
+            b.audit("approval_rejected", Some(ClockId::C6), format!("{word} from {approver} not counted: {e}"));
+            return Err(e.to_string());
+        }
+    };
+    delay.used_tokens.push(token);
+    let reference = state.reference.clone();
+    if word == "DECLINE" {
+        state.delay = None;
+        b.audit("delay_declined", Some(ClockId::C6), format!("declined by {approver}: {}", reason.trim()));
+        b.intent(
+            Purpose::Escalation,
+            vec![Recipient::Role(Role::Spa), Recipient::Role(Role::Icsc)],
+            Some(&reference),
+            "delay_declined",
+            &[("reason", reason.trim().to_owned())],
+            false,
+        );
+        return Ok("the delay was declined".into());
+    }
+    if !delay.approvals.contains(&approver) {
+        delay.approvals.push(approver.clone());
+    }
+    b.audit("delay_approval", Some(ClockId::C6), format!("approved by {approver}"));
+    if (delay.approvals.len() as u32) < b.ctx.config.approvals.quorum {
+        state.delay = Some(delay);
+        return Ok("approval counted; waiting for more approvals".into());
+    }
+    let Some(c6) = state.running_mut(ClockId::C6) else { return Err("no review (C6) is running on this case".into()) };
+    c6.extensions.push(delay.new_due);
+    state.delay = None;
+    b.audit("clock_extended", Some(ClockId::C6), format!("C6 due date moved to {} (8.1)", delay.new_due));
+    let facts = [("new_due", format_long(delay.new_due)), ("reason", delay.reason.clone())];
+    b.intent(
+        Purpose::NoticeDraft,
+        vec![Recipient::Role(Role::Spa), Recipient::Role(Role::Icsc)],
+        Some(&reference),
+        "delay_notice_draft",
+        &facts,
+        false,
+    );
+    if b.ctx.config.approvals.send_statutory_notices {
+        b.intent(
+            Purpose::NoticeDraft,
+            vec![Recipient::Role(Role::Panel), Recipient::Role(Role::SecretaryOfState)],
+            Some(&reference),
+            "delay_notice",
+            &facts,
+            false,
+        );
+    }
+    Ok(format!("delay approved: the review is now due {}", format_long(delay.new_due)))
 }

@@ -30,6 +30,19 @@ pub fn decide(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Out
         });
     }
     if !authenticated(incoming, ctx) {
+        // A forged approval is refused and recorded on the case it names; the case is not changed.
+        let approval = incoming.understood.command.as_ref().is_some_and(|c| c.word == "APPROVE" || c.word == "DECLINE");
+        if let (true, Target::Existing(state)) = (approval, &target) {
+            let mut b = Builder::new(incoming, ctx);
+            b.audit(
+                "approval_rejected",
+                Some(crate::domain::clock::ClockId::C6),
+                format!("sender not authenticated (trust {})", incoming.understood.trust.as_str()),
+            );
+            b.out.case = Some((**state).clone());
+            b.out.triage = Some("an approval from a sender who is not authenticated".into());
+            return b.out;
+        }
         return Outcome::triage(format!("sender not authenticated (trust {})", incoming.understood.trust.as_str()));
     }
     match (kind, target) {

@@ -2,6 +2,7 @@
 //! it becomes, audit entries, outbound intents, or triage with a reason. No I/O, no
 //! clock reads: `now` and the calendar come in.
 
+pub mod approvals;
 mod commands;
 mod events;
 mod matching;

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per capability.
 
+mod approvals;
 mod calendar_cli;
 mod clocks;
 mod config;

@@ -24,12 +24,15 @@ fn at(s: &str) -> DateTime<Utc> {
 
 impl World {
     pub async fn new(db: TestDb) -> Self {
+        Self::with_env(db, &[]).await
+    }
+
+    /// With extra `CSPR__…` overrides.
+    pub async fn with_env(db: TestDb, extra: &[(&str, &str)]) -> Self {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inspect/cspr.toml");
-        let sources = Sources {
-            file: Some(dir.clone()),
-            env: vec![("CSPR__STORE__URL".into(), db.url.clone())],
-            credentials_dir: None,
-        };
+        let mut env = vec![("CSPR__STORE__URL".to_owned(), db.url.clone())];
+        env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let sources = Sources { file: Some(dir.clone()), env, credentials_dir: None };
         let config = load(&sources).unwrap();
         let store = Store::open(&db.url).await.unwrap();
         Self { store, config, db, config_path: dir.display().to_string(), sent: 0 }

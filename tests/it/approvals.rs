@@ -1,0 +1,173 @@
+//! Delay approvals end to end (8.1): approve, decline, quorum; and every way an approval
+//! must not count — wrong sender, spoofed sender, missing, altered, replayed, expired or
+//! another approver's token — refused and audited, the due date unchanged.
+
+use cspr::domain::clock::ClockId;
+
+use crate::databases::sqlite;
+use crate::scenarios::{World, mail, notification, reply};
+
+const LA: &str = "social.worker@hackney.gov.uk";
+const ICSC: &str = "icsc@hackney.gov.uk";
+const CHAIR: &str = "slt.chair@hackney.gov.uk";
+const MEMBER: &str = "slt.member@hackney.gov.uk";
+const CASE: &str = "CHSCP-2026-001";
+
+/// A case in review (C6 due 5 July 2027) with a delay to 30 September 2027 requested on
+/// 1 June; returns the world and each approver's token.
+async fn requested(quorum: &str) -> (World, String, String) {
+    let env = [
+        ("CSPR__APPROVALS__TOKEN_SECRET", "the partnership's approval secret"),
+        ("CSPR__APPROVALS__QUORUM", quorum),
+        ("CSPR__ROLES__SLT__ADDRESSES", "[\"slt.chair@hackney.gov.uk\", \"slt.member@hackney.gov.uk\"]"),
+    ];
+    let mut w = World::with_env(sqlite(), &env).await;
+    w.deliver(
+        notification(LA, "16/11/2026", "18/11/2026", "SIN-2026-03001", "", "Thu, 19 Nov 2026 10:00:00 +0000", true),
+        "2026-11-19T10:05:00Z",
+    )
+    .await;
+    w.deliver(reply(ICSC, CASE, "DECISION CSPR 05/01/2027", "Tue, 5 Jan 2027 12:00:00 +0000"), "2027-01-05T12:01:00Z")
+        .await;
+    w.deliver(
+        reply(
+            ICSC,
+            CASE,
+            "DELAY 30/09/2027 the police investigation is not complete",
+            "Tue, 1 Jun 2027 09:00:00 +0100",
+        ),
+        "2027-06-01T08:01:00Z",
+    )
+    .await;
+    let requests: Vec<_> =
+        w.store.outbox(None).await.unwrap().into_iter().filter(|r| r.template == "approval_request").collect();
+    assert_eq!(requests.len(), 2, "one request per SLT member");
+    let token_for = |who: &str| {
+        requests.iter().find(|r| format!("{:?}", r.recipients).contains(who)).map(|r| r.facts["token"].clone()).unwrap()
+    };
+    let (chair, member) = (token_for(CHAIR), token_for(MEMBER));
+    assert_ne!(chair, member);
+    (w, chair, member)
+}
+
+async fn c6_due(w: &World) -> String {
+    w.case(CASE).await.clocks.iter().find(|c| c.clock == ClockId::C6).unwrap().due_in_force().to_string()
+}
+
+async fn rejected(w: &World) -> usize {
+    w.events(CASE).await.iter().filter(|e| *e == "approval_rejected").count()
+}
+
+#[tokio::test]
+async fn one_valid_approval_moves_the_due_date_and_drafts_the_notice() {
+    let (mut w, chair, _) = requested("1").await;
+    assert_eq!(c6_due(&w).await, "2027-07-05");
+    w.deliver(
+        reply(CHAIR, CASE, &format!("APPROVE {chair}"), "Wed, 2 Jun 2027 09:00:00 +0100"),
+        "2027-06-02T08:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-09-30");
+    assert!(w.events(CASE).await.contains(&"clock_extended".to_owned()));
+    assert!(w.templates().await.contains(&"delay_notice_draft".to_owned()));
+}
+
+#[tokio::test]
+async fn a_decline_leaves_the_due_date_and_tells_the_spa_and_icsc() {
+    let (mut w, chair, _) = requested("1").await;
+    w.deliver(
+        reply(
+            CHAIR,
+            CASE,
+            &format!("DECLINE {chair} the reasons are not sufficient"),
+            "Wed, 2 Jun 2027 09:00:00 +0100",
+        ),
+        "2027-06-02T08:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-07-05");
+    assert!(w.case(CASE).await.delay.is_none());
+    assert!(w.events(CASE).await.contains(&"delay_declined".to_owned()));
+    assert!(w.templates().await.contains(&"delay_declined".to_owned()));
+}
+
+#[tokio::test]
+async fn with_a_quorum_of_two_one_approval_is_not_enough_and_a_replay_does_not_count_twice() {
+    let (mut w, chair, member) = requested("2").await;
+    w.deliver(
+        reply(CHAIR, CASE, &format!("APPROVE {chair}"), "Wed, 2 Jun 2027 09:00:00 +0100"),
+        "2027-06-02T08:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-07-05", "one of two");
+    // The same approval again: replayed token.
+    w.deliver(
+        reply(CHAIR, CASE, &format!("APPROVE {chair}"), "Wed, 2 Jun 2027 10:00:00 +0100"),
+        "2027-06-02T09:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-07-05", "a replay is not a second approval");
+    assert_eq!(rejected(&w).await, 1);
+    w.deliver(
+        reply(MEMBER, CASE, &format!("APPROVE {member}"), "Thu, 3 Jun 2027 09:00:00 +0100"),
+        "2027-06-03T08:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-09-30", "two of two");
+}
+
+#[tokio::test]
+async fn approvals_that_must_not_count_are_refused_and_audited() {
+    let (mut w, chair, member) = requested("1").await;
+    let altered = format!("{}{}", &chair[..chair.len() - 1], if chair.ends_with('0') { '1' } else { '0' });
+    let attempts: Vec<(String, &str)> = vec![
+        // Not an SLT member, with a real token.
+        (reply(ICSC, CASE, &format!("APPROVE {chair}"), "Wed, 2 Jun 2027 09:00:00 +0100"), "wrong sender"),
+        // The chair's address, but our server saw no DMARC pass.
+        (
+            mail(
+                CHAIR,
+                &format!("Re: [{CASE}] Approval needed"),
+                "Wed, 2 Jun 2027 09:05:00 +0100",
+                &format!("APPROVE {chair}"),
+                false,
+            ),
+            "spoofed",
+        ),
+        (reply(CHAIR, CASE, "APPROVE", "Wed, 2 Jun 2027 09:10:00 +0100"), "missing token"),
+        (reply(CHAIR, CASE, &format!("APPROVE {altered}"), "Wed, 2 Jun 2027 09:15:00 +0100"), "altered token"),
+        (
+            reply(CHAIR, CASE, &format!("APPROVE {member}"), "Wed, 2 Jun 2027 09:20:00 +0100"),
+            "another approver's token",
+        ),
+    ];
+    for (n, (raw, what)) in attempts.into_iter().enumerate() {
+        let before = w.events(CASE).await.len();
+        w.deliver(raw, &format!("2027-06-02T08:{:02}:00Z", 10 + n)).await;
+        assert_eq!(c6_due(&w).await, "2027-07-05", "{what} must not count");
+        let events = w.events(CASE).await;
+        assert!(
+            events.len() > before
+                && events[before..].iter().any(|e| e == "approval_rejected" || e == "command_refused"),
+            "{what} audited: {events:?}"
+        );
+    }
+    // The spoofed one is also held for a person.
+    assert_eq!(w.store.triage(true).await.unwrap().len(), 1);
+    // Past its expiry (ten days from 1 June) the chair's own token no longer counts.
+    w.deliver(
+        reply(CHAIR, CASE, &format!("APPROVE {chair}"), "Mon, 14 Jun 2027 09:00:00 +0100"),
+        "2027-06-14T08:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-07-05", "expired");
+    // Within it, it still does: nothing above used it up.
+    let (mut fresh, chair, _) = requested("1").await;
+    fresh
+        .deliver(
+            reply(CHAIR, CASE, &format!("APPROVE {chair}"), "Fri, 11 Jun 2027 09:00:00 +0100"),
+            "2027-06-11T08:01:00Z",
+        )
+        .await;
+    assert_eq!(c6_due(&fresh).await, "2027-09-30");
+}
