@@ -23,11 +23,15 @@ const SAFETY_TICK: Duration = Duration::from_secs(60);
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = Store::open(&config.store_url).await.context("cannot open the store")?;
     let (stop, shutdown) = watch::channel(false);
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("stopping");
-        let _ = stop.send(true);
-    });
+    let stop = Arc::new(stop);
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("stopping");
+            let _ = stop.send(true);
+        });
+    }
     let templates =
         Templates::load(config.outbound.templates_dir.as_deref()).context("cannot load the email templates")?;
     let sent = match (&config.mailbox, &config.outbound.sent_folder) {
@@ -42,12 +46,30 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let worker = tokio::spawn(run_ingest(config.clone(), store.clone(), stored, queued.clone(), shutdown.clone()));
     let scheduler = tokio::spawn(run_scheduler(config.clone(), store.clone(), queued.clone(), shutdown.clone()));
     let delivery = tokio::spawn(run_delivery(config.clone(), store.clone(), transport, templates, queued, shutdown));
-    let (source, worker, scheduler, delivery) = tokio::join!(source, worker, scheduler, delivery);
+    // The first task to fail takes the process down (systemd restarts it); on a
+    // clean stop every task finishes the work in hand.
+    let mut tasks = tokio::task::JoinSet::new();
+    for (name, handle) in
+        [("mail source", source), ("ingest", worker), ("scheduler", scheduler), ("delivery", delivery)]
+    {
+        tasks.spawn(async move { (name, handle.await) });
+    }
+    let mut failure = None;
+    while let Some(done) = tasks.join_next().await {
+        let (name, result) = done.context("a task could not be joined")?;
+        let error = match result {
+            Ok(Ok(())) => continue,
+            Ok(Err(e)) => e.context(format!("the {name} task failed")),
+            Err(e) => anyhow::Error::new(e).context(format!("the {name} task died")),
+        };
+        tracing::error!(error = format!("{error:#}"), "stopping after a failure");
+        let _ = stop.send(true);
+        failure.get_or_insert(error);
+    }
     store.close().await;
-    source.context("the mail source task died")?.context("the mail source failed")?;
-    worker.context("the ingest task died")?.context("the ingest worker failed")?;
-    scheduler.context("the scheduler task died")?.context("the scheduler failed")?;
-    delivery.context("the delivery task died")?.context("the delivery worker failed")?;
+    if let Some(error) = failure {
+        return Err(error);
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -78,9 +100,13 @@ async fn run_source(
             let source = MaildirSource::new(path);
             tracing::info!(source = source.name(), "watching Maildir");
             while !*shutdown.borrow() {
-                let scan = source.scan_once(&store).await?;
-                if scan.stored > 0 {
-                    stored.notify_one();
+                match source.scan_once(&store).await {
+                    Ok(scan) if scan.stored > 0 => stored.notify_one(),
+                    Ok(_) => {}
+                    Err(crate::sources::maildir::MaildirError::Store(e)) if e.is_transient() => {
+                        tracing::warn!(error = %e, "the store is busy; the Maildir is read again shortly");
+                    }
+                    Err(e) => return Err(e.into()),
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(*poll_interval) => {}
@@ -106,8 +132,15 @@ async fn run_ingest(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     loop {
-        if ingest::drain(&store, &config, Utc::now).await? > 0 {
-            queued.notify_one();
+        match ingest::drain(&store, &config, Utc::now).await {
+            Ok(n) if n > 0 => queued.notify_one(),
+            Ok(_) => {}
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, "the store is busy; processing resumes shortly");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
         }
         if *shutdown.borrow() {
             return Ok(());
@@ -127,10 +160,18 @@ async fn run_scheduler(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     loop {
-        let result = tick::run(&store, &config, Utc::now()).await?;
-        if result.queued > 0 {
-            tracing::info!(clocks = result.clocks, queued = result.queued, "tick");
-            queued.notify_one();
+        let outcome = match tick::run(&store, &config, Utc::now()).await {
+            Ok(result) => tick::digests(&store, &config, Utc::now()).await.map(|d| (result, d)),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok((result, digests)) if result.queued + digests > 0 => {
+                tracing::info!(clocks = result.clocks, queued = result.queued + digests, "tick");
+                queued.notify_one();
+            }
+            Ok(_) => {}
+            Err(e) if e.is_transient() => tracing::warn!(error = %e, "the store is busy; the next tick will catch up"),
+            Err(e) => return Err(e.into()),
         }
         let next = config.tick.after_utc(&Utc::now()).next();
         let wait = next.and_then(|n| (n - Utc::now()).to_std().ok()).unwrap_or(Duration::from_secs(300));
@@ -155,7 +196,11 @@ async fn run_delivery(
     let outbox = Outbox { store: &store, config: &config, transport: &transport, templates: &templates };
     outbox.reconcile().await?;
     loop {
-        outbox.drain(Utc::now).await?;
+        match outbox.drain(Utc::now).await {
+            Ok(_) => {}
+            Err(e) if e.is_transient() => tracing::warn!(error = %e, "the store is busy; delivery resumes shortly"),
+            Err(e) => return Err(e.into()),
+        }
         if *shutdown.borrow() {
             return Ok(());
         }

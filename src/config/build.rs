@@ -137,6 +137,24 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
     let mailbox = build_mailbox(&raw.mailbox, files, &mut issues);
     let outbound = build_outbound(&raw.outbound, files, &mut issues);
     let tick = issues.take("scheduler.tick", CronSchedule::parse(&raw.scheduler.tick));
+    let mut digests = Vec::new();
+    for (name, schedule, roles) in [
+        ("digest", &raw.scheduler.digest, &raw.scheduler.digest_roles),
+        ("weekly", &raw.scheduler.weekly, &raw.scheduler.weekly_roles),
+    ] {
+        let schedule = issues.take(format!("scheduler.{name}"), CronSchedule::parse(schedule));
+        let key = if name == "digest" { "digest_roles" } else { "weekly_roles" };
+        let roles: Vec<Role> = roles
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| issues.take(format!("scheduler.{key}[{i}]"), r.parse::<Role>()))
+            .collect();
+        if let Some(schedule) = schedule
+            && !roles.is_empty()
+        {
+            digests.push(super::Digest { name, schedule, roles });
+        }
+    }
     if !raw.store.url.starts_with("sqlite:")
         && !raw.store.url.starts_with("postgres:")
         && !raw.store.url.starts_with("postgresql:")
@@ -185,6 +203,7 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
             request_at: raw.approvals.request_at,
             token_secret,
             send_statutory_notices: raw.approvals.send_statutory_notices,
+            default_extension_months: raw.approvals.default_extension_months,
         },
         intake: Intake {
             authserv_id: raw.intake.authserv_id.map(|id| id.trim().to_owned()),
@@ -200,6 +219,7 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         mailbox,
         outbound,
         tick,
+        digests,
     })
 }
 
@@ -520,5 +540,13 @@ fn build_outbound(raw: &RawOutbound, files: &dyn Files, issues: &mut Issues) -> 
         sent_folder: Some(raw.sent_folder.trim().to_owned()).filter(|f| !f.is_empty()),
         templates_dir: raw.templates_dir.as_ref().map(|d| files.resolve_data(d)),
         max_attempts: raw.max_attempts,
+        triage_alert_each: match raw.triage_alerts.as_str() {
+            "each" => true,
+            "digest" => false,
+            other => {
+                issues.push("outbound.triage_alerts", format!("'{other}' is not digest or each"));
+                false
+            }
+        },
     })
 }

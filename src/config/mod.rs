@@ -56,6 +56,8 @@ pub struct Approvals {
     /// Send the notice of reasons for a delay straight to the Panel and the Secretary of
     /// State, instead of as a draft to the SPA.
     pub send_statutory_notices: bool,
+    /// The new date an automatic delay request proposes: this many months later.
+    pub default_extension_months: u32,
 }
 
 /// Where the calendar's data came from.
@@ -86,6 +88,16 @@ pub struct Config {
     pub outbound: OutboundSettings,
     /// When the scheduler ticks (London time).
     pub tick: crate::domain::clock::CronSchedule,
+    pub digests: Vec<Digest>,
+}
+
+/// A summary email on a schedule.
+#[derive(Debug, Clone)]
+pub struct Digest {
+    /// `digest` or `weekly`: the template and the dedupe key.
+    pub name: &'static str,
+    pub schedule: crate::domain::clock::CronSchedule,
+    pub roles: Vec<Role>,
 }
 
 /// How mail leaves.
@@ -113,6 +125,8 @@ pub struct OutboundSettings {
     pub sent_folder: Option<String>,
     pub templates_dir: Option<PathBuf>,
     pub max_attempts: u32,
+    /// One alert per triaged message (`true`), or only in the daily digest.
+    pub triage_alert_each: bool,
 }
 
 /// How the connection to an IMAP server is secured.

@@ -41,6 +41,7 @@ pub struct RawOutbound {
     pub sent_folder: String,
     pub templates_dir: Option<String>,
     pub max_attempts: u32,
+    pub triage_alerts: String,
 }
 
 impl Default for RawOutbound {
@@ -58,6 +59,7 @@ impl Default for RawOutbound {
             sent_folder: "Sent".into(),
             templates_dir: None,
             max_attempts: 8,
+            triage_alerts: "digest".into(),
         }
     }
 }
@@ -66,11 +68,21 @@ impl Default for RawOutbound {
 #[serde(default)]
 pub struct RawScheduler {
     pub tick: String,
+    pub digest: String,
+    pub digest_roles: Vec<String>,
+    pub weekly: String,
+    pub weekly_roles: Vec<String>,
 }
 
 impl Default for RawScheduler {
     fn default() -> Self {
-        Self { tick: "0 */5 * * * *".into() }
+        Self {
+            tick: "0 */5 * * * *".into(),
+            digest: "0 0 8 * * Mon-Fri".into(),
+            digest_roles: vec!["spa".into(), "icsc".into()],
+            weekly: "0 0 8 * * Mon".into(),
+            weekly_roles: vec!["slt".into()],
+        }
     }
 }
 
@@ -293,6 +305,7 @@ pub struct RawApprovals {
     /// Only from the environment (`CSPR__APPROVALS__TOKEN_SECRET`), never the file.
     pub token_secret: Option<String>,
     pub send_statutory_notices: bool,
+    pub default_extension_months: u32,
 }
 
 impl Default for RawApprovals {
@@ -304,6 +317,7 @@ impl Default for RawApprovals {
             token_secret_file: None,
             token_secret: None,
             send_statutory_notices: false,
+            default_extension_months: 3,
         }
     }
 }

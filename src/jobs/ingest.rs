@@ -48,6 +48,18 @@ pub async fn try_step(store: &Store, config: &Config, now: DateTime<Utc>) -> Res
         }
         Match::NoCase => decide(Target::None, &incoming, &ctx),
     };
+    let mut decision = decision;
+    if let Some(reason) = decision.triage.clone().filter(|_| config.outbound.triage_alert_each) {
+        decision.intents.push(crate::protocol::Intent {
+            purpose: crate::protocol::Purpose::TriageAlert,
+            to: vec![crate::protocol::Recipient::Role(crate::domain::Role::Spa)],
+            case: None,
+            template: "triage_alert".into(),
+            facts: [("reason".to_owned(), reason)].into(),
+            dedupe_key: format!("message:{}:triage_alert", message.id),
+            urgent: false,
+        });
+    }
     let opened = decision.case.as_ref().filter(|_| new_year.is_some()).is_some();
     let summary = to_json(&understood).to_string();
     let processed = Processed {

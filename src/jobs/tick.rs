@@ -7,9 +7,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+use crate::domain::clock::DeadlineStatus;
 use crate::domain::clock::{Owner, StepKind, deadline};
 use crate::domain::{format_long, london_date};
-use crate::protocol::{Intent, Purpose, Recipient};
+use crate::protocol::{Context, Intent, Purpose, Recipient, on_tick};
 use crate::store::{Store, StoreError};
 
 /// What one tick did.
@@ -23,7 +24,12 @@ pub struct Tick {
 pub async fn run(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Tick, StoreError> {
     let today = london_date(&now);
     let mut tick = Tick::default();
+    let ctx = Context { now, config, vouched: false };
     for row in store.cases(true).await? {
+        if let Some(outcome) = on_tick(&row.state, &ctx) {
+            tick.queued += outcome.intents.len();
+            store.commit_case(&outcome, now).await?;
+        }
         let case = &row.state;
         for instance in case.clocks.iter().filter(|c| c.is_running()) {
             let Some(def) = config.clock(instance.clock).filter(|d| d.enabled && d.owner == Owner::Partnership) else {
@@ -64,4 +70,88 @@ pub async fn run(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<T
         }
     }
     Ok(tick)
+}
+
+/// One summary row of an open case.
+fn summary_row(state: &crate::domain::case::CaseState, config: &Config, now: DateTime<Utc>) -> serde_json::Value {
+    let next = state.next_due();
+    let status = next.and_then(|c| {
+        let def = config.clock(c.clock)?;
+        deadline(def, c.started, &c.extensions, now, &config.calendar).ok().map(|d| d.status)
+    });
+    let rag = match status {
+        Some(DeadlineStatus::Overdue | DeadlineStatus::DueToday) => "RED",
+        Some(DeadlineStatus::DueSoon) => "AMBER",
+        _ => "GREEN",
+    };
+    serde_json::json!({
+        "reference": state.reference.as_str(),
+        "stage": state.stage(),
+        "clock": next.map(|c| c.clock.to_string()),
+        "due": next.map(|c| format_long(c.due_in_force())),
+        "status": status.map(DeadlineStatus::as_str),
+        "rag": rag,
+    })
+}
+
+/// Queues each configured digest once on each day its schedule has come round by `now`
+/// (London time): open cases, next deadlines with red/amber/green, and triage items.
+pub async fn digests(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let today = london_date(&now);
+    let mut queued = 0;
+    let mut rows: Option<(Vec<serde_json::Value>, Vec<serde_json::Value>)> = None;
+    for digest in &config.digests {
+        let Some(start) = today
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| chrono::TimeZone::from_local_datetime(&chrono_tz::Europe::London, &t).earliest())
+        else {
+            continue;
+        };
+        let due_today = digest
+            .schedule
+            .after_utc(&(start.with_timezone(&Utc) - chrono::Duration::seconds(1)))
+            .next()
+            .is_some_and(|at| at <= now && london_date(&at) == today);
+        if !due_today {
+            continue;
+        }
+        if rows.is_none() {
+            let mut cases: Vec<serde_json::Value> =
+                store.cases(true).await?.iter().map(|r| summary_row(&r.state, config, now)).collect();
+            let order = |v: &serde_json::Value| match v["rag"].as_str() {
+                Some("RED") => 0,
+                Some("AMBER") => 1,
+                _ => 2,
+            };
+            cases.sort_by_key(|c| order(c));
+            let triage =
+                store.triage(true).await?.iter().map(|t| serde_json::json!({"id": t.id, "reason": t.reason})).collect();
+            rows = Some((cases, triage));
+        }
+        let Some((cases, triage)) = &rows else { continue };
+        let count = |rag: &str| cases.iter().filter(|c| c["rag"] == rag).count().to_string();
+        for role in &digest.roles {
+            let facts = [
+                ("date", format_long(today)),
+                ("cases_list", serde_json::to_string(cases).unwrap_or_default()),
+                ("triage_list", serde_json::to_string(triage).unwrap_or_default()),
+                ("red", count("RED")),
+                ("amber", count("AMBER")),
+                ("green", count("GREEN")),
+            ];
+            let intent = Intent {
+                purpose: Purpose::Digest,
+                to: vec![Recipient::Role(*role)],
+                case: None,
+                template: digest.name.to_owned(),
+                facts: facts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                dedupe_key: format!("{}:{role}:{today}", digest.name),
+                urgent: false,
+            };
+            if store.add_intent(&intent, None, now).await? {
+                queued += 1;
+            }
+        }
+    }
+    Ok(queued)
 }

@@ -38,7 +38,14 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "dead_letter",
     "delay_declined",
     "delay_notice",
+    "digest",
+    "weekly",
+    "triage_alert",
 );
+
+/// Shipped HTML parts (the others are made from the text).
+pub const SHIPPED_HTML: &[(&str, &str)] =
+    &[("digest", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/digest.html")))];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -81,6 +88,9 @@ impl Templates {
         let mut text: BTreeMap<String, String> =
             SHIPPED.iter().map(|(n, t)| ((*n).to_owned(), (*t).to_owned())).collect();
         let mut html = BTreeMap::new();
+        for (name, body) in SHIPPED_HTML {
+            html.insert((*name).to_owned(), (*body).to_owned());
+        }
         if let Some(dir) = overrides {
             for (name, _) in SHIPPED {
                 for (ext, map) in [("txt", &mut text), ("html", &mut html)] {

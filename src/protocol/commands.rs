@@ -318,7 +318,7 @@ pub(crate) fn request_approval(
 /// An SLT member's APPROVE or DECLINE, counted only with a valid, unused token of theirs.
 fn answer_delay(state: &mut CaseState, b: &mut Builder<'_>, word: &str, rest: &str) -> Result<String, String> {
     let Some(mut delay) = state.delay.clone() else { return Err("no delay is waiting for approval".into()) };
-    let approver = b.incoming.understood.from.address.clone().unwrap_or_default().to_lowercase();
+    let approver = b.actor.clone().unwrap_or_default().to_lowercase();
     let (token, reason) = split_first(rest);
     let secret = b.ctx.config.approvals.token_secret.as_ref().map(|s| s.expose_secret().as_bytes().to_vec());
     let today = crate::domain::london_date(&b.ctx.now);

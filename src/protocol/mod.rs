@@ -145,20 +145,34 @@ pub struct Context<'a> {
     pub vouched: bool,
 }
 
-/// Builds outcomes: audit lines and intents keyed to the message that caused them.
+/// Builds outcomes: audit lines and intents keyed to what caused them (a message, or
+/// the scheduler).
 pub(crate) struct Builder<'a> {
-    pub incoming: &'a Incoming<'a>,
+    /// Unique per cause: intents' dedupe keys start with it.
+    cause: String,
+    /// Who acted (the sender's address), if anyone.
+    pub actor: Option<String>,
     pub ctx: &'a Context<'a>,
     pub out: Outcome,
 }
 
 impl<'a> Builder<'a> {
     pub fn new(incoming: &'a Incoming<'a>, ctx: &'a Context<'a>) -> Self {
-        Self { incoming, ctx, out: Outcome::default() }
+        Self {
+            cause: format!("message:{}", incoming.stored_id),
+            actor: incoming.understood.from.address.clone(),
+            ctx,
+            out: Outcome::default(),
+        }
+    }
+
+    /// For a decision of the scheduler's, keyed by `cause`.
+    pub fn scheduled(cause: String, ctx: &'a Context<'a>) -> Self {
+        Self { cause, actor: None, ctx, out: Outcome::default() }
     }
 
     pub fn audit(&mut self, event: &str, clock: Option<ClockId>, detail: impl Into<String>) {
-        let actor = self.incoming.understood.from.address.clone();
+        let actor = self.actor.clone();
         self.out.audit.push(AuditEntry { event: event.to_owned(), clock, actor, detail: detail.into() });
     }
 
@@ -182,14 +196,14 @@ impl<'a> Builder<'a> {
             case: case.cloned(),
             template: template.to_owned(),
             facts,
-            dedupe_key: format!("message:{}:{template}:{n}", self.incoming.stored_id),
+            dedupe_key: format!("{}:{template}:{n}", self.cause),
             urgent,
         });
     }
 
     /// A reply to whoever sent the message.
     pub fn reply_to_sender(&self) -> Vec<Recipient> {
-        self.incoming.understood.from.address.iter().map(|a| Recipient::Address(a.clone())).collect()
+        self.actor.iter().map(|a| Recipient::Address(a.clone())).collect()
     }
 
     /// Starts a clock on `state` from `start`, unless the same clock is running.
@@ -227,6 +241,30 @@ impl<'a> Builder<'a> {
         );
         true
     }
+}
+
+/// What the passing of time does to a case (the scheduler's decisions): a review due
+/// within `approvals.request_at` working days and not published gets an automatic
+/// delay-approval request to the SLT (8.1).
+pub fn on_tick(state: &CaseState, ctx: &Context<'_>) -> Option<Outcome> {
+    let c6 = state.running(ClockId::C6)?;
+    if state.delay.is_some() || state.published.is_some() || state.is_closed() {
+        return None;
+    }
+    let today = london_date(&ctx.now);
+    let due = c6.due_in_force();
+    let ask_from = ctx.config.calendar.add_working_days(due, ctx.config.approvals.request_at);
+    if today < ask_from {
+        return None;
+    }
+    let new_due =
+        crate::domain::add_months(due, i32::try_from(ctx.config.approvals.default_extension_months).unwrap_or(3))?;
+    let mut state = state.clone();
+    let mut b = Builder::scheduled(format!("tick:{}:delay:{due}", state.reference), ctx);
+    let reason = format!("the review is due on {due} and is not yet published");
+    commands::request_approval(&mut state, &mut b, new_due, &reason, today).ok()?;
+    b.out.case = Some(state);
+    Some(b.out)
 }
 
 /// Decides what one message does to its case.

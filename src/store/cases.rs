@@ -184,112 +184,7 @@ impl Store {
                 .map_err(query_error("tie a message to its case"))?;
         }
         crate::fault::point("processing:message-marked");
-        if let Some(case) = &outcome.case {
-            if let Some(year) = processed.new_case_year {
-                let number: i64 = sqlx::query_scalar(
-                    "INSERT INTO case_counters (year, last_number) VALUES ($1, 1)
-                     ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 RETURNING last_number",
-                )
-                .bind(i64::from(year))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(query_error("number a new case"))?;
-                let expected = case.reference.as_str().rsplit('-').next().and_then(|n| n.parse::<i64>().ok());
-                if expected != Some(number) {
-                    return Err(StoreError::Conflict(format!(
-                        "case number {number} was taken while {} was being opened",
-                        case.reference
-                    )));
-                }
-            }
-            let state =
-                serde_json::to_string(case).map_err(|e| StoreError::Conflict(format!("cannot encode a case: {e}")))?;
-            let next = case.next_due();
-            sqlx::query(
-                "INSERT INTO cases (reference, kind, stage, opened_at, closed_at, panel_reference, la_reference, next_clock, next_due, state, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                 ON CONFLICT (reference) DO UPDATE SET stage = excluded.stage, closed_at = excluded.closed_at,
-                   panel_reference = excluded.panel_reference, la_reference = excluded.la_reference,
-                   next_clock = excluded.next_clock, next_due = excluded.next_due, state = excluded.state, updated_at = excluded.updated_at",
-            )
-            .bind(case.reference.as_str())
-            .bind(serde_json::to_value(case.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
-            .bind(case.stage())
-            .bind(case.opened_on.to_string())
-            .bind(case.closed.as_ref().map(|(_, d)| d.to_string()))
-            .bind(&case.panel_reference)
-            .bind(&case.la_reference)
-            .bind(next.map(|c| c.clock.as_str()))
-            .bind(next.map(|c| c.due_in_force().to_string()))
-            .bind(state)
-            .bind(&at)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error("save a case"))?;
-            crate::fault::point("processing:case-saved");
-            sqlx::query("DELETE FROM clocks WHERE case_reference = $1")
-                .bind(case.reference.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(query_error("replace a case's clocks"))?;
-            for clock in &case.clocks {
-                sqlx::query("INSERT INTO clocks (case_reference, clock, started_on, due_on, status, closed_on) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(case.reference.as_str())
-                    .bind(clock.clock.as_str())
-                    .bind(clock.started.to_string())
-                    .bind(clock.due_in_force().to_string())
-                    .bind(serde_json::to_value(clock.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
-                    .bind(clock.closed_on.map(|d| d.to_string()))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error("save a clock"))?;
-            }
-            for entry in &outcome.audit {
-                sqlx::query("INSERT INTO audit (case_reference, at, event, clock, actor, message, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                    .bind(case.reference.as_str())
-                    .bind(&at)
-                    .bind(&entry.event)
-                    .bind(entry.clock.map(|c| c.as_str()))
-                    .bind(&entry.actor)
-                    .bind(processed.stored_id)
-                    .bind(&entry.detail)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error("append to the audit log"))?;
-            }
-        }
-        crate::fault::point("processing:audit-written");
-        for intent in &outcome.intents {
-            sqlx::query(
-                "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
-            )
-            .bind(intent.case.as_ref().map(|c| c.to_string()))
-            .bind(processed.stored_id)
-            .bind(intent.purpose.as_str())
-            .bind(serde_json::to_string(&intent.to).unwrap_or_default())
-            .bind(&intent.template)
-            .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
-            .bind(&intent.dedupe_key)
-            .bind(i64::from(intent.urgent))
-            .bind(&at)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error("record an outbound intent"))?;
-        }
-        if let Some(reason) = &outcome.triage {
-            sqlx::query("INSERT INTO triage (message, reason, candidates, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(processed.stored_id)
-                .bind(reason)
-                .bind(
-                    serde_json::to_string(&outcome.candidates.iter().map(|c| c.to_string()).collect::<Vec<_>>())
-                        .unwrap_or_default(),
-                )
-                .bind(&at)
-                .execute(&mut *tx)
-                .await
-                .map_err(query_error("hold a message for triage"))?;
-        }
+        write_outcome(&mut tx, Some(processed.stored_id), processed.new_case_year, outcome, &at).await?;
         if let Some((id, resolution)) = &processed.resolves_triage {
             sqlx::query("UPDATE triage SET resolved_at = $2, resolution = $3 WHERE id = $1 AND resolved_at IS NULL")
                 .bind(id)
@@ -302,6 +197,15 @@ impl Store {
         crate::fault::point("processing:before-commit");
         tx.commit().await.map_err(query_error("commit a processed message"))?;
         Ok(true)
+    }
+
+    /// Records a decision of the scheduler's (no message behind it) in one transaction.
+    pub async fn commit_case(&self, outcome: &Outcome, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let at = stamp(now);
+        let mut tx = self.pool.begin().await.map_err(query_error("begin a transaction"))?;
+        write_outcome(&mut tx, None, None, outcome, &at).await?;
+        tx.commit().await.map_err(query_error("commit a scheduled change"))?;
+        Ok(())
     }
 
     pub async fn cases(&self, open_only: bool) -> Result<Vec<CaseRow>, StoreError> {
@@ -400,6 +304,123 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// Writes a decision's case, clocks, audit, intents and triage row in `tx`.
+async fn write_outcome(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    stored: Option<i64>,
+    new_case_year: Option<i32>,
+    outcome: &Outcome,
+    at: &str,
+) -> Result<(), StoreError> {
+    if let Some(case) = &outcome.case {
+        if let Some(year) = new_case_year {
+            let number: i64 = sqlx::query_scalar(
+                    "INSERT INTO case_counters (year, last_number) VALUES ($1, 1)
+                     ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 RETURNING last_number",
+                )
+                .bind(i64::from(year))
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(query_error("number a new case"))?;
+            let expected = case.reference.as_str().rsplit('-').next().and_then(|n| n.parse::<i64>().ok());
+            if expected != Some(number) {
+                return Err(StoreError::Conflict(format!(
+                    "case number {number} was taken while {} was being opened",
+                    case.reference
+                )));
+            }
+        }
+        let state =
+            serde_json::to_string(case).map_err(|e| StoreError::Conflict(format!("cannot encode a case: {e}")))?;
+        let next = case.next_due();
+        sqlx::query(
+                "INSERT INTO cases (reference, kind, stage, opened_at, closed_at, panel_reference, la_reference, next_clock, next_due, state, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (reference) DO UPDATE SET stage = excluded.stage, closed_at = excluded.closed_at,
+                   panel_reference = excluded.panel_reference, la_reference = excluded.la_reference,
+                   next_clock = excluded.next_clock, next_due = excluded.next_due, state = excluded.state, updated_at = excluded.updated_at",
+            )
+            .bind(case.reference.as_str())
+            .bind(serde_json::to_value(case.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            .bind(case.stage())
+            .bind(case.opened_on.to_string())
+            .bind(case.closed.as_ref().map(|(_, d)| d.to_string()))
+            .bind(&case.panel_reference)
+            .bind(&case.la_reference)
+            .bind(next.map(|c| c.clock.as_str()))
+            .bind(next.map(|c| c.due_in_force().to_string()))
+            .bind(state)
+            .bind(at)
+            .execute(&mut **tx)
+            .await
+            .map_err(query_error("save a case"))?;
+        crate::fault::point("processing:case-saved");
+        sqlx::query("DELETE FROM clocks WHERE case_reference = $1")
+            .bind(case.reference.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(query_error("replace a case's clocks"))?;
+        for clock in &case.clocks {
+            sqlx::query("INSERT INTO clocks (case_reference, clock, started_on, due_on, status, closed_on) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(case.reference.as_str())
+                    .bind(clock.clock.as_str())
+                    .bind(clock.started.to_string())
+                    .bind(clock.due_in_force().to_string())
+                    .bind(serde_json::to_value(clock.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+                    .bind(clock.closed_on.map(|d| d.to_string()))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(query_error("save a clock"))?;
+        }
+        for entry in &outcome.audit {
+            sqlx::query("INSERT INTO audit (case_reference, at, event, clock, actor, message, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(case.reference.as_str())
+                    .bind(at)
+                    .bind(&entry.event)
+                    .bind(entry.clock.map(|c| c.as_str()))
+                    .bind(&entry.actor)
+                    .bind(stored)
+                    .bind(&entry.detail)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(query_error("append to the audit log"))?;
+        }
+    }
+    crate::fault::point("processing:audit-written");
+    for intent in &outcome.intents {
+        sqlx::query(
+                "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(intent.case.as_ref().map(|c| c.to_string()))
+            .bind(stored)
+            .bind(intent.purpose.as_str())
+            .bind(serde_json::to_string(&intent.to).unwrap_or_default())
+            .bind(&intent.template)
+            .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
+            .bind(&intent.dedupe_key)
+            .bind(i64::from(intent.urgent))
+            .bind(at)
+            .execute(&mut **tx)
+            .await
+            .map_err(query_error("record an outbound intent"))?;
+    }
+    if let Some(reason) = &outcome.triage {
+        sqlx::query("INSERT INTO triage (message, reason, candidates, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(stored)
+            .bind(reason)
+            .bind(
+                serde_json::to_string(&outcome.candidates.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+                    .unwrap_or_default(),
+            )
+            .bind(at)
+            .execute(&mut **tx)
+            .await
+            .map_err(query_error("hold a message for triage"))?;
+    }
+    Ok(())
 }
 
 fn decode(text: &str) -> Result<CaseState, StoreError> {

@@ -73,32 +73,33 @@ impl Store {
         let id = message_id(message.raw);
         let dedupe_key = format!("{sha}|{}", id.as_deref().unwrap_or(""));
         let mut tx = self.pool.begin().await.map_err(query_error("begin a transaction"))?;
-        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE dedupe_key = $1")
-            .bind(&dedupe_key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(query_error("look for a stored copy"))?;
-        let stored = match existing {
-            Some(id) => Stored::Duplicate(id),
+        // Write first, so that the transaction holds the write lock from its first statement.
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO messages (source, uidvalidity, uid, message_id, sha256, dedupe_key, size, raw, arrived_at, stored_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+        )
+        .bind(message.source)
+        .bind(message.uidvalidity.map(i64::from))
+        .bind(message.uid.map(i64::from))
+        .bind(&id)
+        .bind(&sha)
+        .bind(&dedupe_key)
+        .bind(i64::try_from(message.raw.len()).unwrap_or(i64::MAX))
+        .bind(message.raw)
+        .bind(stamp(message.arrived_at))
+        .bind(stamp(Utc::now()))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(query_error("store a message"))?;
+        let stored = match inserted {
+            Some(new) => Stored::New(new),
             None => {
-                let row = sqlx::query(
-                    "INSERT INTO messages (source, uidvalidity, uid, message_id, sha256, dedupe_key, size, raw, arrived_at, stored_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                )
-                .bind(message.source)
-                .bind(message.uidvalidity.map(i64::from))
-                .bind(message.uid.map(i64::from))
-                .bind(&id)
-                .bind(&sha)
-                .bind(&dedupe_key)
-                .bind(i64::try_from(message.raw.len()).unwrap_or(i64::MAX))
-                .bind(message.raw)
-                .bind(stamp(message.arrived_at))
-                .bind(stamp(Utc::now()))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(query_error("store a message"))?;
-                Stored::New(row.get::<i64, _>(0))
+                let existing: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE dedupe_key = $1")
+                    .bind(&dedupe_key)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(query_error("look for a stored copy"))?;
+                Stored::Duplicate(existing)
             }
         };
         if let (Some(uidvalidity), Some(uid)) = (message.uidvalidity, message.uid) {

@@ -53,7 +53,14 @@ impl StoreError {
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
                 sqlx::Error::Database(db) => {
                     let code = db.code().unwrap_or_default();
-                    code == "5" || code == "6" || code.starts_with("08")
+                    // SQLite busy or locked (extended codes keep the primary code in the low byte);
+                    // PostgreSQL connection exceptions (class 08) and shutdowns (57P0x).
+                    let sqlite_busy = code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+                    sqlite_busy
+                        || code.starts_with("08")
+                        || code.starts_with("57P0")
+                        || code == "40001"
+                        || code == "40P01"
                 }
                 _ => false,
             },

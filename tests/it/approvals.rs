@@ -171,3 +171,32 @@ async fn approvals_that_must_not_count_are_refused_and_audited() {
         .await;
     assert_eq!(c6_due(&fresh).await, "2027-09-30");
 }
+
+#[tokio::test]
+async fn a_review_twenty_working_days_from_due_and_unpublished_asks_the_slt_by_itself() {
+    let env = [
+        ("CSPR__APPROVALS__TOKEN_SECRET", "the partnership's approval secret"),
+        ("CSPR__ROLES__SLT__ADDRESSES", "[\"slt.chair@hackney.gov.uk\", \"slt.member@hackney.gov.uk\"]"),
+    ];
+    let mut w = World::with_env(sqlite(), &env).await;
+    w.deliver(
+        notification(LA, "16/11/2026", "18/11/2026", "SIN-2026-03002", "", "Thu, 19 Nov 2026 10:00:00 +0000", true),
+        "2026-11-19T10:05:00Z",
+    )
+    .await;
+    w.deliver(reply(ICSC, CASE, "DECISION CSPR 05/01/2027", "Tue, 5 Jan 2027 12:00:00 +0000"), "2027-01-05T12:01:00Z")
+        .await;
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+    // C6 is due Monday 5 July 2027; twenty working days before is Monday 7 June.
+    cspr::jobs::tick::run(&w.store, &w.config, at("2027-06-04T09:00:00Z")).await.unwrap();
+    assert!(w.case(CASE).await.delay.is_none(), "not yet");
+    cspr::jobs::tick::run(&w.store, &w.config, at("2027-06-07T09:00:00Z")).await.unwrap();
+    let delay = w.case(CASE).await.delay.expect("an automatic delay request");
+    assert_eq!(delay.new_due.to_string(), "2027-10-05");
+    let requests = || async {
+        w.store.outbox(None).await.unwrap().into_iter().filter(|r| r.template == "approval_request").count()
+    };
+    assert_eq!(requests().await, 2, "one per SLT member");
+    cspr::jobs::tick::run(&w.store, &w.config, at("2027-06-07T09:05:00Z")).await.unwrap();
+    assert_eq!(requests().await, 2, "asked once");
+}

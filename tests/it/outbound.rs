@@ -67,6 +67,9 @@ tls = "starttls"
 username = "chscp"
 ca_file = "{ca}"
 sent_folder = "Sent"
+[scheduler]
+digest_roles = []
+weekly_roles = []
 "#,
             imaps = stack["CSPR_TEST_IMAPS_PORT"],
             submission = stack["CSPR_TEST_SUBMISSION_PORT"],

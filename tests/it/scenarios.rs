@@ -448,3 +448,21 @@ async fn the_command_line_lists_cases_and_shows_an_ordered_chronology_without_th
         assert!(run(&["case", "CHSCP-2026-001"]).contains("chronology"));
     }
 }
+
+#[tokio::test]
+async fn a_daily_digest_per_role_and_a_weekly_summary_go_once_on_their_days() {
+    let mut w = World::new(crate::databases::sqlite()).await;
+    opened(&mut w, "SIN-2026-01012").await;
+    let digests = |when: &'static str| {
+        let w = &w;
+        async move { cspr::jobs::tick::digests(&w.store, &w.config, at(when)).await.unwrap() }
+    };
+    // Monday 23 November: before 08:00 London nothing; then SPA and ICSC dailies and the SLT's weekly.
+    assert_eq!(digests("2026-11-23T07:59:00Z").await, 0);
+    assert_eq!(digests("2026-11-23T08:00:30Z").await, 3);
+    assert_eq!(digests("2026-11-23T15:00:00Z").await, 0, "once a day");
+    assert_eq!(digests("2026-11-24T09:00:00Z").await, 2, "Tuesday: the dailies only");
+    assert_eq!(digests("2026-11-28T09:00:00Z").await, 0, "Saturday: none");
+    let digest = w.store.outbox(None).await.unwrap().into_iter().find(|r| r.template == "digest").unwrap();
+    assert!(digest.facts["cases_list"].contains("CHSCP-2026-001"));
+}
