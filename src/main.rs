@@ -3,14 +3,16 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use cspr::cli::{Cli, run};
+use cspr::cli::{Cli, Command, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The daemon reports what it does; one-shot commands only what goes wrong.
+    let default = if matches!(cli.command, Command::Run) { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CSPR_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -7,6 +7,7 @@ mod check_config;
 mod clocks;
 mod inspect;
 mod outbox;
+mod simulate;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -49,6 +50,11 @@ pub enum Command {
     Migrate,
     /// Outgoing mail: every email and its status; `retry ID` re-queues a dead letter.
     Outbox(outbox::OutboxArgs),
+    /// What would happen: a folder of messages run through the daemon's own steps with a
+    /// simulated clock, in a throwaway database; emails written as files.
+    Simulate(simulate::SimulateArgs),
+    /// A whole case from notification to publication, simulated with no servers and no setup.
+    Demo,
 }
 
 /// How a command failed, and so the exit code.
@@ -98,6 +104,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             let config = load(cli.config)?;
             runtime()?.block_on(outbox::run(&args, &config, out))
         }
+        Command::Simulate(args) => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(simulate::simulate_command(&args, config, out))
+        }
+        Command::Demo => runtime()?.block_on(simulate::demo(out)),
         Command::Migrate => {
             let config = load(cli.config)?;
             runtime()?.block_on(cases::migrate(&config, out))

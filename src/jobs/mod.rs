@@ -3,5 +3,6 @@
 
 pub mod deliver;
 pub mod ingest;
+pub mod simulate;
 pub mod tick;
 pub mod triage;

@@ -426,3 +426,31 @@ async fn write_outcome(
 fn decode(text: &str) -> Result<CaseState, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Conflict(format!("a stored case cannot be read: {e}")))
 }
+
+impl Store {
+    /// Audit rows of every case after `id`, oldest first: `(row, case reference)`.
+    pub async fn audit_after(&self, id: i64) -> Result<Vec<(AuditRow, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, event, clock, actor, message, detail, case_reference FROM audit WHERE id > $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("read the audit log"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let row = AuditRow {
+                    id: r.get(0),
+                    at: r.get(1),
+                    event: r.get(2),
+                    clock: r.get(3),
+                    actor: r.get(4),
+                    message: r.get(5),
+                    detail: r.get(6),
+                };
+                (row, r.get(7))
+            })
+            .collect())
+    }
+}

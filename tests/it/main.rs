@@ -15,6 +15,7 @@ mod mailstack;
 mod outbound;
 mod properties;
 mod scenarios;
+mod simulate;
 mod store_contract;
 mod support;
 mod templates;

@@ -1,0 +1,70 @@
+//! `cspr demo` and `cspr simulate`, from outside: the demo needs no servers and tells
+//! the whole story; the simulation of the bundled mailbox matches its golden file
+//! (`CSPR_BLESS=1` rewrites it after a deliberate change, to be read before committing).
+
+use std::path::Path;
+
+use crate::support::{cspr_with_env, stderr, stdout};
+
+#[test]
+fn the_demo_runs_with_no_servers_and_prints_the_whole_story() {
+    let output = cspr_with_env(&["demo"], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    for expected in [
+        "case_opened",
+        "Notification received",
+        "triaged          sender not authenticated",
+        "Reminder: Rapid Review report submitted to the Panel",
+        "The Panel disagrees with the Rapid Review",
+        "C6 CSPR completed and published started 2027-01-18, due 2027-07-18",
+        "Approval needed: delay to the review",
+        "C6 due date moved to 2027-09-30",
+        "Done: PUBLISHED",
+        "emails written to",
+        "database:",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("Sam Demo"), "the child's name is never shown");
+}
+
+#[test]
+fn the_simulation_of_the_bundled_mailbox_matches_its_golden_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let outbox = tempfile::tempdir().unwrap();
+    let args = [
+        "simulate",
+        "--config",
+        &root.join("demo/cspr.toml").display().to_string(),
+        "--maildir",
+        &root.join("demo/mail").display().to_string(),
+        "--from",
+        "2026-11-19",
+        "--until",
+        "2027-09-30",
+        "--outbox",
+        &outbox.path().display().to_string(),
+        "--json",
+    ]
+    .map(|a| a.to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = cspr_with_env(&args, &[("CSPR__APPROVALS__TOKEN_SECRET", "demo only: never use this secret")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let ats: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["at"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(ats.windows(2).all(|p| p[0] <= p[1]), "ordered by time");
+    let golden = root.join("tests/fixtures/simulate/demo.jsonl");
+    if std::env::var("CSPR_BLESS").is_ok() {
+        std::fs::write(&golden, &text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+    if expected != text {
+        std::fs::write(golden.with_extension("failed"), &text).unwrap();
+        panic!("the simulation differs from {}; see the .failed file beside it", golden.display());
+    }
+    assert!(std::fs::read_dir(outbox.path()).unwrap().count() >= 20, "emails written as files");
+}
