@@ -18,6 +18,11 @@ use crate::outbound::{Templates, Transport};
 use crate::protocol::Recipient;
 use crate::store::{NewMessage, Store, StoreError};
 
+/// A message and the moment it is delivered.
+pub type Timed = (DateTime<Utc>, PathBuf, Vec<u8>);
+/// A moment of the simulation: the scheduler's (`None`) or a message's.
+type Step = (DateTime<Utc>, Option<(PathBuf, Vec<u8>)>);
+
 /// One line of the timeline.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Event {
@@ -70,7 +75,7 @@ pub enum SimulateError {
 
 /// The messages in a Maildir (`new/`, `cur/`) or a plain folder of `.eml` files, each
 /// with the moment it is delivered: its `Date:`.
-pub fn load_messages(dir: &Path) -> Result<Vec<(DateTime<Utc>, PathBuf, Vec<u8>)>, SimulateError> {
+pub fn load_messages(dir: &Path) -> Result<Vec<Timed>, SimulateError> {
     let read =
         |p: &Path| std::fs::read_dir(p).map_err(|source| SimulateError::Read { path: p.display().to_string(), source });
     let mut paths = Vec::new();
@@ -242,7 +247,7 @@ impl Recorder<'_> {
 pub async fn run(
     store: &Store,
     config: &Config,
-    messages: Vec<(DateTime<Utc>, PathBuf, Vec<u8>)>,
+    messages: Vec<Timed>,
     from: NaiveDate,
     until: NaiveDate,
 ) -> Result<Vec<Event>, SimulateError> {
@@ -265,8 +270,7 @@ pub async fn run(
         messages.into_iter().filter(|(at, _, _)| london_date(at) >= from && london_date(at) <= until).peekable();
     let mut day = from;
     while day <= until {
-        let mut steps: Vec<(DateTime<Utc>, Option<(PathBuf, Vec<u8>)>)> =
-            tick_times(config, day).into_iter().map(|t| (t, None)).collect();
+        let mut steps: Vec<Step> = tick_times(config, day).into_iter().map(|t| (t, None)).collect();
         while let Some((at, path, raw)) = pending.next_if(|(at, _, _)| london_date(at) <= day) {
             steps.push((at, Some((path, raw))));
         }
