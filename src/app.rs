@@ -2,6 +2,7 @@
 //! SIGTERM or SIGINT. A task that fails takes the process down with an error.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -16,8 +17,29 @@ use crate::sources::imap::ImapSource;
 use crate::sources::maildir::MaildirSource;
 use crate::store::Store;
 
-/// Workers look for work at least this often even without a wake-up.
-const SAFETY_TICK: Duration = Duration::from_secs(60);
+/// Workers look for work at least this often even without a wake-up, and so prove to
+/// the watchdog that they are alive.
+const SAFETY_TICK: Duration = Duration::from_secs(20);
+
+/// When each loop last came round (Unix seconds), for the watchdog.
+#[derive(Default)]
+struct Heartbeats {
+    ingest: AtomicI64,
+    scheduler: AtomicI64,
+    delivery: AtomicI64,
+}
+
+fn beat(cell: &AtomicI64) {
+    cell.store(Utc::now().timestamp(), Ordering::Relaxed);
+}
+
+impl Heartbeats {
+    /// Every loop came round within `limit`.
+    fn healthy(&self, limit: Duration) -> bool {
+        let oldest = Utc::now().timestamp() - i64::try_from(limit.as_secs()).unwrap_or(i64::MAX);
+        [&self.ingest, &self.scheduler, &self.delivery].iter().all(|c| c.load(Ordering::Relaxed) >= oldest)
+    }
+}
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -29,9 +51,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tokio::spawn(async move {
             wait_for_signal().await;
             tracing::info!("stopping");
+            crate::notify::notify("STOPPING=1");
             let _ = stop.send(true);
         });
     }
+    // Everything, the mail source included, waits until this instance leads.
+    let mut waiting = shutdown.clone();
+    let leadership = match crate::leader::Leadership::acquire(&config.store_url, &mut waiting).await {
+        Ok(leadership) => Arc::new(leadership),
+        Err(crate::leader::LeaderError::Stopped) => {
+            store.close().await;
+            return Ok(());
+        }
+        Err(e) => return Err(anyhow::Error::new(e)),
+    };
     let templates =
         Templates::load(config.outbound.templates_dir.as_deref()).context("cannot load the email templates")?;
     let sent = match (&config.mailbox, &config.outbound.sent_folder) {
@@ -40,12 +73,50 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let transport = Transport::new(&config.outbound.transport, sent).context("cannot set up outbound mail")?;
     let config = Arc::new(config);
+    let beats = Arc::new(Heartbeats::default());
+    for cell in [&beats.ingest, &beats.scheduler, &beats.delivery] {
+        beat(cell);
+    }
+    if let Some(interval) = crate::notify::watchdog_interval() {
+        let (beats, mut shutdown) = (beats.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = shutdown.changed() => return,
+                }
+                // Only while every loop really comes round (each wakes at least every 20 s).
+                if beats.healthy(SAFETY_TICK * 3) {
+                    crate::notify::notify("WATCHDOG=1");
+                } else {
+                    tracing::error!("a worker loop has stopped coming round; the watchdog is no longer fed");
+                }
+            }
+        });
+    }
     let stored = Arc::new(Notify::new());
     let queued = Arc::new(Notify::new());
     let source = tokio::spawn(run_source(config.clone(), store.clone(), stored.clone(), shutdown.clone()));
-    let worker = tokio::spawn(run_ingest(config.clone(), store.clone(), stored, queued.clone(), shutdown.clone()));
-    let scheduler = tokio::spawn(run_scheduler(config.clone(), store.clone(), queued.clone(), shutdown.clone()));
-    let delivery = tokio::spawn(run_delivery(config.clone(), store.clone(), transport, templates, queued, shutdown));
+    let worker = tokio::spawn(run_ingest(
+        config.clone(),
+        store.clone(),
+        stored,
+        queued.clone(),
+        beats.clone(),
+        shutdown.clone(),
+    ));
+    let scheduler =
+        tokio::spawn(run_scheduler(config.clone(), store.clone(), queued.clone(), beats.clone(), shutdown.clone()));
+    let delivery = tokio::spawn(run_delivery(
+        config.clone(),
+        store.clone(),
+        transport,
+        templates,
+        queued,
+        beats,
+        leadership,
+        shutdown,
+    ));
     // The first task to fail takes the process down (systemd restarts it); on a
     // clean stop every task finishes the work in hand.
     let mut tasks = tokio::task::JoinSet::new();
@@ -99,6 +170,7 @@ async fn run_source(
         MailboxSource::Maildir { path, poll_interval } => {
             let source = MaildirSource::new(path);
             tracing::info!(source = source.name(), "watching Maildir");
+            let mut ready = false;
             while !*shutdown.borrow() {
                 match source.scan_once(&store).await {
                     Ok(scan) if scan.stored > 0 => stored.notify_one(),
@@ -107,6 +179,10 @@ async fn run_source(
                         tracing::warn!(error = %e, "the store is busy; the Maildir is read again shortly");
                     }
                     Err(e) => return Err(e.into()),
+                }
+                if !ready {
+                    ready = true;
+                    crate::notify::notify("READY=1\nSTATUS=watching the Maildir");
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(*poll_interval) => {}
@@ -117,7 +193,12 @@ async fn run_source(
         }
         MailboxSource::Imap(settings) => {
             let source = ImapSource::new((**settings).clone());
-            let (state, _) = watch::channel(crate::sources::imap::SourceState::Disconnected);
+            let (state, mut states) = watch::channel(crate::sources::imap::SourceState::Disconnected);
+            tokio::spawn(async move {
+                if states.wait_for(|s| *s != crate::sources::imap::SourceState::Disconnected).await.is_ok() {
+                    crate::notify::notify("READY=1\nSTATUS=the mailbox is open");
+                }
+            });
             source.run(&store, stored, state, shutdown).await;
             Ok(())
         }
@@ -129,9 +210,11 @@ async fn run_ingest(
     store: Store,
     stored: Arc<Notify>,
     queued: Arc<Notify>,
+    beats: Arc<Heartbeats>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     loop {
+        beat(&beats.ingest);
         match ingest::drain(&store, &config, Utc::now).await {
             Ok(n) if n > 0 => queued.notify_one(),
             Ok(_) => {}
@@ -157,9 +240,22 @@ async fn run_scheduler(
     config: Arc<Config>,
     store: Store,
     queued: Arc<Notify>,
+    beats: Arc<Heartbeats>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    let mut next_tick = Utc::now();
     loop {
+        beat(&beats.scheduler);
+        if Utc::now() < next_tick {
+            tokio::select! {
+                _ = tokio::time::sleep(SAFETY_TICK.min((next_tick - Utc::now()).to_std().unwrap_or_default())) => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            continue;
+        }
         let outcome = match tick::run(&store, &config, Utc::now()).await {
             Ok(result) => tick::digests(&store, &config, Utc::now()).await.map(|d| (result, d)),
             Err(e) => Err(e),
@@ -173,12 +269,8 @@ async fn run_scheduler(
             Err(e) if e.is_transient() => tracing::warn!(error = %e, "the store is busy; the next tick will catch up"),
             Err(e) => return Err(e.into()),
         }
-        let next = config.tick.after_utc(&Utc::now()).next();
-        let wait = next.and_then(|n| (n - Utc::now()).to_std().ok()).unwrap_or(Duration::from_secs(300));
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => {}
-        }
+        next_tick =
+            config.tick.after_utc(&Utc::now()).next().unwrap_or_else(|| Utc::now() + chrono::Duration::minutes(5));
         if *shutdown.borrow() {
             return Ok(());
         }
@@ -191,22 +283,35 @@ async fn run_delivery(
     transport: Transport,
     templates: Templates,
     queued: Arc<Notify>,
+    beats: Arc<Heartbeats>,
+    leadership: Arc<crate::leader::Leadership>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let outbox = Outbox { store: &store, config: &config, transport: &transport, templates: &templates };
     outbox.reconcile().await?;
     loop {
-        match outbox.drain(Utc::now).await {
-            Ok(_) => {}
-            Err(e) if e.is_transient() => tracing::warn!(error = %e, "the store is busy; delivery resumes shortly"),
-            Err(e) => return Err(e.into()),
+        beat(&beats.delivery);
+        // Each email only while this instance still leads.
+        loop {
+            if !leadership.still_leader().await {
+                anyhow::bail!("this instance lost the leader lock; stopping so that only one sends");
+            }
+            match outbox.try_step(Utc::now()).await {
+                Ok(crate::jobs::deliver::Delivery::Idle) => break,
+                Ok(_) => {}
+                Err(e) if e.is_transient() => {
+                    tracing::warn!(error = %e, "the store is busy; delivery resumes shortly");
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         if *shutdown.borrow() {
             return Ok(());
         }
         tokio::select! {
             _ = queued.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = tokio::time::sleep(SAFETY_TICK) => {}
             _ = shutdown.changed() => {}
         }
     }

@@ -11,6 +11,8 @@ pub mod config;
 pub mod domain;
 pub mod fault;
 pub mod jobs;
+pub mod leader;
+pub mod notify;
 pub mod outbound;
 pub mod protocol;
 pub mod sources;

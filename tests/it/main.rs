@@ -12,6 +12,7 @@ mod hostile;
 mod inspect;
 mod intake;
 mod mailstack;
+mod operate;
 mod outbound;
 mod properties;
 mod scenarios;

@@ -1,0 +1,101 @@
+//! One active instance per database: a file lock beside a SQLite database (a second
+//! instance refuses to start), or a PostgreSQL advisory lock held on a connection of its
+//! own (a second instance stands by and takes over when the first dies). The lock is
+//! checked again before every email is sent.
+
+use std::fs::File;
+use std::time::Duration;
+
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+use tokio::sync::{Mutex, watch};
+
+/// The advisory lock's key ("cspr").
+const KEY: i64 = 0x6373_7072;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LeaderError {
+    #[error("another cspr is running on this database (lock {0})")]
+    Busy(String),
+    #[error("cannot take the instance lock {path}: {source}")]
+    Lock {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot reach PostgreSQL for the leader lock: {0}")]
+    Postgres(#[source] sqlx::Error),
+    #[error("stopped while standing by")]
+    Stopped,
+}
+
+/// Proof that this instance is the active one.
+pub enum Leadership {
+    File(#[allow(dead_code)] File),
+    Postgres(Mutex<PgConnection>),
+}
+
+impl Leadership {
+    /// Takes the lock for the database at `url`; on PostgreSQL, waits as a standby until
+    /// it can (reporting `STATUS=standby`), or until `shutdown`.
+    pub async fn acquire(url: &str, shutdown: &mut watch::Receiver<bool>) -> Result<Self, LeaderError> {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            let path = format!("{}.lock", path.split('?').next().unwrap_or(path));
+            let lock_error = |source| LeaderError::Lock { path: path.clone(), source };
+            let file =
+                std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(lock_error)?;
+            return match file.try_lock() {
+                Ok(()) => Ok(Leadership::File(file)),
+                Err(std::fs::TryLockError::WouldBlock) => Err(LeaderError::Busy(path)),
+                Err(std::fs::TryLockError::Error(e)) => Err(lock_error(e)),
+            };
+        }
+        let mut told = false;
+        loop {
+            match PgConnection::connect(url).await {
+                Ok(mut conn) => {
+                    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                        .bind(KEY)
+                        .fetch_one(&mut conn)
+                        .await
+                        .map_err(LeaderError::Postgres)?;
+                    if got {
+                        tracing::info!("this instance is the leader");
+                        return Ok(Leadership::Postgres(Mutex::new(conn)));
+                    }
+                    let _ = conn.close().await;
+                }
+                Err(error) => tracing::warn!(%error, "cannot reach PostgreSQL for the leader lock"),
+            }
+            if !told {
+                told = true;
+                tracing::info!("another instance is the leader: standing by");
+                crate::notify::notify("READY=1\nSTATUS=standby");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return Err(LeaderError::Stopped);
+            }
+        }
+    }
+
+    /// Whether this instance still holds the lock.
+    pub async fn still_leader(&self) -> bool {
+        match self {
+            Leadership::File(_) => true,
+            Leadership::Postgres(conn) => {
+                let mut conn = conn.lock().await;
+                sqlx::query_scalar::<_, bool>(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objid = $1)",
+                )
+                .bind(KEY)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap_or(false)
+            }
+        }
+    }
+}
