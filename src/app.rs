@@ -277,6 +277,7 @@ async fn run_scheduler(
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the wiring of one worker: each is a distinct part
 async fn run_delivery(
     config: Arc<Config>,
     store: Store,

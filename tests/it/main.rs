@@ -8,6 +8,7 @@ mod corpora;
 mod crash;
 mod databases;
 mod delivery_faults;
+mod ha;
 mod hostile;
 mod inspect;
 mod intake;
