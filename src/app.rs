@@ -167,8 +167,8 @@ async fn run_source(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     match &config.mailbox {
-        MailboxSource::Maildir { path, poll_interval } => {
-            let source = MaildirSource::new(path);
+        MailboxSource::Maildir { path, poll_interval, read_only } => {
+            let source = if *read_only { MaildirSource::new(path).read_only() } else { MaildirSource::new(path) };
             tracing::info!(source = source.name(), "watching Maildir");
             let mut ready = false;
             while !*shutdown.borrow() {

@@ -8,7 +8,7 @@ use cspr::cli::{Cli, Command, run};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The daemon reports what it does; one-shot commands only what goes wrong.
-    let default = if matches!(cli.command, Command::Run) { "info" } else { "warn" };
+    let default = if matches!(cli.command, Command::Run(_)) { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CSPR_LOG")

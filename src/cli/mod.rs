@@ -39,7 +39,7 @@ pub enum Command {
     /// Shows what the pipeline understands of one message file.
     Inspect(inspect::InspectArgs),
     /// Runs the daemon: watches the mailbox and processes every message.
-    Run,
+    Run(RunArgs),
     /// Lists cases: reference, type, stage, next due date and status.
     Cases(cases::CasesArgs),
     /// One case: its clocks and its whole chronology.
@@ -55,6 +55,21 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// A whole case from notification to publication, simulated with no servers and no setup.
     Demo,
+}
+
+/// `cspr run` options.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Read the real mailbox without changing it, keep all state in a separate database
+    /// and write would-be emails to a folder instead of sending them.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run: the database to keep state in (a temporary one when left out).
+    #[arg(long, requires = "dry_run", value_name = "URL")]
+    pub state: Option<String>,
+    /// With --dry-run: where would-be emails are written (a temporary folder when left out).
+    #[arg(long, requires = "dry_run", value_name = "DIR")]
+    pub outbox: Option<PathBuf>,
 }
 
 /// How a command failed, and so the exit code.
@@ -84,9 +99,25 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Clocks(args) => clocks::run(&args, &load(cli.config)?, out),
         Command::CheckConfig => check_config::run(cli.config, out),
         Command::Inspect(args) => inspect::run(&args, &load(cli.config)?, out),
-        Command::Run => {
-            let config = load(cli.config)?;
-            runtime()?.block_on(crate::app::run(config)).map_err(CliError::Failed)
+        Command::Run(args) => {
+            let mut config = load(cli.config)?;
+            let mut kept = None;
+            if args.dry_run {
+                let work = tempfile::Builder::new()
+                    .prefix("cspr-dry-run-")
+                    .tempdir()
+                    .map_err(|e| CliError::Failed(e.into()))?
+                    .keep();
+                let state =
+                    args.state.clone().unwrap_or_else(|| format!("sqlite://{}", work.join("dry-run.db").display()));
+                let outbox = args.outbox.clone().unwrap_or_else(|| work.join("outbox"));
+                eprintln!("dry run: state in {state}, emails written to {}", outbox.display());
+                config = config.for_dry_run(state, outbox).map_err(CliError::Usage)?;
+                kept = Some(work);
+            }
+            let result = runtime()?.block_on(crate::app::run(config)).map_err(CliError::Failed);
+            drop(kept);
+            result
         }
         Command::Cases(args) => {
             let config = load(cli.config)?;

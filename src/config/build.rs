@@ -422,7 +422,9 @@ fn build_mailbox(raw: &RawMailbox, files: &dyn Files, issues: &mut Issues) -> Op
         issues.push("mailbox.poll_interval_seconds", "must be at least 1");
     }
     match raw.source.as_str() {
-        "maildir" => Some(MailboxSource::Maildir { path: PathBuf::from(&raw.maildir), poll_interval }),
+        "maildir" => {
+            Some(MailboxSource::Maildir { path: PathBuf::from(&raw.maildir), poll_interval, read_only: false })
+        }
         "imap" => {
             let tls = match raw.tls.as_str() {
                 "implicit" => Some(TlsMode::Implicit),

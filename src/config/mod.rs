@@ -161,7 +161,7 @@ pub struct ImapSettings {
 /// Where mail comes from.
 #[derive(Debug, Clone)]
 pub enum MailboxSource {
-    Maildir { path: PathBuf, poll_interval: std::time::Duration },
+    Maildir { path: PathBuf, poll_interval: std::time::Duration, read_only: bool },
     Imap(Box<ImapSettings>),
 }
 
@@ -186,6 +186,23 @@ pub struct LocalAuthority {
 }
 
 impl Config {
+    /// The same configuration for a dry run: the real mailbox read without any change
+    /// (no moves), all state in `store_url` (never the production database), emails
+    /// written to `outbox` instead of sent.
+    pub fn for_dry_run(mut self, store_url: String, outbox: PathBuf) -> Result<Self, String> {
+        if store_url == self.store_url {
+            return Err("a dry run never uses the production database: give another --state".into());
+        }
+        self.store_url = store_url;
+        self.outbound.transport = Transport::File(outbox);
+        self.outbound.sent_folder = None;
+        match &mut self.mailbox {
+            MailboxSource::Imap(settings) => settings.processed_folder = None,
+            MailboxSource::Maildir { read_only, .. } => *read_only = true,
+        }
+        Ok(self)
+    }
+
     /// The canonical name of an authority written as `written`, else `written` itself.
     pub fn canonical_authority(&self, written: &str) -> String {
         let wanted = written.trim().trim_end_matches('.').to_lowercase();

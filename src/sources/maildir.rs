@@ -28,6 +28,8 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MaildirError + '_ {
 pub struct MaildirSource {
     dir: PathBuf,
     name: String,
+    /// Leave the files where they are (a dry run changes nothing).
+    read_only: bool,
 }
 
 /// What one scan did.
@@ -41,7 +43,13 @@ impl MaildirSource {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
         let name = format!("maildir:{}", dir.display());
-        Self { dir, name }
+        Self { dir, name, read_only: false }
+    }
+
+    /// Reads without moving anything (the store still skips what it has).
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
     }
 
     pub fn name(&self) -> &str {
@@ -53,10 +61,15 @@ impl MaildirSource {
     pub async fn scan_once(&self, store: &Store) -> Result<Scan, MaildirError> {
         for sub in ["new", "cur", "tmp"] {
             let path = self.dir.join(sub);
-            tokio::fs::create_dir_all(&path).await.map_err(io(&path))?;
+            if !self.read_only {
+                tokio::fs::create_dir_all(&path).await.map_err(io(&path))?;
+            }
         }
         let new = self.dir.join("new");
         let mut entries = Vec::new();
+        if self.read_only && !tokio::fs::try_exists(&new).await.unwrap_or(false) {
+            return Ok(Scan::default());
+        }
         let mut listing = tokio::fs::read_dir(&new).await.map_err(io(&new))?;
         while let Some(entry) = listing.next_entry().await.map_err(io(&new))? {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -83,6 +96,9 @@ impl MaildirSource {
                 Stored::Duplicate(_) => scan.duplicates += 1,
             }
             let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            if self.read_only {
+                continue;
+            }
             let target = self.dir.join("cur").join(if file.contains(":2,") { file } else { format!("{file}:2,") });
             tokio::fs::rename(&path, &target).await.map_err(io(&path))?;
         }

@@ -196,3 +196,66 @@ async fn the_real_binary_acknowledges_stops_on_sigterm_and_resumes_without_dupli
     let db = postgres().await;
     end_to_end(&db.url).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_reads_the_real_mailbox_changes_nothing_and_writes_its_emails_to_a_folder() {
+    let _shared = SERVERS.read().await;
+    let prefix = format!("R{}", fastrand::u32(10_000..99_999));
+    let tag = format!("[{prefix}-2026-001]");
+    let dir = tempfile::tempdir().unwrap();
+    let production = dir.path().join("production.db");
+    let folder = unique_folder("dry");
+    let processed = format!("{folder}done");
+    outbound_config_in(&prefix, &format!("sqlite://{}", production.display()), dir.path(), &folder);
+    let mut text = std::fs::read_to_string(dir.path().join("cspr.toml")).unwrap();
+    text = text.replace("\nfolder = \"", &format!("\nprocessed_folder = \"{processed}\"\nfolder = \""));
+    std::fs::write(dir.path().join("cspr.toml"), text).unwrap();
+    let mut setup = session("chscp").await;
+    create_folder(&mut setup, &folder).await;
+    create_folder(&mut setup, &processed).await;
+    let notification = mail(
+        "la@test.local",
+        "FW: Serious incident notification",
+        "Thu, 26 Nov 2026 10:00:00 +0000",
+        &format!(
+            "Local authority: Hackney\r\nIncident type: Serious harm\r\nDate LA became aware: 24/11/2026\r\nDate notified to the Panel: 26/11/2026\r\nPanel reference: SIN-2026-{prefix}\r\n"
+        ),
+        true,
+    );
+    append(&mut setup, &folder, notification.as_bytes()).await;
+    let outbox = dir.path().join("would-send");
+    let state = dir.path().join("rehearsal.db");
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_cspr"))
+        .args(["run", "--dry-run", "--config", &dir.path().join("cspr.toml").display().to_string()])
+        .args(["--state", &format!("sqlite://{}", state.display()), "--outbox", &outbox.display().to_string()])
+        .env("CSPR__MAILBOX__PASSWORD", "chscp-pass")
+        .env("CSPR__OUTBOUND__PASSWORD", "chscp-pass")
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("CSPR_LOG", "warn")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_for(&socket, "READY=1", Duration::from_secs(20)));
+    let mut written = 0;
+    for _ in 0..200 {
+        written = std::fs::read_dir(&outbox)
+            .map(|d| d.filter(|e| e.as_ref().is_ok_and(|e| !e.file_name().to_string_lossy().starts_with('.'))).count())
+            .unwrap_or(0);
+        if written >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status().unwrap();
+    assert_eq!(daemon.wait().unwrap().code(), Some(0));
+    assert_eq!(written, 2, "the acknowledgement and the new-case alert, as files");
+    assert!(!production.exists(), "the production database is never touched");
+    assert!(state.exists());
+    assert!(received("la", "INBOX", &tag).await.is_empty(), "nothing sent");
+    let left = crate::mailstack::flags(&mut setup, &folder).await;
+    assert_eq!(left.len(), 1, "the message is where it was");
+    assert!(left.iter().all(|f| !f.iter().any(|x| x.contains("Seen"))), "and unread");
+    assert!(crate::mailstack::flags(&mut setup, &processed).await.is_empty(), "nothing moved");
+}
