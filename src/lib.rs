@@ -15,6 +15,7 @@ pub mod leader;
 pub mod notify;
 pub mod outbound;
 pub mod protocol;
+pub mod report;
 pub mod sources;
 pub mod store;
 pub mod understand;

@@ -29,6 +29,9 @@ pub struct CaseArgs {
     pub reference: String,
     #[arg(long)]
     pub json: bool,
+    /// The chronology as a document a reviewer can read (Markdown).
+    #[arg(long, conflicts_with = "json")]
+    pub export: bool,
 }
 
 #[derive(Debug, Args)]
@@ -134,7 +137,9 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
         .iter()
         .map(|a| json!({"at": a.at, "event": a.event, "clock": a.clock, "actor": a.actor, "message": a.message, "detail": a.detail}))
         .collect();
-    let text = if args.json {
+    let text = if args.export {
+        export(&state, &audit, &messages)
+    } else if args.json {
         let value = json!({
             "reference": state.reference.as_str(), "type": kind_of(&state), "stage": state.stage(),
             "opened_on": state.opened_on.to_string(), "local_authority": state.local_authority,
@@ -221,4 +226,39 @@ pub async fn migrate(config: &Config, out: &mut dyn Write) -> Result<(), CliErro
     store.close().await;
     out.write_all(format!("database at {} is up to date\n", crate::store::redact(&config.store_url)).as_bytes())
         .map_err(write_failed)
+}
+
+/// A case's chronology as a Markdown document: clocks, then every event in order.
+fn export(state: &CaseState, audit: &[crate::store::AuditRow], messages: &[Value]) -> String {
+    let mut t = format!("# Case {}\n\n", state.reference);
+    t.push_str(&format!("- Type: {}\n- Stage: {}\n- Opened: {}\n", kind_of(state), state.stage(), state.opened_on));
+    t.push_str(&format!("- Area: {}\n", state.local_authority.as_deref().unwrap_or("not given")));
+    if let Some(r) = &state.panel_reference {
+        t.push_str(&format!("- Panel reference: {r}\n"));
+    }
+    t.push_str(&format!(
+        "- Messages: {}\n\n## Clocks\n\n| clock | started | due | status | completed |\n|---|---|---|---|---|\n",
+        messages.len()
+    ));
+    for c in &state.clocks {
+        t.push_str(&format!(
+            "| {} | {} | {} | {:?} | {} |\n",
+            c.clock,
+            c.started,
+            c.due_in_force(),
+            c.status,
+            c.closed_on.map(|d| d.to_string()).unwrap_or_default()
+        ));
+    }
+    t.push_str("\n## Chronology\n\n| when (UTC) | event | by | detail |\n|---|---|---|---|\n");
+    for a in audit {
+        t.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            a.at,
+            a.event,
+            a.actor.as_deref().unwrap_or("cspr"),
+            a.detail.replace('|', "/")
+        ));
+    }
+    t
 }

@@ -7,6 +7,7 @@ mod check_config;
 mod clocks;
 mod inspect;
 mod outbox;
+mod reports;
 mod simulate;
 
 use std::io::Write;
@@ -55,6 +56,12 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// A whole case from notification to publication, simulated with no servers and no setup.
     Demo,
+    /// Open deadlines, soonest first; `--ics` for a calendar feed.
+    Deadlines(reports::DeadlinesArgs),
+    /// A year's figures for each clock: met on time, late (by how many working days), open.
+    Report(reports::ReportArgs),
+    /// Removes the raw text of messages of cases closed longer ago than retention allows.
+    Purge(reports::PurgeArgs),
 }
 
 /// `cspr run` options.
@@ -140,6 +147,18 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             runtime()?.block_on(simulate::simulate_command(&args, config, out))
         }
         Command::Demo => runtime()?.block_on(simulate::demo(out)),
+        Command::Deadlines(args) => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(reports::deadlines_command(&args, &config, out))
+        }
+        Command::Report(args) => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(reports::report(&args, &config, out))
+        }
+        Command::Purge(args) => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(reports::purge(&args, &config, out))
+        }
         Command::Migrate => {
             let config = load(cli.config)?;
             runtime()?.block_on(cases::migrate(&config, out))

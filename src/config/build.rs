@@ -220,6 +220,7 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         outbound,
         tick,
         digests,
+        retention_days: raw.retention.raw_after_days,
     })
 }
 

@@ -89,6 +89,8 @@ pub struct Config {
     /// When the scheduler ticks (London time).
     pub tick: crate::domain::clock::CronSchedule,
     pub digests: Vec<Digest>,
+    /// Raw message bodies are removed this many days after their case closes.
+    pub retention_days: u32,
 }
 
 /// A summary email on a schedule.

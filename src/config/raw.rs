@@ -23,6 +23,19 @@ pub struct RawConfig {
     pub mailbox: RawMailbox,
     pub outbound: RawOutbound,
     pub scheduler: RawScheduler,
+    pub retention: RawRetention,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+pub struct RawRetention {
+    pub raw_after_days: u32,
+}
+
+impl Default for RawRetention {
+    fn default() -> Self {
+        Self { raw_after_days: 365 }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -454,3 +454,27 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Raw bodies of messages of cases closed before `closed_before` (ISO date): how many,
+    /// and how many bytes; with `apply`, they are removed (summaries, audit and the
+    /// chronology stay).
+    pub async fn purge_raw(&self, closed_before: &str, apply: bool) -> Result<(i64, i64), StoreError> {
+        let selection = "FROM messages WHERE raw IS NOT NULL AND case_reference IN
+             (SELECT reference FROM cases WHERE closed_at IS NOT NULL AND closed_at < $1)";
+        let row = sqlx::query(&format!("SELECT COUNT(*), COALESCE(SUM(size), 0) {selection}"))
+            .bind(closed_before)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query_error("measure what retention would remove"))?;
+        let found: (i64, i64) = (row.get(0), row.get(1));
+        if apply && found.0 > 0 {
+            sqlx::query(&format!("UPDATE messages SET raw = NULL WHERE id IN (SELECT id {selection})"))
+                .bind(closed_before)
+                .execute(&self.pool)
+                .await
+                .map_err(query_error("remove raw messages"))?;
+        }
+        Ok(found)
+    }
+}

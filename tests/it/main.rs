@@ -16,6 +16,7 @@ mod mailstack;
 mod operate;
 mod outbound;
 mod properties;
+mod reports;
 mod scenarios;
 mod simulate;
 mod store_contract;
