@@ -77,26 +77,40 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     for cell in [&beats.ingest, &beats.scheduler, &beats.delivery] {
         beat(cell);
     }
-    if let Some(interval) = crate::notify::watchdog_interval() {
-        let (beats, mut shutdown) = (beats.clone(), shutdown.clone());
+    let health = Arc::new(crate::http::Health::default());
+    health.loops_alive.store(true, Ordering::Relaxed);
+    {
+        let (beats, health, mut shutdown) = (beats.clone(), health.clone(), shutdown.clone());
+        let watchdog = crate::notify::watchdog_interval();
         tokio::spawn(async move {
             loop {
                 tokio::select! {
-                    _ = tokio::time::sleep(interval) => {}
+                    _ = tokio::time::sleep(watchdog.unwrap_or(Duration::from_secs(5)).min(Duration::from_secs(5))) => {}
                     _ = shutdown.changed() => return,
                 }
-                // Only while every loop really comes round (each wakes at least every 20 s).
-                if beats.healthy(SAFETY_TICK * 3) {
-                    crate::notify::notify("WATCHDOG=1");
-                } else {
-                    tracing::error!("a worker loop has stopped coming round; the watchdog is no longer fed");
+                // Healthy only while every loop really comes round (each wakes at least every 20 s).
+                let alive = beats.healthy(SAFETY_TICK * 3);
+                health.loops_alive.store(alive, Ordering::Relaxed);
+                if watchdog.is_some() {
+                    if alive {
+                        crate::notify::notify("WATCHDOG=1");
+                    } else {
+                        tracing::error!("a worker loop has stopped coming round; the watchdog is no longer fed");
+                    }
                 }
             }
         });
     }
+    if let Some(address) = config.http.listen {
+        let listener =
+            tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
+        tracing::info!(%address, "HTTP listener: /healthz, /metrics, /calendar.ics");
+        tokio::spawn(crate::http::serve(listener, config.clone(), store.clone(), health.clone(), shutdown.clone()));
+    }
     let stored = Arc::new(Notify::new());
     let queued = Arc::new(Notify::new());
-    let source = tokio::spawn(run_source(config.clone(), store.clone(), stored.clone(), shutdown.clone()));
+    let source =
+        tokio::spawn(run_source(config.clone(), store.clone(), stored.clone(), health.clone(), shutdown.clone()));
     let worker = tokio::spawn(run_ingest(
         config.clone(),
         store.clone(),
@@ -105,8 +119,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         beats.clone(),
         shutdown.clone(),
     ));
-    let scheduler =
-        tokio::spawn(run_scheduler(config.clone(), store.clone(), queued.clone(), beats.clone(), shutdown.clone()));
+    let scheduler = tokio::spawn(run_scheduler(
+        config.clone(),
+        store.clone(),
+        queued.clone(),
+        beats.clone(),
+        health.clone(),
+        shutdown.clone(),
+    ));
     let delivery = tokio::spawn(run_delivery(
         config.clone(),
         store.clone(),
@@ -164,6 +184,7 @@ async fn run_source(
     config: Arc<Config>,
     store: Store,
     stored: Arc<Notify>,
+    health: Arc<crate::http::Health>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     match &config.mailbox {
@@ -180,6 +201,7 @@ async fn run_source(
                     }
                     Err(e) => return Err(e.into()),
                 }
+                health.mailbox_connected.store(true, Ordering::Relaxed);
                 if !ready {
                     ready = true;
                     crate::notify::notify("READY=1\nSTATUS=watching the Maildir");
@@ -197,6 +219,13 @@ async fn run_source(
             tokio::spawn(async move {
                 if states.wait_for(|s| *s != crate::sources::imap::SourceState::Disconnected).await.is_ok() {
                     crate::notify::notify("READY=1\nSTATUS=the mailbox is open");
+                }
+                loop {
+                    let connected = *states.borrow_and_update() != crate::sources::imap::SourceState::Disconnected;
+                    health.mailbox_connected.store(connected, Ordering::Relaxed);
+                    if states.changed().await.is_err() {
+                        return;
+                    }
                 }
             });
             source.run(&store, stored, state, shutdown).await;
@@ -241,6 +270,7 @@ async fn run_scheduler(
     store: Store,
     queued: Arc<Notify>,
     beats: Arc<Heartbeats>,
+    health: Arc<crate::http::Health>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let mut next_tick = Utc::now();
@@ -260,6 +290,9 @@ async fn run_scheduler(
             Ok(result) => tick::digests(&store, &config, Utc::now()).await.map(|d| (result, d)),
             Err(e) => Err(e),
         };
+        if outcome.is_ok() {
+            health.last_tick.store(Utc::now().timestamp(), Ordering::Relaxed);
+        }
         match outcome {
             Ok((result, digests)) if result.queued + digests > 0 => {
                 tracing::info!(clocks = result.clocks, queued = result.queued + digests, "tick");

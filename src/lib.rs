@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod fault;
+pub mod http;
 pub mod jobs;
 pub mod leader;
 pub mod notify;

@@ -135,6 +135,22 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
     }
 
     let mailbox = build_mailbox(&raw.mailbox, files, &mut issues);
+    let listen = if raw.http.enabled {
+        issues.take(
+            "http.listen",
+            raw.http
+                .listen
+                .parse::<std::net::SocketAddr>()
+                .map_err(|_| format!("'{}' is not an address and port", raw.http.listen)),
+        )
+    } else {
+        None
+    };
+    let mut calendar_token = raw.http.calendar_token.clone().map(SecretString::from);
+    if let Some(name) = &raw.http.calendar_token_file {
+        calendar_token = issues.take("http.calendar_token_file", files.read_secret(name)).map(SecretString::from);
+    }
+    let http = super::HttpSettings { listen, calendar_token };
     let outbound = build_outbound(&raw.outbound, files, &mut issues);
     let tick = issues.take("scheduler.tick", CronSchedule::parse(&raw.scheduler.tick));
     let mut digests = Vec::new();
@@ -221,6 +237,7 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         tick,
         digests,
         retention_days: raw.retention.raw_after_days,
+        http,
     })
 }
 

@@ -12,7 +12,8 @@ use super::{Config, ConfigErrors, ConfigIssue, env};
 
 /// Keys that hold secrets: only their `*_file` form may be in the file; the value
 /// itself only in the environment.
-const SECRET_KEYS: &[&str] = &["approvals.token_secret", "mailbox.password", "outbound.password"];
+const SECRET_KEYS: &[&str] =
+    &["approvals.token_secret", "mailbox.password", "outbound.password", "http.calendar_token"];
 
 /// Where configuration comes from.
 #[derive(Debug, Clone, Default)]

@@ -91,6 +91,16 @@ pub struct Config {
     pub digests: Vec<Digest>,
     /// Raw message bodies are removed this many days after their case closes.
     pub retention_days: u32,
+    pub http: HttpSettings,
+}
+
+/// The optional HTTP listener.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Where to listen, if at all.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Protects `/calendar.ics`; without it the feed is refused.
+    pub calendar_token: Option<SecretString>,
 }
 
 /// A summary email on a schedule.

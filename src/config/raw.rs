@@ -24,6 +24,23 @@ pub struct RawConfig {
     pub outbound: RawOutbound,
     pub scheduler: RawScheduler,
     pub retention: RawRetention,
+    pub http: RawHttp,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+pub struct RawHttp {
+    pub enabled: bool,
+    pub listen: String,
+    pub calendar_token_file: Option<String>,
+    /// Only from the environment (`CSPR__HTTP__CALENDAR_TOKEN`), never the file.
+    pub calendar_token: Option<String>,
+}
+
+impl Default for RawHttp {
+    fn default() -> Self {
+        Self { enabled: false, listen: "127.0.0.1:9898".into(), calendar_token_file: None, calendar_token: None }
+    }
 }
 
 #[derive(Debug, Deserialize)]

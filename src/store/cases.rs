@@ -478,3 +478,21 @@ impl Store {
         Ok(found)
     }
 }
+
+impl Store {
+    /// `(name, label, count)` rows for the metrics endpoint.
+    pub async fn metrics(&self) -> Result<Vec<(&'static str, String, i64)>, StoreError> {
+        let mut out = Vec::new();
+        for (name, sql) in [
+            ("cspr_messages", "SELECT COALESCE(kind, state), COUNT(*) FROM messages GROUP BY COALESCE(kind, state)"),
+            ("cspr_outbox", "SELECT status, COUNT(*) FROM intents GROUP BY status"),
+            ("cspr_clocks", "SELECT status, COUNT(*) FROM clocks GROUP BY status"),
+            ("cspr_triage_open", "SELECT 'open', COUNT(*) FROM triage WHERE resolved_at IS NULL"),
+            ("cspr_cases", "SELECT stage, COUNT(*) FROM cases GROUP BY stage"),
+        ] {
+            let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(query_error("read metrics"))?;
+            out.extend(rows.into_iter().map(|r| (name, r.get::<String, _>(0), r.get::<i64, _>(1))));
+        }
+        Ok(out)
+    }
+}

@@ -126,3 +126,47 @@ fn the_service_unit_passes_systemds_security_check() {
     println!("exposure level {level}");
     assert!(level <= 1.5, "exposure {level}");
 }
+
+fn get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[test]
+fn the_http_listener_reports_health_metrics_and_a_token_protected_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut text = std::fs::read_to_string(dir.path().join("cspr.toml")).unwrap();
+    text.push_str(&format!("[http]\nenabled = true\nlisten = \"127.0.0.1:{port}\"\n"));
+    std::fs::write(dir.path().join("cspr.toml"), text).unwrap();
+    let credentials = tempfile::tempdir().unwrap();
+    std::fs::write(credentials.path().join("approval-token-secret"), "s").unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    let mut child = daemon(
+        dir.path(),
+        &[
+            ("NOTIFY_SOCKET", socket_path.display().to_string()),
+            ("CREDENTIALS_DIRECTORY", credentials.path().display().to_string()),
+            ("CSPR__HTTP__CALENDAR_TOKEN", "feed-token-123".into()),
+        ],
+    );
+    assert!(listen(&socket, Duration::from_secs(15), "READY=1").iter().any(|m| m.contains("READY=1")));
+    let health = get(port, "/healthz");
+    assert!(health.starts_with("HTTP/1.1 200") && health.ends_with("ok\n"), "{health}");
+    let metrics = get(port, "/metrics");
+    assert!(metrics.contains("cspr_mailbox_connected 1"), "{metrics}");
+    assert!(metrics.contains("# TYPE cspr_last_tick_timestamp_seconds gauge"));
+    assert!(get(port, "/calendar.ics").starts_with("HTTP/1.1 403"));
+    assert!(get(port, "/calendar.ics?token=wrong-token-12").starts_with("HTTP/1.1 403"));
+    let feed = get(port, "/calendar.ics?token=feed-token-123");
+    assert!(feed.starts_with("HTTP/1.1 200") && feed.contains("BEGIN:VCALENDAR"), "{feed}");
+    assert!(get(port, "/nothing").starts_with("HTTP/1.1 404"));
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
