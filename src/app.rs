@@ -292,6 +292,14 @@ async fn run_scheduler(
         };
         if outcome.is_ok() {
             health.last_tick.store(Utc::now().timestamp(), Ordering::Relaxed);
+            // Retention: raw text of cases closed long enough ago (cheap when there is none).
+            let cutoff =
+                crate::domain::london_date(&Utc::now()) - chrono::Duration::days(i64::from(config.retention_days));
+            match store.purge_raw(&cutoff.to_string(), true).await {
+                Ok((n, _)) if n > 0 => tracing::info!(messages = n, "raw text removed under the retention period"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "retention could not run; it will next tick"),
+            }
         }
         match outcome {
             Ok((result, digests)) if result.queued + digests > 0 => {
