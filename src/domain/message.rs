@@ -157,3 +157,28 @@ pub struct Understood {
     pub loop_protected: bool,
     pub problems: Vec<String>,
 }
+
+impl Understood {
+    /// A message understood as nothing at all (unreadable, refused), with its problems.
+    pub fn empty(problems: Vec<String>) -> Self {
+        Self {
+            message_id: None,
+            in_reply_to: Vec::new(),
+            references: Vec::new(),
+            from: Sender::default(),
+            date: None,
+            date_london: None,
+            subject: None,
+            kind: Kind::Unknown,
+            trust: Trust::Untrusted,
+            forwarded: None,
+            notification: None,
+            panel_outcome: None,
+            command: None,
+            case_refs: Vec::new(),
+            external_refs: Vec::new(),
+            loop_protected: false,
+            problems,
+        }
+    }
+}

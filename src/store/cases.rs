@@ -1,17 +1,13 @@
 //! Cases, their audit log, clock instances, intents and triage; and the one
 //! transaction in which a processed message changes all of them together.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError, query_error};
+use super::{Store, StoreError, query_error, stamp};
 use crate::domain::case::{CaseRef, CaseState};
 use crate::domain::message::Understood;
 use crate::protocol::{Lookups, Outcome};
-
-fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 /// How a processed message is recorded.
 #[derive(Debug, Clone)]
@@ -226,18 +222,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("read the audit log"))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditRow {
-                id: r.get(0),
-                at: r.get(1),
-                event: r.get(2),
-                clock: r.get(3),
-                actor: r.get(4),
-                message: r.get(5),
-                detail: r.get(6),
-            })
-            .collect())
+        Ok(rows.into_iter().map(|r| audit_row(&r)).collect())
     }
 
     pub async fn triage(&self, open_only: bool) -> Result<Vec<TriageRow>, StoreError> {
@@ -423,6 +408,19 @@ async fn write_outcome(
     Ok(())
 }
 
+/// An audit row from `id, at, event, clock, actor, message, detail`.
+fn audit_row(r: &sqlx::any::AnyRow) -> AuditRow {
+    AuditRow {
+        id: r.get(0),
+        at: r.get(1),
+        event: r.get(2),
+        clock: r.get(3),
+        actor: r.get(4),
+        message: r.get(5),
+        detail: r.get(6),
+    }
+}
+
 fn decode(text: &str) -> Result<CaseState, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Conflict(format!("a stored case cannot be read: {e}")))
 }
@@ -437,21 +435,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("read the audit log"))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let row = AuditRow {
-                    id: r.get(0),
-                    at: r.get(1),
-                    event: r.get(2),
-                    clock: r.get(3),
-                    actor: r.get(4),
-                    message: r.get(5),
-                    detail: r.get(6),
-                };
-                (row, r.get(7))
-            })
-            .collect())
+        Ok(rows.into_iter().map(|r| (audit_row(&r), r.get(7))).collect())
     }
 }
 

@@ -1,11 +1,11 @@
 //! Raw messages and mailbox checkpoints: a message and the checkpoint that follows it
 //! are written in one transaction, so a message is acknowledged only once it is stored.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::{Store, StoreError, query_error};
+use super::{Store, StoreError, query_error, stamp};
 
 /// A message as a source hands it over.
 #[derive(Debug, Clone)]
@@ -40,10 +40,6 @@ pub struct StoredMessage {
     pub id: i64,
     pub raw: Vec<u8>,
     pub arrived_at: DateTime<Utc>,
-}
-
-fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// The Message-ID header's value, read cheaply (no full parse) for deduplication.

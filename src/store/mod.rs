@@ -69,6 +69,11 @@ impl StoreError {
     }
 }
 
+/// A moment as stored: RFC 3339 UTC text with milliseconds (sorts as time on both engines).
+pub(crate) fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 pub(crate) fn query_error(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Query { action, source }
 }

@@ -3,15 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError, query_error};
+use super::{Store, StoreError, query_error, stamp};
 use crate::protocol::{Intent, Recipient};
-
-fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 /// One outbox row.
 #[derive(Debug, Clone)]

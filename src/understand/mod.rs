@@ -177,11 +177,11 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
     let mut problems = Vec::new();
     if raw.len() as u64 > config.intake.max_message_bytes {
         problems.push(format!("message is {} bytes, over the limit of {}", raw.len(), config.intake.max_message_bytes));
-        return empty(problems);
+        return Understood::empty(problems);
     }
     let Some(message) = MessageParser::default().parse(raw) else {
         problems.push("cannot parse the message".to_owned());
-        return empty(problems);
+        return Understood::empty(problems);
     };
     problems.extend(structure_problems(&message));
     let hostile = !problems.is_empty();
@@ -262,28 +262,6 @@ fn inner_text(mail: &Mail) -> String {
         Some(deeper) if mail.text.trim().is_empty() => inner_text(deeper),
         Some(deeper) => format!("{}\n\n{}", mail.text, inner_text(deeper)),
         None => mail.text.clone(),
-    }
-}
-
-fn empty(problems: Vec<String>) -> Understood {
-    Understood {
-        message_id: None,
-        in_reply_to: Vec::new(),
-        references: Vec::new(),
-        from: Sender::default(),
-        date: None,
-        date_london: None,
-        subject: None,
-        kind: Kind::Unknown,
-        trust: crate::domain::message::Trust::Untrusted,
-        forwarded: None,
-        notification: None,
-        panel_outcome: None,
-        command: None,
-        case_refs: Vec::new(),
-        external_refs: Vec::new(),
-        loop_protected: false,
-        problems,
     }
 }
 

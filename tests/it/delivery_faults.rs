@@ -18,7 +18,8 @@ use crate::mailstack::{SERVERS, append, create_folder, eventually, mailstack, se
 use crate::outbound::{message_ids, outbound_config, outbound_config_in, received};
 use crate::scenarios::mail;
 
-fn notification(prefix: &str) -> String {
+/// A forwarded notification from the LA, its Panel reference made unique by `prefix`.
+pub fn notification(prefix: &str) -> String {
     let body = format!(
         "________________________________\r\nFrom: Duty <duty.manager@test.local>\r\nSent: Thursday, November 26, 2026 9:00 AM\r\n\
          Subject: Serious incident notification\r\n\r\nLocal authority: Hackney\r\nIncident type: Serious harm\r\n\

@@ -56,15 +56,7 @@ async fn the_standby_takes_over_within_ten_seconds_of_the_leader_being_killed() 
     let mut standby = start(dir.path(), &socket_b);
     assert!(wait_for(&b, "STATUS=standby", Duration::from_secs(20)), "the second stands by");
 
-    let notification = mail(
-        "la@test.local",
-        "FW: Serious incident notification",
-        "Thu, 26 Nov 2026 10:00:00 +0000",
-        &format!(
-            "Local authority: Hackney\r\nIncident type: Serious harm\r\nDate LA became aware: 24/11/2026\r\nDate notified to the Panel: 26/11/2026\r\nPanel reference: SIN-2026-{prefix}\r\n"
-        ),
-        true,
-    );
+    let notification = crate::delivery_faults::notification(&prefix);
     append(&mut setup, &folder, notification.as_bytes()).await;
     // Kill the leader once it has sent and recorded both emails (acknowledgement and
     // new-case alert: their copies are in Sent). Killed between a server's acceptance
@@ -135,15 +127,7 @@ async fn end_to_end(url: &str) {
     let socket = UnixDatagram::bind(&socket_path).unwrap();
     let mut daemon = start(dir.path(), &socket_path);
     assert!(wait_for(&socket, "READY=1", Duration::from_secs(20)), "{url}: ready");
-    let notification = mail(
-        "la@test.local",
-        "FW: Serious incident notification",
-        "Thu, 26 Nov 2026 10:00:00 +0000",
-        &format!(
-            "Local authority: Hackney\r\nIncident type: Serious harm\r\nDate LA became aware: 24/11/2026\r\nDate notified to the Panel: 26/11/2026\r\nPanel reference: SIN-2026-{prefix}\r\n"
-        ),
-        true,
-    );
+    let notification = crate::delivery_faults::notification(&prefix);
     append(&mut setup, &folder, notification.as_bytes()).await;
     let mut told = false;
     for _ in 0..200 {
@@ -213,15 +197,7 @@ async fn a_dry_run_reads_the_real_mailbox_changes_nothing_and_writes_its_emails_
     let mut setup = session("chscp").await;
     create_folder(&mut setup, &folder).await;
     create_folder(&mut setup, &processed).await;
-    let notification = mail(
-        "la@test.local",
-        "FW: Serious incident notification",
-        "Thu, 26 Nov 2026 10:00:00 +0000",
-        &format!(
-            "Local authority: Hackney\r\nIncident type: Serious harm\r\nDate LA became aware: 24/11/2026\r\nDate notified to the Panel: 26/11/2026\r\nPanel reference: SIN-2026-{prefix}\r\n"
-        ),
-        true,
-    );
+    let notification = crate::delivery_faults::notification(&prefix);
     append(&mut setup, &folder, notification.as_bytes()).await;
     let outbox = dir.path().join("would-send");
     let state = dir.path().join("rehearsal.db");

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use cspr::config::Config;
 use cspr::domain::case::{CaseRef, CaseState, ReviewDecision};
 use cspr::domain::clock::ClockId;
-use cspr::domain::message::{CommandLine, Kind, NotificationFields, PanelOutcome, Sender, Trust, Understood};
+use cspr::domain::message::{CommandLine, Kind, NotificationFields, PanelOutcome, Trust, Understood};
 use cspr::protocol::{COMMAND_ROLES, Context, Incoming, Lookups, Match, Target, decide, match_case};
 use proptest::prelude::*;
 
@@ -47,25 +47,7 @@ fn base_day() -> NaiveDate {
 }
 
 fn understood(ev: &Ev) -> Understood {
-    let mut u = Understood {
-        message_id: None,
-        in_reply_to: Vec::new(),
-        references: Vec::new(),
-        from: Sender::default(),
-        date: None,
-        date_london: None,
-        subject: None,
-        kind: Kind::Unknown,
-        trust: Trust::Untrusted,
-        forwarded: None,
-        notification: None,
-        panel_outcome: None,
-        command: None,
-        case_refs: Vec::new(),
-        external_refs: Vec::new(),
-        loop_protected: false,
-        problems: Vec::new(),
-    };
+    let mut u = Understood::empty(Vec::new());
     let trust = |t: bool| if t { Trust::Trusted } else { Trust::Untrusted };
     match ev {
         Ev::Notification { panel, trusted, days } => {

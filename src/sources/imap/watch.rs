@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_imap::types::UnsolicitedResponse;
 use chrono::Utc;
 use futures::TryStreamExt;
 use tokio::sync::{Notify, watch};
@@ -195,16 +196,30 @@ impl ImapSource {
                 stored.notify_one();
             }
             backoff.reset();
-            while session.unsolicited_responses.try_recv().is_ok() {}
+            // Mail that arrived while syncing was announced alongside the replies: if
+            // any was, sync again rather than wait for an announcement already made.
+            let announced = std::iter::from_fn(|| session.unsolicited_responses.try_recv().ok())
+                .filter(|r| matches!(r, UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)))
+                .count();
+            if announced > 0 && !*shutdown.borrow() {
+                continue;
+            }
             if *shutdown.borrow() {
                 let _ = session.logout().await;
                 return Ok(());
             }
             if can_idle {
+                // What the server says while IDLE starts (mail that arrived since the
+                // sync) reaches this channel rather than the wait: look at it first.
+                let unsolicited = session.unsolicited_responses.clone();
                 let mut idle = session.idle();
                 idle.init().await.map_err(protocol("IDLE"))?;
                 state.send_replace(SourceState::Waiting);
-                let stop_requested = {
+                let arrived_meanwhile = std::iter::from_fn(|| unsolicited.try_recv().ok())
+                    .any(|r| matches!(r, UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)));
+                let stop_requested = if arrived_meanwhile {
+                    false
+                } else {
                     let (wait, _stop) = idle.wait_with_timeout(self.settings.idle_reissue);
                     tokio::select! {
                         result = wait => { result.map_err(protocol("IDLE"))?; false }
