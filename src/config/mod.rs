@@ -215,6 +215,18 @@ impl Config {
         Ok(self)
     }
 
+    /// The most working days before a due date at which anything is sent: the earliest
+    /// reminder or escalation of any clock, or the automatic approval request.
+    pub fn longest_lead(&self) -> i32 {
+        let steps = self
+            .clocks
+            .iter()
+            .filter(|c| c.enabled)
+            .flat_map(|c| c.reminders.iter().chain(&c.escalations))
+            .map(|s| -s.at);
+        steps.chain(std::iter::once(-self.approvals.request_at)).max().unwrap_or(0).max(0)
+    }
+
     /// The canonical name of an authority written as `written`, else `written` itself.
     pub fn canonical_authority(&self, written: &str) -> String {
         let wanted = written.trim().trim_end_matches('.').to_lowercase();

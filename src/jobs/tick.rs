@@ -25,7 +25,10 @@ pub async fn run(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<T
     let today = london_date(&now);
     let mut tick = Tick::default();
     let ctx = Context { now, config, vouched: false };
-    for row in store.cases(true).await? {
+    // Only clocks close enough to their due date for a step (or an automatic approval
+    // request) to fall due are read: an index range, not every open case.
+    let horizon = config.calendar.add_working_days(today, config.longest_lead());
+    for row in store.cases_due_by(&horizon.to_string()).await? {
         if let Some(outcome) = on_tick(&row.state, &ctx) {
             tick.queued += outcome.intents.len();
             store.commit_case(&outcome, now).await?;

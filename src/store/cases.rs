@@ -204,6 +204,19 @@ impl Store {
         Ok(())
     }
 
+    /// Open cases with a running clock due on or before `date` (ISO).
+    pub async fn cases_due_by(&self, date: &str) -> Result<Vec<CaseRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT state, updated_at FROM cases WHERE closed_at IS NULL AND reference IN
+               (SELECT case_reference FROM clocks WHERE status = 'running' AND due_on <= $1) ORDER BY reference",
+        )
+        .bind(date)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("list cases with clocks due"))?;
+        rows.into_iter().map(|r| Ok(CaseRow { state: decode(&r.get::<String, _>(0))?, updated_at: r.get(1) })).collect()
+    }
+
     pub async fn cases(&self, open_only: bool) -> Result<Vec<CaseRow>, StoreError> {
         let sql = if open_only {
             "SELECT state, updated_at FROM cases WHERE closed_at IS NULL ORDER BY reference"

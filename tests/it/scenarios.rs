@@ -466,3 +466,16 @@ async fn a_daily_digest_per_role_and_a_weekly_summary_go_once_on_their_days() {
     let digest = w.store.outbox(None).await.unwrap().into_iter().find(|r| r.template == "digest").unwrap();
     assert!(digest.facts["cases_list"].contains("CHSCP-2026-001"));
 }
+
+#[tokio::test]
+async fn the_tick_reads_only_cases_with_a_clock_near_its_due_date() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01013").await;
+        // C3 is due 9 December; C1 and C2 are recorded, not running.
+        assert!(w.store.cases_due_by("2026-12-08").await.unwrap().is_empty(), "{}", w.db.name);
+        assert_eq!(w.store.cases_due_by("2026-12-09").await.unwrap().len(), 1, "{}", w.db.name);
+        // The earliest step of any default clock is 40 working days before its due date.
+        assert_eq!(w.config.longest_lead(), 40);
+    }
+}
