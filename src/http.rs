@@ -61,6 +61,11 @@ async fn metrics(store: &Store, health: &Health) -> String {
         "# TYPE cspr_last_tick_timestamp_seconds gauge\ncspr_last_tick_timestamp_seconds {}\n",
         health.last_tick.load(Ordering::Relaxed)
     ));
+    let (requests, failures) = crate::oauth::metrics();
+    out.push_str(&format!(
+        "# TYPE cspr_oauth_token_requests_total counter\ncspr_oauth_token_requests_total {requests}\n\
+         # TYPE cspr_oauth_token_failures_total counter\ncspr_oauth_token_failures_total {failures}\n"
+    ));
     out
 }
 

@@ -14,6 +14,7 @@ pub mod http;
 pub mod jobs;
 pub mod leader;
 pub mod notify;
+pub mod oauth;
 pub mod outbound;
 pub mod protocol;
 pub mod report;

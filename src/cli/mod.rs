@@ -5,6 +5,7 @@ mod calendar;
 mod cases;
 mod check_config;
 mod clocks;
+mod connectivity;
 mod inspect;
 mod outbox;
 mod reports;
@@ -62,6 +63,19 @@ pub enum Command {
     Report(reports::ReportArgs),
     /// Removes the raw text of messages of cases closed longer ago than retention allows.
     Purge(reports::PurgeArgs),
+    /// Connects to the mailbox, logs in and opens the folder: reports IDLE support and the
+    /// message count, or what is wrong and what to do about it.
+    CheckMailbox,
+    /// Sends one test email through the configured outbound transport.
+    SendTestEmail(SendTestArgs),
+}
+
+/// `cspr send-test-email` options.
+#[derive(Debug, clap::Args)]
+pub struct SendTestArgs {
+    /// Who gets the test email.
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: String,
 }
 
 /// `cspr run` options.
@@ -147,6 +161,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             runtime()?.block_on(simulate::simulate_command(&args, config, out))
         }
         Command::Demo => runtime()?.block_on(simulate::demo(out)),
+        Command::CheckMailbox => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(connectivity::check_mailbox(&config, out))
+        }
+        Command::SendTestEmail(args) => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(connectivity::send_test_email(&config, &args.to, out))
+        }
         Command::Deadlines(args) => {
             let config = load(cli.config)?;
             runtime()?.block_on(reports::deadlines_command(&args, &config, out))

@@ -12,8 +12,16 @@ use super::{Config, ConfigErrors, ConfigIssue, env};
 
 /// Keys that hold secrets: only their `*_file` form may be in the file; the value
 /// itself only in the environment.
-const SECRET_KEYS: &[&str] =
-    &["approvals.token_secret", "mailbox.password", "outbound.password", "http.calendar_token"];
+const SECRET_KEYS: &[&str] = &[
+    "approvals.token_secret",
+    "mailbox.password",
+    "mailbox.oauth2.client_secret",
+    "mailbox.oauth2.refresh_token",
+    "outbound.password",
+    "outbound.oauth2.client_secret",
+    "outbound.oauth2.refresh_token",
+    "http.calendar_token",
+];
 
 /// Where configuration comes from.
 #[derive(Debug, Clone, Default)]

@@ -126,8 +126,68 @@ pub struct SmtpSettings {
     pub port: u16,
     pub tls: TlsMode,
     pub username: String,
-    pub password: Option<SecretString>,
+    /// `None`: no AUTH (a relay that trusts the connection).
+    pub credential: Option<Credential>,
     pub ca_file: Option<PathBuf>,
+}
+
+/// How a mail server is logged in to.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Password(SecretString),
+    /// SASL XOAUTH2 or OAUTHBEARER with an access token from a token endpoint.
+    OAuth2(std::sync::Arc<OAuth2Settings>),
+}
+
+/// Which SASL mechanism carries an OAuth2 access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslChoice {
+    /// OAUTHBEARER (RFC 7628) when the server offers it, else XOAUTH2.
+    Auto,
+    XOAuth2,
+    OAuthBearer,
+}
+
+/// How an access token is obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthGrant {
+    /// The application's own credentials (Microsoft identity platform, app-only access).
+    ClientCredentials,
+    /// A long-lived refresh token issued to the mailbox's user (Google Workspace).
+    RefreshToken,
+}
+
+/// A token endpoint and the credentials it takes. Cloned configuration shares one
+/// token cache (keyed by endpoint, client and scope).
+#[derive(Clone)]
+pub struct OAuth2Settings {
+    /// `microsoft`, `google` or `generic`: for messages and metrics.
+    pub provider: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub grant: OAuthGrant,
+    pub client_secret: Option<SecretString>,
+    /// A certificate (DER) and its private key (PEM) to sign a client assertion with,
+    /// instead of a secret (Microsoft's recommended client credential).
+    pub client_certificate: Option<(Vec<u8>, SecretString)>,
+    pub refresh_token: Option<SecretString>,
+    pub scope: Option<String>,
+    pub mechanism: SaslChoice,
+    /// Extra certificate authorities for the token endpoint (PEM).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl fmt::Debug for OAuth2Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2Settings")
+            .field("provider", &self.provider)
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("grant", &self.grant)
+            .field("scope", &self.scope)
+            .field("mechanism", &self.mechanism)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -159,7 +219,7 @@ pub struct ImapSettings {
     pub port: u16,
     pub tls: TlsMode,
     pub username: String,
-    pub password: SecretString,
+    pub credential: Credential,
     /// Extra certificate authorities to trust (PEM), beside the public roots.
     pub ca_file: Option<PathBuf>,
     pub folder: String,
@@ -168,6 +228,9 @@ pub struct ImapSettings {
     pub poll_interval: std::time::Duration,
     /// Where stored messages are moved (keeping their flags); `None` leaves them.
     pub processed_folder: Option<String>,
+    /// After this long without a working connection, one alert email goes out.
+    pub unreachable_alert_after: std::time::Duration,
+    pub alert_roles: Vec<Role>,
 }
 
 /// Where mail comes from.

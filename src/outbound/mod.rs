@@ -2,9 +2,11 @@
 //! drives them one outbox row at a time.
 
 pub mod compose;
+pub mod smtp;
 pub mod templates;
 pub mod transport;
 
 pub use compose::{Envelope, compose, message_id, thread_root};
+pub use smtp::SmtpClient;
 pub use templates::{Rendered, Templates};
 pub use transport::{SendError, Transport};

@@ -41,6 +41,8 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "digest",
     "weekly",
     "triage_alert",
+    "mailbox_unreachable",
+    "mailbox_recovered",
 );
 
 /// Shipped HTML parts (the others are made from the text).

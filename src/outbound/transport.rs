@@ -1,18 +1,14 @@
-//! Getting an email out: SMTP (implicit TLS or STARTTLS, plain only to loopback, AUTH
-//! PLAIN/LOGIN) with lettre, or a folder with one `.eml` per message. A copy of each
+//! Getting an email out: SMTP (see `smtp`), or a folder with one `.eml` per message. A copy of each
 //! sent email goes to the mailbox's Sent folder, which is also where a send interrupted
 //! by a crash is looked for before it is tried again.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
+use lettre::Address;
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use secrecy::ExposeSecret;
 
-use crate::config::{ImapSettings, SmtpSettings, TlsMode, Transport as TransportSettings};
+use super::smtp::SmtpClient;
+use crate::config::{ImapSettings, Transport as TransportSettings};
 use crate::sources::imap::{ImapError, connect};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +30,7 @@ impl SendError {
 }
 
 enum Kind {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(SmtpClient),
     File(PathBuf),
 }
 
@@ -50,32 +46,6 @@ fn file_name(message_id: &str) -> String {
     format!("{safe}.eml")
 }
 
-fn smtp(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
-    let setup = |e: lettre::transport::smtp::Error| SendError::Setup(e.to_string());
-    let tls = if settings.tls == TlsMode::Plain {
-        Tls::None
-    } else {
-        let mut params = TlsParameters::builder(settings.host.clone());
-        if let Some(ca) = &settings.ca_file {
-            let pem = std::fs::read(ca)
-                .map_err(|e| SendError::Setup(format!("cannot read CA file {}: {e}", ca.display())))?;
-            params = params.add_root_certificate(Certificate::from_pem(&pem).map_err(setup)?);
-        }
-        let params = params.build_rustls().map_err(setup)?;
-        if settings.tls == TlsMode::Implicit { Tls::Wrapper(params) } else { Tls::Required(params) }
-    };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.clone())
-        .port(settings.port)
-        .tls(tls)
-        .timeout(Some(Duration::from_secs(60)));
-    if let Some(password) = &settings.password {
-        builder = builder
-            .credentials(Credentials::new(settings.username.clone(), password.expose_secret().to_owned()))
-            .authentication(vec![Mechanism::Plain, Mechanism::Login]);
-    }
-    Ok(builder.build())
-}
-
 impl Transport {
     /// The transport configured; `sent` is the mailbox and folder for sent copies.
     pub fn new(settings: &TransportSettings, sent: Option<(ImapSettings, String)>) -> Result<Self, SendError> {
@@ -85,7 +55,7 @@ impl Transport {
                     .map_err(|e| SendError::Setup(format!("cannot create {}: {e}", dir.display())))?;
                 Kind::File(dir.clone())
             }
-            TransportSettings::Smtp(settings) => Kind::Smtp(smtp(settings)?),
+            TransportSettings::Smtp(settings) => Kind::Smtp(SmtpClient::new(settings)?),
         };
         Ok(Self { kind, sent })
     }
@@ -110,13 +80,7 @@ impl Transport {
                 let recipients = to.iter().map(|a| address(a)).collect::<Result<Vec<_>, _>>()?;
                 let envelope =
                     Envelope::new(Some(address(from)?), recipients).map_err(|e| SendError::Permanent(e.to_string()))?;
-                transport.send_raw(&envelope, raw).await.map(drop).map_err(|e| {
-                    if e.is_permanent() {
-                        SendError::Permanent(e.to_string())
-                    } else {
-                        SendError::Transient(e.to_string())
-                    }
-                })
+                transport.send(&envelope, raw).await
             }
         }
     }

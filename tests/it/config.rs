@@ -143,3 +143,68 @@ fn a_broken_config_file_stops_every_command_with_exit_code_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stdout(&output).contains("cannot parse config file"));
 }
+
+#[test]
+fn oauth2_settings_are_checked_by_key_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "oauth.toml",
+        r#"
+[mailbox]
+source = "imap"
+host = "outlook.office365.com"
+username = "chscp@hackney.gov.uk"
+auth = "oauth2"
+[mailbox.oauth2]
+provider = "microsoft"
+client_id = "app"
+mechanism = "cram-md5"
+[outbound]
+transport = "smtp"
+host = "smtp.example.org"
+auth = "oauth2"
+[outbound.oauth2]
+provider = "generic"
+client_id = "app"
+token_url = "http://tokens.example.org/token"
+"#,
+    );
+    let output = cspr(&["check-config", "--config", &file]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    for expected in [
+        "error: mailbox.oauth2.tenant: must be set for Microsoft",
+        "error: mailbox.oauth2.client_secret_file: Microsoft needs a client secret file or a certificate_file",
+        "error: mailbox.oauth2.mechanism: 'cram-md5' is not a mechanism",
+        "error: outbound.oauth2.token_url: must be https:// (plain http only to a loopback address)",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+
+    let inline = write(
+        dir.path(),
+        "inline.toml",
+        "[mailbox]\nsource = \"imap\"\nhost = \"h\"\nusername = \"u\"\nauth = \"oauth2\"\n[mailbox.oauth2]\nprovider = \"google\"\nclient_id = \"c\"\nclient_secret = \"s\"\nrefresh_token = \"r\"\n",
+    );
+    let output = cspr(&["check-config", "--config", &inline]);
+    let text = stdout(&output);
+    assert!(text.contains("error: mailbox.oauth2.client_secret: secrets are not written in the file"), "{text}");
+    assert!(text.contains("error: mailbox.oauth2.refresh_token: secrets are not written in the file"), "{text}");
+
+    let google = write(
+        dir.path(),
+        "google.toml",
+        "[mailbox]\nsource = \"imap\"\nhost = \"imap.gmail.com\"\nusername = \"u@example.org\"\nauth = \"oauth2\"\n[mailbox.oauth2]\nprovider = \"google\"\nclient_id = \"c\"\n",
+    );
+    let output = cspr(&["check-config", "--config", &google]);
+    assert!(
+        stdout(&output)
+            .contains("error: mailbox.oauth2.refresh_token_file: Google needs the mailbox user's refresh token")
+    );
+    let output = cspr_with_env(
+        &["check-config", "--config", &google],
+        &[("CSPR__MAILBOX__OAUTH2__CLIENT_SECRET", "from-env"), ("CSPR__MAILBOX__OAUTH2__REFRESH_TOKEN", "from-env")],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}

@@ -51,13 +51,15 @@ pub fn imap(user: &str, folder: &str, tls: TlsMode) -> ImapSettings {
         },
         tls,
         username: user.into(),
-        password: SecretString::from(format!("{user}-pass")),
+        credential: cspr::config::Credential::Password(SecretString::from(format!("{user}-pass"))),
         ca_file: Some(PathBuf::from(&stack["CSPR_TEST_CA"])),
         folder: folder.into(),
         idle: true,
         idle_reissue: Duration::from_secs(25 * 60),
         poll_interval: Duration::from_secs(3600),
         processed_folder: None,
+        unreachable_alert_after: Duration::from_secs(30 * 60),
+        alert_roles: vec![cspr::domain::Role::Spa],
     }
 }
 

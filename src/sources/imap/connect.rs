@@ -1,5 +1,6 @@
 //! Connecting and logging in. TLS trusts the public roots plus any configured CA file;
-//! the login step is one function so that XOAUTH2 can stand beside the password.
+//! the login is a password, or an OAuth2 access token by OAUTHBEARER or XOAUTH2
+//! (whichever the server offers; a refused token is replaced once and tried again).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::stream::Conn;
-use crate::config::{ImapSettings, TlsMode};
+use crate::config::{Credential, ImapSettings, TlsMode};
+use crate::oauth::{AccessToken, Mechanism, TokenError, TokenSource, sasl};
 
 pub type Session = async_imap::Session<Conn>;
 
@@ -36,6 +38,14 @@ pub enum ImapError {
     },
     #[error("the server refused the login for {user}: {reason}")]
     Login { user: String, reason: String },
+    #[error("the server refused the access token for {user} ({mechanism}): {reason}")]
+    TokenRefused { user: String, mechanism: &'static str, reason: String },
+    #[error("the server offers no OAuth2 login that is configured (it offers: {offered})")]
+    NoMechanism { offered: String },
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error("the server cannot check logins now: {0}")]
+    AuthUnavailable(String),
     #[error("IMAP {action} failed: {source}")]
     Protocol {
         action: &'static str,
@@ -51,7 +61,14 @@ pub enum ImapError {
 impl ImapError {
     /// A refused login or a missing folder will not mend by reconnecting at once.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, ImapError::Login { .. } | ImapError::NoFolder(_) | ImapError::TlsSetup(_))
+        matches!(
+            self,
+            ImapError::Login { .. }
+                | ImapError::TokenRefused { .. }
+                | ImapError::NoMechanism { .. }
+                | ImapError::NoFolder(_)
+                | ImapError::TlsSetup(_)
+        )
     }
 }
 
@@ -101,6 +118,11 @@ async fn greeting(client: &mut async_imap::Client<Conn>) -> Result<(), ImapError
 
 /// Connects, secures the connection as configured and logs in.
 pub async fn connect(settings: &ImapSettings) -> Result<Session, ImapError> {
+    connect_with_details(settings).await.map(|(session, _)| session)
+}
+
+/// Connects and logs in; also says which login mechanism was used.
+pub async fn connect_with_details(settings: &ImapSettings) -> Result<(Session, &'static str), ImapError> {
     let connect_error = |source| ImapError::Connect { host: settings.host.clone(), port: settings.port, source };
     let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((settings.host.as_str(), settings.port)))
         .await
@@ -128,9 +150,127 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, ImapError> {
     login(client, settings).await
 }
 
-async fn login(client: async_imap::Client<Conn>, settings: &ImapSettings) -> Result<Session, ImapError> {
-    client
-        .login(&settings.username, settings.password.expose_secret())
-        .await
-        .map_err(|(e, _)| ImapError::Login { user: settings.username.clone(), reason: e.to_string() })
+async fn login(
+    mut client: async_imap::Client<Conn>,
+    settings: &ImapSettings,
+) -> Result<(Session, &'static str), ImapError> {
+    let oauth = match &settings.credential {
+        Credential::Password(password) => {
+            return client
+                .login(&settings.username, password.expose_secret())
+                .await
+                .map(|session| (session, "LOGIN"))
+                .map_err(|(e, _)| ImapError::Login { user: settings.username.clone(), reason: e.to_string() });
+        }
+        Credential::OAuth2(oauth) => oauth,
+    };
+    let offered = auth_mechanisms(&mut client).await?;
+    let mechanism = sasl::choose(oauth.mechanism, offered.iter().map(String::as_str))
+        .ok_or_else(|| ImapError::NoMechanism { offered: offered.join(" ") })?;
+    let source = TokenSource::for_settings(oauth);
+    let mut token = source.token().await?;
+    let mut replaced = false;
+    let mut unavailable = 0;
+    loop {
+        client = match authenticate(client, settings, mechanism, &token).await {
+            Ok(session) => return Ok((session, mechanism.name())),
+            // No error challenge: the server could not check the token now (its token
+            // service down); the token may be fine, so it is kept. Once more, then give up.
+            Err((Refusal::Unavailable(reason), _)) if unavailable > 0 => {
+                return Err(ImapError::AuthUnavailable(reason));
+            }
+            Err((Refusal::Unavailable(_), client)) => {
+                unavailable += 1;
+                client
+            }
+            Err((Refusal::Token(reason), _)) if replaced => {
+                source.rejected(&token).await;
+                return Err(ImapError::TokenRefused {
+                    user: settings.username.clone(),
+                    mechanism: mechanism.name(),
+                    reason,
+                });
+            }
+            Err((Refusal::Token(_), client)) => {
+                source.rejected(&token).await;
+                token = source.token().await?;
+                replaced = true;
+                client
+            }
+        };
+    }
+}
+
+/// Why an AUTHENTICATE did not succeed.
+enum Refusal {
+    /// The server described its refusal of the token (an error challenge).
+    Token(String),
+    /// A failure without one (a temporary failure of the server's token check).
+    Unavailable(String),
+}
+
+/// The SASL mechanisms the server offers now (`AUTH=` capabilities).
+async fn auth_mechanisms(client: &mut async_imap::Client<Conn>) -> Result<Vec<String>, ImapError> {
+    use async_imap::imap_proto::{Capability, Response};
+    use async_imap::types::UnsolicitedResponse;
+    // The untagged CAPABILITY reply arrives on the channel given for unsolicited replies.
+    let (sender, receiver) = async_channel::unbounded();
+    client.run_command_and_check_ok("CAPABILITY", Some(sender)).await.map_err(protocol("CAPABILITY"))?;
+    let mut offered = Vec::new();
+    while let Ok(response) = receiver.try_recv() {
+        if let UnsolicitedResponse::Other(data) = response
+            && let Response::Capabilities(capabilities) = data.parsed()
+        {
+            offered.extend(capabilities.iter().filter_map(|c| match c {
+                Capability::Auth(m) => Some(m.to_ascii_uppercase()),
+                _ => None,
+            }));
+        }
+    }
+    Ok(offered)
+}
+
+/// Answers the server's SASL challenges: the token first, then an acknowledgement of
+/// the error the server describes when it refuses it (which is kept).
+struct Bearer {
+    initial: Option<Vec<u8>>,
+    mechanism: Mechanism,
+    error: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl async_imap::Authenticator for Bearer {
+    type Response = Vec<u8>;
+
+    fn process(&mut self, challenge: &[u8]) -> Vec<u8> {
+        match self.initial.take() {
+            Some(initial) => initial,
+            None => {
+                if let Ok(mut error) = self.error.lock() {
+                    *error = Some(sasl::describe_error_challenge(challenge));
+                }
+                self.mechanism.error_acknowledgement().to_vec()
+            }
+        }
+    }
+}
+
+async fn authenticate(
+    client: async_imap::Client<Conn>,
+    settings: &ImapSettings,
+    mechanism: Mechanism,
+    token: &AccessToken,
+) -> Result<Session, (Refusal, async_imap::Client<Conn>)> {
+    let error = Arc::new(std::sync::Mutex::new(None));
+    let bearer = Bearer {
+        initial: Some(mechanism.initial_response(&settings.username, &settings.host, settings.port, token.expose())),
+        mechanism,
+        error: error.clone(),
+    };
+    client.authenticate(mechanism.name(), bearer).await.map_err(|(e, client)| {
+        let detail = error.lock().ok().and_then(|mut e| e.take());
+        match detail {
+            Some(detail) => (Refusal::Token(format!("{detail} ({e})")), client),
+            None => (Refusal::Unavailable(e.to_string()), client),
+        }
+    })
 }

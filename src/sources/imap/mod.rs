@@ -7,5 +7,5 @@ mod connect;
 mod stream;
 mod watch;
 
-pub use connect::{ImapError, Session, connect};
+pub use connect::{ImapError, Session, connect, connect_with_details};
 pub use watch::{ImapSource, SourceState, Sync};

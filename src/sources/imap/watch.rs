@@ -159,10 +159,12 @@ impl ImapSource {
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
+        let mut outage = Outage::default();
         while !*shutdown.borrow() {
-            let result = self.session(store, &stored, &state, &mut backoff, &mut shutdown).await;
+            let result = self.session(store, &stored, &state, &mut backoff, &mut shutdown, &mut outage).await;
             state.send_replace(SourceState::Disconnected);
             if let Err(error) = result {
+                outage.failed(self, store, &error).await;
                 let wait = if matches!(&error, WatchError::Imap(e) if e.is_permanent()) {
                     Duration::from_secs(300).max(backoff.next_delay())
                 } else {
@@ -184,6 +186,7 @@ impl ImapSource {
         state: &watch::Sender<SourceState>,
         backoff: &mut Backoff,
         shutdown: &mut watch::Receiver<bool>,
+        outage: &mut Outage,
     ) -> Result<(), WatchError> {
         let mut session = connect(&self.settings).await?;
         let capabilities = session.capabilities().await.map_err(protocol("CAPABILITY"))?;
@@ -196,6 +199,7 @@ impl ImapSource {
                 stored.notify_one();
             }
             backoff.reset();
+            outage.ended(self, store).await;
             // Mail that arrived while syncing was announced alongside the replies: if
             // any was, sync again rather than wait for an announcement already made.
             let announced = std::iter::from_fn(|| session.unsolicited_responses.try_recv().ok())
@@ -237,6 +241,83 @@ impl ImapSource {
                     _ = tokio::time::sleep(self.settings.poll_interval) => {}
                     _ = shutdown.changed() => {}
                 }
+            }
+        }
+    }
+}
+
+/// How long the mailbox has been out of reach, and whether anyone was told.
+#[derive(Debug, Default)]
+pub struct Outage {
+    since: Option<chrono::DateTime<Utc>>,
+    alerted: bool,
+}
+
+impl Outage {
+    /// A connection or sync failed: past the configured time, one alert email.
+    async fn failed(&mut self, source: &ImapSource, store: &Store, error: &WatchError) {
+        let now = Utc::now();
+        let since = *self.since.get_or_insert(now);
+        let after =
+            chrono::Duration::from_std(source.settings.unreachable_alert_after).unwrap_or(chrono::Duration::MAX);
+        if self.alerted || now - since < after {
+            return;
+        }
+        let minutes = (now - since).num_minutes().to_string();
+        let facts = [
+            ("mailbox", source.name.clone()),
+            ("since", since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            ("minutes", minutes),
+            ("error", error.to_string()),
+        ];
+        let key = format!("unreachable:{}:{}", source.name, since.timestamp());
+        if self.alert(source, store, "mailbox_unreachable", &facts, key).await {
+            tracing::error!(source = %source.name, %error, since = %since, "mailbox unreachable: alert queued");
+            self.alerted = true;
+        }
+    }
+
+    /// A sync worked: the outage, if any, is over (and is reported over, if alerted).
+    async fn ended(&mut self, source: &ImapSource, store: &Store) {
+        let Some(since) = self.since else { return };
+        if self.alerted {
+            let facts = [
+                ("mailbox", source.name.clone()),
+                ("since", since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                ("now", Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            ];
+            let key = format!("recovered:{}:{}", source.name, since.timestamp());
+            if !self.alert(source, store, "mailbox_recovered", &facts, key).await {
+                return;
+            }
+            tracing::info!(source = %source.name, since = %since, "mailbox reachable again");
+        }
+        *self = Outage::default();
+    }
+
+    async fn alert(
+        &self,
+        source: &ImapSource,
+        store: &Store,
+        template: &str,
+        facts: &[(&str, String)],
+        dedupe_key: String,
+    ) -> bool {
+        use crate::protocol::{Intent, Purpose, Recipient};
+        let intent = Intent {
+            purpose: Purpose::TriageAlert,
+            to: source.settings.alert_roles.iter().map(|r| Recipient::Role(*r)).collect(),
+            case: None,
+            template: template.to_owned(),
+            facts: facts.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+            dedupe_key,
+            urgent: true,
+        };
+        match store.add_intent(&intent, None, Utc::now()).await {
+            Ok(_) => true,
+            Err(error) => {
+                tracing::warn!(source = %source.name, %error, "cannot queue the mailbox alert");
+                false
             }
         }
     }
