@@ -26,7 +26,13 @@ pub async fn try_step(store: &Store, config: &Config, now: DateTime<Utc>) -> Res
     let Some(message) = store.pending_messages(1).await?.into_iter().next() else {
         return Ok(Outcome::Idle);
     };
-    let understood = understand(&message.raw, config);
+    // Reading attached documents may take CPU for a while: off the async workers.
+    let understood = if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+    {
+        tokio::task::block_in_place(|| understand(&message.raw, config))
+    } else {
+        understand(&message.raw, config)
+    };
     crate::fault::point("processing:understood");
     let found = store.lookups(&understood, &config.intake.own_message_id_domain).await?;
     let ctx = Context { now, config, vouched: false };

@@ -96,7 +96,7 @@ pub fn to_text(html: &str) -> String {
     text
 }
 
-fn flush_row(out: &mut String, cells: &mut Vec<String>) {
+pub(super) fn flush_row(out: &mut String, cells: &mut Vec<String>) {
     let filled: Vec<&String> = cells.iter().filter(|c| !c.is_empty()).collect();
     match filled.as_slice() {
         [] => {}

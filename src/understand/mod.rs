@@ -4,6 +4,7 @@
 
 mod classify;
 mod dates;
+pub mod documents;
 mod fields;
 mod forward;
 mod html;
@@ -66,6 +67,46 @@ struct Mail {
     content_type: String,
     text: String,
     attached: Option<Box<Mail>>,
+}
+
+/// Documents attached to the message or to a message attached to it (to `MAX_DEPTH`).
+fn documents_in<'a>(message: &'a Message<'a>, depth: usize, found: &mut Vec<(Option<&'a str>, &'a [u8])>) {
+    for part in message.attachments() {
+        if let Some(inner) = part.message() {
+            if depth < MAX_DEPTH {
+                documents_in(inner, depth + 1, found);
+            }
+        } else {
+            found.push((part.attachment_name(), part.contents()));
+        }
+    }
+}
+
+/// The text of each attached document, and a sentence for each that could not be read.
+fn read_documents(message: &Message<'_>) -> (Vec<String>, Vec<String>) {
+    let limits = documents::Limits::default();
+    let mut found = Vec::new();
+    documents_in(message, 0, &mut found);
+    let mut texts = Vec::new();
+    let mut problems = Vec::new();
+    let recognised: Vec<_> = found
+        .into_iter()
+        .filter_map(|(name, bytes)| documents::kind_of(name, bytes).map(|kind| (kind, name, bytes)))
+        .collect();
+    if recognised.len() > limits.max_documents {
+        problems.push(format!(
+            "{} documents attached, over the limit of {}: only the first are read",
+            recognised.len(),
+            limits.max_documents
+        ));
+    }
+    for (kind, name, bytes) in recognised.into_iter().take(limits.max_documents) {
+        match documents::extract(kind, name, bytes, &limits) {
+            Ok(text) => texts.push(text),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (texts, problems)
 }
 
 fn sender_of(message: &Message<'_>) -> Sender {
@@ -197,10 +238,24 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
         }),
         None => forward::find(&mail.text, Some(subject.as_str())).map(|f| f.forwarded),
     };
-    let original_text = forwarded.as_ref().map(|f| f.body.as_str()).unwrap_or(&mail.text);
+    let mut original_text = forwarded.as_ref().map(|f| f.body.as_str()).unwrap_or(&mail.text);
     let original_subject = forwarded.as_ref().and_then(|f| f.subject.as_deref()).or(mail.subject.as_deref());
     let written_on = forwarded.as_ref().and_then(|f| f.date).or(mail.date).map(|d| london_date(&d));
-    let extracted = fields::extract(original_text, original_subject, written_on, config);
+    let mut extracted = fields::extract(original_text, original_subject, written_on, config);
+    let found_in_body = extracted.found;
+    // A notification sent as a document: its text stands for the body when it says more.
+    let (document_texts, document_problems) = if hostile { (Vec::new(), Vec::new()) } else { read_documents(&message) };
+    for text in &document_texts {
+        let from_document = fields::extract(text, original_subject, written_on, config);
+        if from_document.found > extracted.found
+            || (from_document.found == extracted.found
+                && from_document.says_notification
+                && !extracted.says_notification)
+        {
+            extracted = from_document;
+            original_text = text;
+        }
+    }
 
     let fresh = new_text(&mail.text);
     let refs = distinct_matches([&config.cases.pattern], &[&subject, &fresh]);
@@ -229,11 +284,29 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
         replies_to_us,
     };
     // Hostile structure is never acted on: it goes to triage with its reason.
-    let kind = if hostile { Kind::Unknown } else { classify::classify(&signals) };
+    // An unreadable document in a message whose body says little could be the very
+    // notification: a person looks at it rather than a guess being acted on.
+    let unreadable_document = !document_problems.is_empty() && document_texts.is_empty() && found_in_body < 2;
+    let kind = if hostile {
+        Kind::Unknown
+    } else {
+        match classify::classify(&signals) {
+            kind @ (Kind::Referral | Kind::AutoReply | Kind::Bounce) => kind,
+            _ if unreadable_document => Kind::Unknown,
+            kind => kind,
+        }
+    };
     let panel = (kind == Kind::PanelResponse).then(|| panel_outcome(original_text));
     let external_refs = distinct_matches(config.panel_patterns.iter().chain(&config.la_patterns), &[&mail.text]);
     if mail.date.is_none() {
         problems.push("no readable Date header".to_owned());
+    }
+    // A document that could not be read is the reason a message goes to triage when
+    // nothing else in it could be acted on.
+    if kind == Kind::Unknown {
+        problems.splice(0..0, document_problems);
+    } else {
+        problems.extend(document_problems);
     }
     Understood {
         message_id: mail.message_id.clone(),

@@ -479,3 +479,27 @@ async fn the_tick_reads_only_cases_with_a_clock_near_its_due_date() {
         assert_eq!(w.config.longest_lead(), 40);
     }
 }
+
+fn document_fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inspect").join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notification_sent_as_a_document_opens_a_case_and_a_hostile_document_goes_to_triage() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        w.deliver(document_fixture("pdf_attachment_notification.eml"), "2026-11-19T09:20:00Z").await;
+        let cases = w.store.cases(false).await.unwrap();
+        assert_eq!(cases.len(), 1, "{}: the PDF's notification opened a case", w.db.name);
+        assert!(w.templates().await.contains(&"acknowledgement".to_owned()), "{}", w.db.name);
+
+        w.deliver(document_fixture("docx_zip_bomb.eml"), "2026-11-24T10:01:00Z").await;
+        w.deliver(document_fixture("corrupt_pdf.eml"), "2026-11-24T10:06:00Z").await;
+        let triage = w.store.triage(true).await.unwrap();
+        assert_eq!(triage.len(), 2, "{}", w.db.name);
+        assert!(triage.iter().any(|t| t.reason.contains("(a zip bomb?)")), "{triage:?}");
+        assert!(triage.iter().any(|t| t.reason.contains("PDF 'notification.pdf' cannot be read")), "{triage:?}");
+        assert_eq!(w.store.cases(false).await.unwrap().len(), 1, "{}: nothing else opened", w.db.name);
+    }
+}
