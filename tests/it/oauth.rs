@@ -444,3 +444,37 @@ async fn send_test_email_sends_or_says_what_is_wrong() {
     assert!(text.contains("certificate is not trusted"), "{text}");
     assert!(text.contains("outbound.ca_file"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refresh_token_grant_is_cached_and_a_revoked_refresh_token_is_refused_in_the_providers_words() {
+    use cspr::oauth::{TokenError, TokenSource};
+    let client = token_server().register("chscp", 3600);
+    let google = |refresh: &str| {
+        Arc::new(OAuth2Settings {
+            provider: "google".into(),
+            token_url: token_server().token_url(),
+            client_id: client.id.clone(),
+            grant: OAuthGrant::RefreshToken,
+            client_secret: Some(SecretString::from(client.secret.clone())),
+            client_certificate: None,
+            refresh_token: Some(SecretString::from(refresh.to_owned())),
+            scope: None,
+            mechanism: SaslChoice::Auto,
+            ca_file: None,
+        })
+    };
+    let source = TokenSource::for_settings(&google(&client.refresh_token));
+    let first = source.token().await.expect("a token for the refresh token");
+    let again = source.token().await.expect("the cached token");
+    assert_eq!(first.expose(), again.expose());
+    assert_eq!(token_server().issued(&client.id), 1);
+
+    let wrong = TokenSource::for_settings(&google("refresh-revoked"));
+    match wrong.token().await {
+        Err(TokenError::Refused { status, error, description, .. }) => {
+            assert_eq!((status, error.as_str()), (400, "invalid_grant"));
+            assert_eq!(description.as_deref(), Some("Token has been expired or revoked."));
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
