@@ -27,6 +27,10 @@ fn sample() -> serde_json::Value {
         "due": "Tuesday 15 December 2026",
         "overdue": "yes",
         "failed_template": "reminder",
+        "mailbox": "imap:chscp@hackney.gov.uk@outlook.office365.com:993/INBOX",
+        "since": "2026-11-23T08:00:00Z",
+        "minutes": "45",
+        "now": "2026-11-23T09:10:00Z",
         "failed_id": "42",
         "error": "permanent failure: 550 5.1.1 mailbox unavailable",
         "partnership": {"name": "City & Hackney Safeguarding Children Partnership", "short_name": "CHSCP", "mailbox": "chscp@hackney.gov.uk"},
@@ -74,7 +78,9 @@ fn acknowledgements_say_where_referrals_go_and_every_email_carries_the_case_tag(
     assert!(ack.text.contains("not the way to refer a child"));
     for (name, _) in SHIPPED {
         let rendered = templates.render(name, &sample()).unwrap();
-        if !(name.starts_with("referral") || ["digest", "weekly", "triage_alert"].contains(name)) {
+        if !(name.starts_with("referral")
+            || ["digest", "weekly", "triage_alert", "mailbox_unreachable", "mailbox_recovered"].contains(name))
+        {
             assert!(rendered.subject.contains("[CHSCP-2026-004]"), "{name}: {}", rendered.subject);
         }
     }
