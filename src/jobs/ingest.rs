@@ -1,7 +1,8 @@
-//! Ingest, one message at a time: take the oldest stored message, understand it
-//! (pure), match it to a case, decide (pure), and commit the case change, audit,
-//! intents and the message's new state in one transaction. Never logs a body or a
-//! child's details.
+//! Ingest: take the oldest stored messages, and for each in turn understand it (pure),
+//! match it to a case, decide (pure), and record the case change, audit, intents and the
+//! message's new state. A batch of messages shares one transaction (each sees what the
+//! ones before it wrote; all commit together, or none after a crash). Never logs a body
+//! or a child's details.
 
 use chrono::{DateTime, Datelike, Utc};
 
@@ -9,7 +10,7 @@ use crate::config::Config;
 use crate::domain::london_date;
 use crate::domain::message::Kind;
 use crate::protocol::{Context, Incoming, Match, Outcome as Decision, Target, decide, match_case};
-use crate::store::{Processed, Store, StoreError};
+use crate::store::{Batch, Processed, Store, StoreError, StoredMessage};
 use crate::understand::{to_json, understand};
 
 /// What one step did.
@@ -21,11 +22,43 @@ pub enum Outcome {
     Idle,
 }
 
+/// Messages committed together at most: a backlog is worked through in large
+/// transactions, a single new message at once.
+pub const BATCH: u32 = 100;
+
 /// Processes one waiting message.
 pub async fn try_step(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
-    let Some(message) = store.pending_messages(1).await?.into_iter().next() else {
-        return Ok(Outcome::Idle);
-    };
+    Ok(match try_batch(store, config, now, 1).await?.first() {
+        Some(id) => Outcome::Processed(*id),
+        None => Outcome::Idle,
+    })
+}
+
+/// Processes up to `limit` waiting messages, oldest first, in one transaction; returns
+/// their ids.
+pub async fn try_batch(store: &Store, config: &Config, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError> {
+    let messages = store.pending_messages(limit).await?;
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut batch = store.batch().await?;
+    let mut done = Vec::with_capacity(messages.len());
+    for message in &messages {
+        if process(&mut batch, config, now, message).await? {
+            done.push(message.id);
+        }
+    }
+    batch.commit().await?;
+    Ok(done)
+}
+
+/// One message within a batch: understood, matched, decided and recorded.
+async fn process(
+    batch: &mut Batch,
+    config: &Config,
+    now: DateTime<Utc>,
+    message: &StoredMessage,
+) -> Result<bool, StoreError> {
     // Reading attached documents may take CPU for a while: off the async workers.
     let understood = if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
     {
@@ -34,7 +67,7 @@ pub async fn try_step(store: &Store, config: &Config, now: DateTime<Utc>) -> Res
         understand(&message.raw, config)
     };
     crate::fault::point("processing:understood");
-    let found = store.lookups(&understood, &config.intake.own_message_id_domain).await?;
+    let found = batch.lookups(&understood, &config.intake.own_message_id_domain).await?;
     let ctx = Context { now, config, vouched: false };
     let incoming = Incoming { stored_id: message.id, understood: &understood, arrived_at: message.arrived_at };
     let mut new_year = None;
@@ -42,14 +75,14 @@ pub async fn try_step(store: &Store, config: &Config, now: DateTime<Utc>) -> Res
         // A referral reaches a person whatever it seems to match.
         Match::Triage { .. } if understood.kind == Kind::Referral => decide(Target::None, &incoming, &ctx),
         Match::Triage { reason, candidates } => Decision { candidates, ..Decision::triage(reason) },
-        Match::Existing(reference) => match store.load_case(reference.as_str()).await? {
+        Match::Existing(reference) => match batch.load_case(reference.as_str()).await? {
             Some(state) => decide(Target::Existing(Box::new(state)), &incoming, &ctx),
             None => Decision::triage(format!("{reference} could not be loaded")),
         },
         Match::New => {
             let year = london_date(&now).year();
             new_year = Some(year);
-            let reference = store.next_reference(&config.cases.prefix, year, config.cases.digits).await?;
+            let reference = batch.next_reference(&config.cases.prefix, year, config.cases.digits).await?;
             decide(Target::New(reference), &incoming, &ctx)
         }
         Match::NoCase => decide(Target::None, &incoming, &ctx),
@@ -76,7 +109,9 @@ pub async fn try_step(store: &Store, config: &Config, now: DateTime<Utc>) -> Res
         new_case_year: if opened { new_year } else { None },
         resolves_triage: None,
     };
-    store.commit_processing(&processed, &decision, now).await?;
+    if !batch.record(&processed, &decision, now).await? {
+        return Ok(false);
+    }
     tracing::info!(
         stored_id = message.id,
         message_id = understood.message_id.as_deref().unwrap_or(""),
@@ -87,14 +122,17 @@ pub async fn try_step(store: &Store, config: &Config, now: DateTime<Utc>) -> Res
         intents = decision.intents.len(),
         "message processed"
     );
-    Ok(Outcome::Processed(message.id))
+    Ok(true)
 }
 
 /// Steps until nothing is waiting; returns how many were processed.
 pub async fn drain(store: &Store, config: &Config, now: impl Fn() -> DateTime<Utc>) -> Result<usize, StoreError> {
     let mut count = 0;
-    while let Outcome::Processed(_) = try_step(store, config, now()).await? {
-        count += 1;
+    loop {
+        let done = try_batch(store, config, now(), BATCH).await?;
+        if done.is_empty() && store.pending_messages(1).await?.is_empty() {
+            return Ok(count);
+        }
+        count += done.len();
     }
-    Ok(count)
 }

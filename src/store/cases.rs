@@ -67,83 +67,28 @@ pub struct IntentRow {
 impl Store {
     /// Finds the cases a message's references point at.
     pub async fn lookups(&self, understood: &Understood, own_domain: &str) -> Result<Lookups, StoreError> {
-        let mut found = Lookups::default();
-        for tag in &understood.case_refs {
-            match self.case_exists(tag).await? {
-                Some(r) => found.by_tag.push(r),
-                None => found.unknown_tags.push(tag.clone()),
-            }
-        }
-        let suffix = format!("@{own_domain}");
-        for id in understood.in_reply_to.iter().chain(&understood.references) {
-            // Our own Message-IDs carry the case reference: REF.rest@domain.
-            if id.to_ascii_lowercase().ends_with(&suffix)
-                && let Some(candidate) = id.split(['.', '@']).next()
-                && let Some(r) = self.case_exists(candidate).await?
-            {
-                found.by_thread.push(r);
-                continue;
-            }
-            let rows = sqlx::query(
-                "SELECT DISTINCT case_reference FROM messages WHERE message_id = $1 AND case_reference IS NOT NULL",
-            )
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(query_error("follow a thread"))?;
-            for row in rows {
-                if let Ok(r) = CaseRef::parse(&row.get::<String, _>(0)) {
-                    found.by_thread.push(r);
-                }
-            }
-        }
-        let mut externals: Vec<String> = understood.external_refs.clone();
-        if let Some(n) = &understood.notification {
-            externals.extend(n.panel_reference.iter().cloned());
-            externals.extend(n.la_reference.iter().cloned());
-        }
-        for reference in externals {
-            let rows = sqlx::query("SELECT reference FROM cases WHERE panel_reference = $1 OR la_reference = $1")
-                .bind(&reference)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(query_error("match an external reference"))?;
-            for row in rows {
-                if let Ok(r) = CaseRef::parse(&row.get::<String, _>(0)) {
-                    found.by_external.push(r);
-                }
-            }
-        }
-        Ok(found)
-    }
-
-    async fn case_exists(&self, reference: &str) -> Result<Option<CaseRef>, StoreError> {
-        let row = sqlx::query("SELECT reference FROM cases WHERE reference = $1")
-            .bind(reference)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error("look up a case"))?;
-        Ok(row.and_then(|r| CaseRef::parse(&r.get::<String, _>(0)).ok()))
+        let mut conn = self.pool.acquire().await.map_err(query_error("open a connection"))?;
+        lookups_in(&mut conn, understood, own_domain).await
     }
 
     /// The reference the next new case of `year` will have.
     pub async fn next_reference(&self, prefix: &str, year: i32, digits: usize) -> Result<CaseRef, StoreError> {
-        let last: Option<i64> = sqlx::query_scalar("SELECT last_number FROM case_counters WHERE year = $1")
-            .bind(i64::from(year))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error("read the case counter"))?;
-        let next = u32::try_from(last.unwrap_or(0) + 1).unwrap_or(u32::MAX);
-        Ok(CaseRef::new(prefix, year, next, digits))
+        let mut conn = self.pool.acquire().await.map_err(query_error("open a connection"))?;
+        next_reference_in(&mut conn, prefix, year, digits).await
     }
 
     pub async fn load_case(&self, reference: &str) -> Result<Option<CaseState>, StoreError> {
-        let row = sqlx::query("SELECT state FROM cases WHERE reference = $1")
-            .bind(reference)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error("load a case"))?;
-        row.map(|r| decode(&r.get::<String, _>(0))).transpose()
+        let mut conn = self.pool.acquire().await.map_err(query_error("open a connection"))?;
+        load_case_in(&mut conn, reference).await
+    }
+
+    /// A transaction for processing several messages: each sees what the ones before it
+    /// wrote, and all are committed together (or none, after a crash).
+    pub async fn batch(&self) -> Result<Batch, StoreError> {
+        // SQLite: take the write lock now; a read snapshot upgraded later could fail.
+        let begin = if self.engine == super::Engine::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        let tx = self.pool.begin_with(begin).await.map_err(query_error("begin a transaction"))?;
+        Ok(Batch { tx })
     }
 
     /// Records a processed message and everything its decision produced, in one
@@ -154,41 +99,9 @@ impl Store {
         outcome: &Outcome,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let at = stamp(now);
         let mut tx = self.pool.begin().await.map_err(query_error("begin a transaction"))?;
-        if processed.resolves_triage.is_none() {
-            let claimed = sqlx::query(
-                "UPDATE messages SET state = 'processed', kind = $2, trust = $3, summary = $4, case_reference = $5 WHERE id = $1 AND state <> 'processed'",
-            )
-            .bind(processed.stored_id)
-            .bind(processed.kind)
-            .bind(processed.trust)
-            .bind(processed.summary)
-            .bind(outcome.case.as_ref().map(|c| c.reference.to_string()))
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error("mark a message processed"))?;
-            if claimed.rows_affected() == 0 {
-                return Ok(false);
-            }
-        } else {
-            sqlx::query("UPDATE messages SET case_reference = $2 WHERE id = $1")
-                .bind(processed.stored_id)
-                .bind(outcome.case.as_ref().map(|c| c.reference.to_string()))
-                .execute(&mut *tx)
-                .await
-                .map_err(query_error("tie a message to its case"))?;
-        }
-        crate::fault::point("processing:message-marked");
-        write_outcome(&mut tx, Some(processed.stored_id), processed.new_case_year, outcome, &at).await?;
-        if let Some((id, resolution)) = &processed.resolves_triage {
-            sqlx::query("UPDATE triage SET resolved_at = $2, resolution = $3 WHERE id = $1 AND resolved_at IS NULL")
-                .bind(id)
-                .bind(&at)
-                .bind(resolution)
-                .execute(&mut *tx)
-                .await
-                .map_err(query_error("resolve a triage item"))?;
+        if !record_in(&mut tx, processed, outcome, now).await? {
+            return Ok(false);
         }
         crate::fault::point("processing:before-commit");
         tx.commit().await.map_err(query_error("commit a processed message"))?;
@@ -302,6 +215,172 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// A transaction processing messages one after another (`Store::batch`).
+pub struct Batch {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+}
+
+impl Batch {
+    pub async fn lookups(&mut self, understood: &Understood, own_domain: &str) -> Result<Lookups, StoreError> {
+        lookups_in(&mut self.tx, understood, own_domain).await
+    }
+
+    pub async fn next_reference(&mut self, prefix: &str, year: i32, digits: usize) -> Result<CaseRef, StoreError> {
+        next_reference_in(&mut self.tx, prefix, year, digits).await
+    }
+
+    pub async fn load_case(&mut self, reference: &str) -> Result<Option<CaseState>, StoreError> {
+        load_case_in(&mut self.tx, reference).await
+    }
+
+    /// Records one processed message in the batch (see `Store::commit_processing`).
+    pub async fn record(
+        &mut self,
+        processed: &Processed<'_>,
+        outcome: &Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        record_in(&mut self.tx, processed, outcome, now).await
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        crate::fault::point("processing:before-commit");
+        self.tx.commit().await.map_err(query_error("commit processed messages"))
+    }
+}
+
+async fn record_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    processed: &Processed<'_>,
+    outcome: &Outcome,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let at = stamp(now);
+    if processed.resolves_triage.is_none() {
+        let claimed = sqlx::query(
+                "UPDATE messages SET state = 'processed', kind = $2, trust = $3, summary = $4, case_reference = $5 WHERE id = $1 AND state <> 'processed'",
+            )
+            .bind(processed.stored_id)
+            .bind(processed.kind)
+            .bind(processed.trust)
+            .bind(processed.summary)
+            .bind(outcome.case.as_ref().map(|c| c.reference.to_string()))
+            .execute(&mut **tx)
+            .await
+            .map_err(query_error("mark a message processed"))?;
+        if claimed.rows_affected() == 0 {
+            return Ok(false);
+        }
+    } else {
+        sqlx::query("UPDATE messages SET case_reference = $2 WHERE id = $1")
+            .bind(processed.stored_id)
+            .bind(outcome.case.as_ref().map(|c| c.reference.to_string()))
+            .execute(&mut **tx)
+            .await
+            .map_err(query_error("tie a message to its case"))?;
+    }
+    crate::fault::point("processing:message-marked");
+    write_outcome(tx, Some(processed.stored_id), processed.new_case_year, outcome, &at).await?;
+    if let Some((id, resolution)) = &processed.resolves_triage {
+        sqlx::query("UPDATE triage SET resolved_at = $2, resolution = $3 WHERE id = $1 AND resolved_at IS NULL")
+            .bind(id)
+            .bind(&at)
+            .bind(resolution)
+            .execute(&mut **tx)
+            .await
+            .map_err(query_error("resolve a triage item"))?;
+    }
+    Ok(true)
+}
+
+async fn lookups_in(
+    conn: &mut sqlx::AnyConnection,
+    understood: &Understood,
+    own_domain: &str,
+) -> Result<Lookups, StoreError> {
+    let mut found = Lookups::default();
+    for tag in &understood.case_refs {
+        match case_exists_in(conn, tag).await? {
+            Some(r) => found.by_tag.push(r),
+            None => found.unknown_tags.push(tag.clone()),
+        }
+    }
+    let suffix = format!("@{own_domain}");
+    for id in understood.in_reply_to.iter().chain(&understood.references) {
+        // Our own Message-IDs carry the case reference: REF.rest@domain.
+        if id.to_ascii_lowercase().ends_with(&suffix)
+            && let Some(candidate) = id.split(['.', '@']).next()
+            && let Some(r) = case_exists_in(conn, candidate).await?
+        {
+            found.by_thread.push(r);
+            continue;
+        }
+        let rows = sqlx::query(
+            "SELECT DISTINCT case_reference FROM messages WHERE message_id = $1 AND case_reference IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(query_error("follow a thread"))?;
+        for row in rows {
+            if let Ok(r) = CaseRef::parse(&row.get::<String, _>(0)) {
+                found.by_thread.push(r);
+            }
+        }
+    }
+    let mut externals: Vec<String> = understood.external_refs.clone();
+    if let Some(n) = &understood.notification {
+        externals.extend(n.panel_reference.iter().cloned());
+        externals.extend(n.la_reference.iter().cloned());
+    }
+    for reference in externals {
+        let rows = sqlx::query("SELECT reference FROM cases WHERE panel_reference = $1 OR la_reference = $1")
+            .bind(&reference)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(query_error("match an external reference"))?;
+        for row in rows {
+            if let Ok(r) = CaseRef::parse(&row.get::<String, _>(0)) {
+                found.by_external.push(r);
+            }
+        }
+    }
+    Ok(found)
+}
+
+async fn case_exists_in(conn: &mut sqlx::AnyConnection, reference: &str) -> Result<Option<CaseRef>, StoreError> {
+    let row = sqlx::query("SELECT reference FROM cases WHERE reference = $1")
+        .bind(reference)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(query_error("look up a case"))?;
+    Ok(row.and_then(|r| CaseRef::parse(&r.get::<String, _>(0)).ok()))
+}
+
+async fn next_reference_in(
+    conn: &mut sqlx::AnyConnection,
+    prefix: &str,
+    year: i32,
+    digits: usize,
+) -> Result<CaseRef, StoreError> {
+    let last: Option<i64> = sqlx::query_scalar("SELECT last_number FROM case_counters WHERE year = $1")
+        .bind(i64::from(year))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(query_error("read the case counter"))?;
+    let next = u32::try_from(last.unwrap_or(0) + 1).unwrap_or(u32::MAX);
+    Ok(CaseRef::new(prefix, year, next, digits))
+}
+
+async fn load_case_in(conn: &mut sqlx::AnyConnection, reference: &str) -> Result<Option<CaseState>, StoreError> {
+    let row = sqlx::query("SELECT state FROM cases WHERE reference = $1")
+        .bind(reference)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(query_error("load a case"))?;
+    row.map(|r| decode(&r.get::<String, _>(0))).transpose()
 }
 
 /// Writes a decision's case, clocks, audit, intents and triage row in `tx`.

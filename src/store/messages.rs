@@ -65,43 +65,19 @@ impl Store {
     /// Stores a message unless the same Message-ID and content are stored already, and
     /// in the same transaction advances the source's checkpoint past its UID.
     pub async fn store_message(&self, message: &NewMessage<'_>) -> Result<Stored, StoreError> {
-        let sha = hex::encode(Sha256::digest(message.raw));
-        let id = message_id(message.raw);
-        let dedupe_key = format!("{sha}|{}", id.as_deref().unwrap_or(""));
+        let mut stored = self.store_messages(std::slice::from_ref(message)).await?;
+        stored.pop().ok_or_else(|| StoreError::Conflict("a message was not stored".into()))
+    }
+
+    /// Stores several messages (a fetched batch) in one transaction, each as
+    /// `store_message` would, the checkpoint advanced past the last.
+    pub async fn store_messages(&self, messages: &[NewMessage<'_>]) -> Result<Vec<Stored>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(query_error("begin a transaction"))?;
-        // Write first, so that the transaction holds the write lock from its first statement.
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO messages (source, uidvalidity, uid, message_id, sha256, dedupe_key, size, raw, arrived_at, stored_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-        )
-        .bind(message.source)
-        .bind(message.uidvalidity.map(i64::from))
-        .bind(message.uid.map(i64::from))
-        .bind(&id)
-        .bind(&sha)
-        .bind(&dedupe_key)
-        .bind(i64::try_from(message.raw.len()).unwrap_or(i64::MAX))
-        .bind(message.raw)
-        .bind(stamp(message.arrived_at))
-        .bind(stamp(Utc::now()))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(query_error("store a message"))?;
-        let stored = match inserted {
-            Some(new) => Stored::New(new),
-            None => {
-                let existing: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE dedupe_key = $1")
-                    .bind(&dedupe_key)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(query_error("look for a stored copy"))?;
-                Stored::Duplicate(existing)
-            }
-        };
-        if let (Some(uidvalidity), Some(uid)) = (message.uidvalidity, message.uid) {
-            advance(&mut tx, message.source, uidvalidity, uid).await?;
+        let mut stored = Vec::with_capacity(messages.len());
+        for message in messages {
+            stored.push(insert_message(&mut tx, message).await?);
         }
-        tx.commit().await.map_err(query_error("commit a stored message"))?;
+        tx.commit().await.map_err(query_error("commit stored messages"))?;
         Ok(stored)
     }
 
@@ -186,6 +162,49 @@ async fn advance(
     .await
     .map_err(query_error("advance a checkpoint"))?;
     Ok(())
+}
+
+/// Inserts one message (or finds its stored copy) and advances its source's checkpoint.
+async fn insert_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    message: &NewMessage<'_>,
+) -> Result<Stored, StoreError> {
+    let sha = hex::encode(Sha256::digest(message.raw));
+    let id = message_id(message.raw);
+    let dedupe_key = format!("{sha}|{}", id.as_deref().unwrap_or(""));
+    // Write first, so that the transaction holds the write lock from its first statement.
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO messages (source, uidvalidity, uid, message_id, sha256, dedupe_key, size, raw, arrived_at, stored_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+    )
+    .bind(message.source)
+    .bind(message.uidvalidity.map(i64::from))
+    .bind(message.uid.map(i64::from))
+    .bind(&id)
+    .bind(&sha)
+    .bind(&dedupe_key)
+    .bind(i64::try_from(message.raw.len()).unwrap_or(i64::MAX))
+    .bind(message.raw)
+    .bind(stamp(message.arrived_at))
+    .bind(stamp(Utc::now()))
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(query_error("store a message"))?;
+    let stored = match inserted {
+        Some(new) => Stored::New(new),
+        None => {
+            let existing: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE dedupe_key = $1")
+                .bind(&dedupe_key)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(query_error("look for a stored copy"))?;
+            Stored::Duplicate(existing)
+        }
+    };
+    if let (Some(uidvalidity), Some(uid)) = (message.uidvalidity, message.uid) {
+        advance(tx, message.source, uidvalidity, uid).await?;
+    }
+    Ok(stored)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::sync::Once;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
-pub use cases::{AuditRow, CaseRow, IntentRow, Processed, TriageRow};
+pub use cases::{AuditRow, Batch, CaseRow, IntentRow, Processed, TriageRow};
 pub use messages::{Checkpoint, NewMessage, Stored, StoredMessage};
 pub use outbox::OutboxRow;
 
@@ -111,7 +111,10 @@ impl Store {
             return Err(StoreError::Unsupported(redact(url)));
         };
         let options: AnyConnectOptions = url.parse().map_err(open_error)?;
-        let options = options.disable_statement_logging();
+        // Statements (SQL text, never the values bound to it) at TRACE; slow ones at WARN.
+        let options = options
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, std::time::Duration::from_secs(2));
         let pool = AnyPoolOptions::new()
             .max_connections(if engine == Engine::Sqlite { 4 } else { 8 })
             .after_connect(move |conn, _| {

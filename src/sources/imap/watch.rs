@@ -62,6 +62,17 @@ impl ImapSource {
     /// Opens the folder read-only and stores everything newer than the checkpoint;
     /// a changed UIDVALIDITY starts the folder again (the store skips what it has).
     pub async fn sync(&self, session: &mut Session, store: &Store) -> Result<Sync, WatchError> {
+        self.sync_notifying(session, store, None).await
+    }
+
+    /// `sync`, telling `stored` after each chunk is committed (processing need not wait
+    /// for the whole backlog to be fetched).
+    async fn sync_notifying(
+        &self,
+        session: &mut Session,
+        store: &Store,
+        stored: Option<&Notify>,
+    ) -> Result<Sync, WatchError> {
         let folder = &self.settings.folder;
         let no_folder = |e| match e {
             async_imap::error::Error::No(_) => ImapError::NoFolder(folder.clone()),
@@ -116,12 +127,27 @@ impl ImapSource {
                 .map_err(protocol("UID FETCH"))?;
             let mut fetches: Vec<_> = fetches.into_iter().filter(|f| f.uid.is_some_and(|u| u > last_uid)).collect();
             fetches.sort_by_key(|f| f.uid);
-            for fetch in fetches {
-                let (Some(uid), Some(raw)) = (fetch.uid, fetch.body()) else { continue };
-                let arrived_at = fetch.internal_date().map(|d| d.with_timezone(&Utc)).unwrap_or_else(Utc::now);
-                let message =
-                    NewMessage { source: &self.name, uidvalidity: Some(uidvalidity), uid: Some(uid), raw, arrived_at };
-                match store.store_message(&message).await? {
+            // One transaction for the chunk: stored together, the checkpoint past the last.
+            let received: Vec<(u32, &[u8], chrono::DateTime<Utc>)> = fetches
+                .iter()
+                .filter_map(|fetch| {
+                    let arrived_at = fetch.internal_date().map(|d| d.with_timezone(&Utc)).unwrap_or_else(Utc::now);
+                    Some((fetch.uid?, fetch.body()?, arrived_at))
+                })
+                .collect();
+            let messages: Vec<NewMessage<'_>> = received
+                .iter()
+                .map(|(uid, raw, arrived_at)| NewMessage {
+                    source: &self.name,
+                    uidvalidity: Some(uidvalidity),
+                    uid: Some(*uid),
+                    raw,
+                    arrived_at: *arrived_at,
+                })
+                .collect();
+            for (message, outcome) in messages.iter().zip(store.store_messages(&messages).await?) {
+                let uid = message.uid.unwrap_or(0);
+                match outcome {
                     Stored::New(id) => {
                         tracing::info!(source = %self.name, uid, stored_id = id, "message stored");
                         sync.stored += 1;
@@ -131,6 +157,11 @@ impl ImapSource {
                         sync.duplicates += 1;
                     }
                 }
+            }
+            if sync.stored > 0
+                && let Some(stored) = stored
+            {
+                stored.notify_one();
             }
             self.move_processed(session, chunk).await?;
         }
@@ -194,7 +225,7 @@ impl ImapSource {
         tracing::info!(source = %self.name, idle = can_idle, "mailbox open");
         loop {
             state.send_replace(SourceState::Syncing);
-            let sync = self.sync(&mut session, store).await?;
+            let sync = self.sync_notifying(&mut session, store, Some(stored)).await?;
             if sync.stored > 0 {
                 stored.notify_one();
             }
