@@ -542,6 +542,9 @@ fn build_outbound(
     if raw.max_attempts == 0 {
         issues.push("outbound.max_attempts", "must be at least 1");
     }
+    if !(1..=3600).contains(&raw.retry_base_seconds) {
+        issues.push("outbound.retry_base_seconds", "must be from 1 to 3600");
+    }
     let transport = match raw.transport.as_str() {
         "file" => Transport::File(PathBuf::from(&raw.directory)),
         "smtp" => {
@@ -628,6 +631,7 @@ fn build_outbound(
         sent_folder: Some(raw.sent_folder.trim().to_owned()).filter(|f| !f.is_empty()),
         templates_dir: raw.templates_dir.as_ref().map(|d| files.resolve_data(d)),
         max_attempts: raw.max_attempts,
+        retry_base: std::time::Duration::from_secs(raw.retry_base_seconds.clamp(1, 3600)),
         triage_alert_each: match raw.triage_alerts.as_str() {
             "each" => true,
             "digest" => false,

@@ -197,6 +197,8 @@ pub struct OutboundSettings {
     pub sent_folder: Option<String>,
     pub templates_dir: Option<PathBuf>,
     pub max_attempts: u32,
+    /// The first pause after a failed send (doubling with each attempt, to an hour).
+    pub retry_base: std::time::Duration,
     /// One alert per triaged message (`true`), or only in the daily digest.
     pub triage_alert_each: bool,
 }

@@ -75,6 +75,8 @@ pub struct RawOutbound {
     pub sent_folder: String,
     pub templates_dir: Option<String>,
     pub max_attempts: u32,
+    /// The first pause after a failed send; it doubles with each attempt (to an hour).
+    pub retry_base_seconds: u64,
     pub triage_alerts: String,
 }
 
@@ -95,6 +97,7 @@ impl Default for RawOutbound {
             sent_folder: "Sent".into(),
             templates_dir: None,
             max_attempts: 8,
+            retry_base_seconds: 30,
             triage_alerts: "digest".into(),
         }
     }

@@ -1,7 +1,8 @@
-//! Delivery, one email at a time: claim the next due outbox row, word it, send it,
-//! keep a copy in Sent, mark it sent. A crash can leave a row `sending`; `reconcile`
-//! looks for its copy before anything is sent again, so an email goes twice only if
-//! the process died between the server's acceptance and the copy (same Message-ID).
+//! Delivery, one email at a time: claim the next due outbox row, word it, send it, mark
+//! it sent the moment the server accepts it, then keep a copy in Sent. A crash can leave
+//! a row `sending`; `reconcile` looks for a copy in Sent before it is sent again, so an
+//! email goes twice only if the process died between the server's acceptance and the
+//! commit that follows it (and then with the same Message-ID).
 
 use std::time::Duration;
 
@@ -140,7 +141,7 @@ impl Outbox<'_> {
                 if attempts >= self.config.outbound.max_attempts {
                     return self.dead(&row, error.to_string(), now).await;
                 }
-                let mut backoff = Backoff::new(Duration::from_secs(30), Duration::from_secs(3600));
+                let mut backoff = Backoff::new(self.config.outbound.retry_base, Duration::from_secs(3600));
                 let mut wait = backoff.next_delay();
                 for _ in 1..attempts {
                     wait = backoff.next_delay();
@@ -152,11 +153,13 @@ impl Outbox<'_> {
             }
         }
         crate::fault::point("delivery:accepted");
+        // Recorded at once: the only moment a crash can cause a second copy (with the
+        // same Message-ID) is between the server's acceptance and this commit.
+        self.store.email_sent(row.id, now).await?;
         if let Err(error) = self.transport.keep_copy(&raw).await {
             tracing::warn!(email = row.id, %error, "sent, but no copy could be kept in Sent");
         }
         crate::fault::point("delivery:copied");
-        self.store.email_sent(row.id, now).await?;
         tracing::info!(email = row.id, case = row.case_reference.as_deref().unwrap_or(""), template = %row.template, "email sent");
         Ok(Delivery::Sent(row.id))
     }
