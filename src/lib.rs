@@ -13,6 +13,7 @@ pub mod fault;
 pub mod http;
 pub mod jobs;
 pub mod leader;
+pub mod logging;
 pub mod notify;
 pub mod oauth;
 pub mod outbound;

@@ -10,10 +10,7 @@ fn main() -> ExitCode {
     // The daemon reports what it does; one-shot commands only what goes wrong.
     let default = if matches!(cli.command, Command::Run(_)) { "info" } else { "warn" };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CSPR_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
-        )
+        .with_env_filter(cspr::logging::filter(std::env::var("CSPR_LOG").ok().as_deref(), default))
         .with_writer(std::io::stderr)
         .init();
     let mut stdout = std::io::stdout().lock();
