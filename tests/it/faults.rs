@@ -1,0 +1,338 @@
+//! The fault suite against the real stack: the daemon killed with SIGKILL at random
+//! moments while it ingests and answers a stream of notifications; Dovecot restarted under
+//! an IDLE; Postfix stopped; SQLite locked by another writer. Afterwards every message is
+//! processed exactly once and every recipient holds each expected email; duplicates (by
+//! Message-ID) are counted and reported. One summary line per fault is printed.
+//!
+//! `.ci/run` runs the reduced form (5 kills over 200 messages, 3 Dovecot restarts, Postfix
+//! stopped 20 s); `scripts/faults` the full one (25 kills over 1,000 messages, 10 restarts,
+//! Postfix stopped 2 minutes), through `CSPR_FAULTS=full`.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cspr::store::Store;
+
+use crate::databases::sqlite;
+use crate::delivery_faults::notification;
+use crate::mailstack::{SERVERS, append, create_folder, eventually, mailstack, session, stack, unique_folder};
+use crate::outbound::message_ids;
+
+struct Size {
+    messages: usize,
+    kills: usize,
+    restarts: usize,
+    postfix_down: Duration,
+}
+
+fn size() -> Size {
+    if std::env::var("CSPR_FAULTS").is_ok_and(|v| v == "full") {
+        Size { messages: 1000, kills: 25, restarts: 10, postfix_down: Duration::from_secs(120) }
+    } else {
+        Size { messages: 200, kills: 5, restarts: 3, postfix_down: Duration::from_secs(20) }
+    }
+}
+
+/// `cspr.toml` in `dir`: chscp's `folder` by IMAP, SMTP submission, Sent copies, quick retries.
+fn config(dir: &std::path::Path, prefix: &str, db: &str, folder: &str) {
+    let stack = stack();
+    std::fs::write(
+        dir.join("cspr.toml"),
+        format!(
+            r#"
+[partnership]
+mailbox = "chscp@test.local"
+[cases]
+reference_prefix = "{prefix}"
+[store]
+url = "{db}"
+[intake]
+authserv_id = "mx.chscp.test"
+own_message_id_domain = "cspr.chscp.test"
+[roles.local_authority]
+domains = ["test.local"]
+[roles.spa]
+addresses = ["spa@test.local"]
+[roles.icsc]
+addresses = ["icsc@test.local"]
+[roles.slt]
+addresses = ["slt@test.local"]
+[roles.duty]
+addresses = ["duty@test.local"]
+[mailbox]
+source = "imap"
+host = "localhost"
+port = {imaps}
+tls = "implicit"
+username = "chscp"
+folder = "{folder}"
+ca_file = "{ca}"
+[outbound]
+transport = "smtp"
+host = "localhost"
+port = {submission}
+tls = "starttls"
+username = "chscp"
+ca_file = "{ca}"
+sent_folder = "Sent"
+retry_base_seconds = 2
+max_attempts = 30
+[scheduler]
+digest_roles = []
+weekly_roles = []
+"#,
+            imaps = stack["CSPR_TEST_IMAPS_PORT"],
+            submission = stack["CSPR_TEST_SUBMISSION_PORT"],
+            ca = stack["CSPR_TEST_CA"],
+        ),
+    )
+    .unwrap();
+}
+
+fn daemon(dir: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_cspr"))
+        .args(["run", "--config", &dir.join("cspr.toml").display().to_string()])
+        .env("CSPR__MAILBOX__PASSWORD", "chscp-pass")
+        .env("CSPR__OUTBOUND__PASSWORD", "chscp-pass")
+        .env("CSPR_LOG", "error")
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cspr run starts")
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert_eq!(child.wait().unwrap().code(), Some(0), "the daemon stops cleanly");
+}
+
+/// Messages stored, and of those processed (read beside the daemon, WAL mode).
+async fn progress(url: &str) -> (usize, usize) {
+    use sqlx::Row;
+    let Ok(pool) = sqlx::SqlitePool::connect(url).await else { return (0, 0) };
+    let counts = sqlx::query("SELECT COUNT(*), COALESCE(SUM(state = 'processed'), 0) FROM messages")
+        .fetch_one(&pool)
+        .await
+        .map(|r| (r.get::<i64, _>(0) as usize, r.get::<i64, _>(1) as usize))
+        .unwrap_or((0, 0));
+    pool.close().await;
+    counts
+}
+
+async fn all_sent(store: &Store) -> bool {
+    store.outbox(None).await.map(|rows| !rows.is_empty() && rows.iter().all(|r| r.status == "sent")).unwrap_or(false)
+}
+
+/// Per recipient: (emails tagged with `prefix`, distinct Message-IDs).
+async fn delivered(prefix: &str) -> HashMap<&'static str, (usize, usize)> {
+    let mut out = HashMap::new();
+    for user in ["la", "spa", "icsc"] {
+        let mut ids = message_ids(user, "INBOX", &format!("[{prefix}-2026-")).await;
+        let total = ids.len();
+        ids.sort();
+        ids.dedup();
+        out.insert(user, (total, ids.len()));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_at_random_moments_every_message_is_processed_once_and_every_email_arrives() {
+    let size = size();
+    let _servers = SERVERS.read().await;
+    let prefix = format!("K{}", fastrand::u32(10_000..99_999));
+    let db = sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = unique_folder("kills");
+    config(dir.path(), &prefix, &db.url, &folder);
+    let mut setup = session("chscp").await;
+    create_folder(&mut setup, &folder).await;
+    for n in 0..size.messages {
+        append(&mut setup, &folder, notification(&format!("{prefix}{n:05}")).as_bytes()).await;
+    }
+    let started = Instant::now();
+    let mut running = daemon(dir.path());
+    let store = loop {
+        if let Ok(store) = Store::open(&db.url).await {
+            break store;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Kills spread over the work: each after a random share of a second or two, while
+    // messages are still arriving or emails still going.
+    let mut kills = 0;
+    while kills < size.kills {
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(200..2000))).await;
+        if all_sent(&store).await && progress(&db.url).await.1 == size.messages {
+            break;
+        }
+        running.kill().unwrap();
+        running.wait().unwrap();
+        kills += 1;
+        running = daemon(dir.path());
+    }
+    let finished = eventually(Duration::from_secs(600), || async {
+        progress(&db.url).await.1 == size.messages && all_sent(&store).await
+    })
+    .await;
+    stop(running);
+    assert!(finished, "every message processed and every email sent: {:?}", progress(&db.url).await);
+    assert_eq!(progress(&db.url).await, (size.messages, size.messages), "each message stored once, processed once");
+    assert_eq!(store.cases(false).await.unwrap().len(), size.messages, "one case per notification");
+    let expected = size.messages;
+    let arrived = eventually(Duration::from_secs(60), || async {
+        delivered(&prefix).await.values().all(|(_, distinct)| *distinct == expected)
+    })
+    .await;
+    let counts = delivered(&prefix).await;
+    let duplicates: usize = counts.values().map(|(total, distinct)| total - distinct).sum();
+    println!(
+        "fault kill -9: {kills} kills over {} messages in {:.0} s: {} processed once; emails la {}/{expected}, spa {}/{expected}, icsc {}/{expected}; duplicates (same Message-ID) {duplicates}",
+        size.messages,
+        started.elapsed().as_secs_f64(),
+        progress(&db.url).await.1,
+        counts["la"].1,
+        counts["spa"].1,
+        counts["icsc"].1,
+    );
+    assert!(arrived, "every expected email arrived: {counts:?}");
+    // A duplicate needs a kill between the server's acceptance and the Sent copy.
+    assert!(duplicates <= kills, "at most one duplicate per kill: {duplicates}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dovecot_restarted_under_idle_is_reconnected_within_5_s_and_nothing_is_missed() {
+    let size = size();
+    let prefix = format!("D{}", fastrand::u32(10_000..99_999));
+    let db = sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = unique_folder("restarts");
+    config(dir.path(), &prefix, &db.url, &folder);
+    {
+        let _servers = SERVERS.read().await;
+        let mut setup = session("chscp").await;
+        create_folder(&mut setup, &folder).await;
+    }
+    let running = daemon(dir.path());
+    let mut worst = Duration::ZERO;
+    for n in 0..size.restarts {
+        let _servers = SERVERS.write().await;
+        // Up and idle first: the last message is stored.
+        assert!(eventually(Duration::from_secs(30), || async { progress(&db.url).await.0 == n }).await);
+        mailstack("restart-dovecot");
+        let back = Instant::now();
+        let mut setup = session("chscp").await;
+        append(&mut setup, &folder, notification(&format!("{prefix}{n:05}")).as_bytes()).await;
+        assert!(
+            eventually(Duration::from_secs(30), || async { progress(&db.url).await.0 == n + 1 }).await,
+            "the message sent after restart {} is stored",
+            n + 1
+        );
+        worst = worst.max(back.elapsed());
+    }
+    stop(running);
+    println!(
+        "fault dovecot restarts: {} restarts under IDLE; every message after each return stored, the slowest {:.1} s after Dovecot was back",
+        size.restarts,
+        worst.as_secs_f64()
+    );
+    assert!(worst <= Duration::from_secs(5), "reconnected and stored within 5 s: {worst:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_postfix_stopped_nothing_is_lost_and_everything_goes_once_it_returns() {
+    let size = size();
+    let prefix = format!("P{}", fastrand::u32(10_000..99_999));
+    let db = sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = unique_folder("postfix");
+    config(dir.path(), &prefix, &db.url, &folder);
+    let running;
+    let store;
+    let messages = 5;
+    {
+        let _servers = SERVERS.write().await;
+        let mut setup = session("chscp").await;
+        create_folder(&mut setup, &folder).await;
+        running = daemon(dir.path());
+        store = loop {
+            if let Ok(store) = Store::open(&db.url).await {
+                break store;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        mailstack("stop-postfix");
+        let down = Instant::now();
+        for n in 0..messages {
+            append(&mut setup, &folder, notification(&format!("{prefix}{n:05}")).as_bytes()).await;
+        }
+        assert!(
+            eventually(Duration::from_secs(30), || async { progress(&db.url).await.1 == messages }).await,
+            "processed while Postfix is down"
+        );
+        tokio::time::sleep(size.postfix_down.saturating_sub(down.elapsed())).await;
+        assert!(!all_sent(&store).await, "nothing could be sent while Postfix was down");
+        mailstack("start-postfix");
+    }
+    let back = Instant::now();
+    let _servers = SERVERS.read().await;
+    let sent = eventually(Duration::from_secs(300), || all_sent(&store)).await;
+    let after = back.elapsed();
+    stop(running);
+    let counts = delivered(&prefix).await;
+    println!(
+        "fault postfix stopped: {} s down; {messages} notifications processed meanwhile; all {} emails sent {:.0} s after its return; la {}, spa {}, icsc {} received, duplicates {}",
+        size.postfix_down.as_secs(),
+        messages * 3,
+        after.as_secs_f64(),
+        counts["la"].0,
+        counts["spa"].0,
+        counts["icsc"].0,
+        counts.values().map(|(t, d)| t - d).sum::<usize>()
+    );
+    assert!(sent, "everything sent after Postfix returned");
+    for user in ["la", "spa", "icsc"] {
+        assert_eq!(counts[user], (messages, messages), "{user}: each email once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_sqlite_database_is_waited_for_and_nothing_is_lost() {
+    use sqlx::Connection;
+    let size = size();
+    let _servers = SERVERS.read().await;
+    let prefix = format!("B{}", fastrand::u32(10_000..99_999));
+    let db = sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = unique_folder("busy");
+    config(dir.path(), &prefix, &db.url, &folder);
+    let mut setup = session("chscp").await;
+    create_folder(&mut setup, &folder).await;
+    let running = daemon(dir.path());
+    let store = loop {
+        if let Ok(store) = Store::open(&db.url).await {
+            break store;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let messages = (size.messages / 20).max(5);
+    // Another writer holds the database's write lock for 3 s while mail arrives.
+    let mut other = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    for n in 0..messages {
+        append(&mut setup, &folder, notification(&format!("{prefix}{n:05}")).as_bytes()).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    let done = eventually(Duration::from_secs(120), || async {
+        progress(&db.url).await.1 == messages && all_sent(&store).await
+    })
+    .await;
+    stop(running);
+    println!(
+        "fault sqlite busy: write lock held 3 s by another connection; {}/{messages} messages processed once, all emails sent: {done}",
+        progress(&db.url).await.1
+    );
+    assert!(done, "processed and sent after the lock was released");
+    assert_eq!(progress(&db.url).await, (messages, messages));
+}
