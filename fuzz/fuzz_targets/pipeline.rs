@@ -1,0 +1,40 @@
+//! Any bytes through parse → extract (attached documents included) → classify → decide,
+//! as a new message and as a reply to an open case: no panic, no hang.
+
+#![no_main]
+
+use std::sync::LazyLock;
+
+use chrono::{TimeZone, Utc};
+use cspr::config::Config;
+use cspr::domain::case::{CaseRef, CaseState};
+use cspr::protocol::{Context, Incoming, Target, decide};
+use cspr::understand::{to_json, understand};
+use libfuzzer_sys::fuzz_target;
+
+static CONFIG: LazyLock<Config> = LazyLock::new(Config::defaults);
+
+/// An open case made the ordinary way, from a notification.
+static CASE: LazyLock<Option<CaseState>> = LazyLock::new(|| {
+    let raw = include_bytes!("../../tests/fixtures/inspect/outlook_inline_forward.eml");
+    let understood = understand(raw, &CONFIG);
+    let now = Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).single()?;
+    let incoming = Incoming { stored_id: 1, understood: &understood, arrived_at: now };
+    let ctx = Context { now, config: &CONFIG, vouched: true };
+    decide(Target::New(CaseRef::parse("CHSCP-2026-001").ok()?), &incoming, &ctx).case
+});
+
+fuzz_target!(|data: &[u8]| {
+    let understood = understand(data, &CONFIG);
+    let _ = to_json(&understood);
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).single().expect("a time");
+    let incoming = Incoming { stored_id: 2, understood: &understood, arrived_at: now };
+    let ctx = Context { now, config: &CONFIG, vouched: false };
+    if let Ok(reference) = CaseRef::parse("CHSCP-2026-002") {
+        let _ = decide(Target::New(reference), &incoming, &ctx);
+    }
+    let _ = decide(Target::None, &incoming, &ctx);
+    if let Some(case) = CASE.as_ref() {
+        let _ = decide(Target::Existing(Box::new(case.clone())), &incoming, &ctx);
+    }
+});
