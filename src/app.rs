@@ -274,6 +274,8 @@ async fn run_scheduler(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let mut next_tick = Utc::now();
+    // When the last tick that completed began: later ticks skip what it already saw.
+    let mut last_tick: Option<chrono::DateTime<Utc>> = None;
     loop {
         beat(&beats.scheduler);
         if Utc::now() < next_tick {
@@ -286,11 +288,13 @@ async fn run_scheduler(
             }
             continue;
         }
-        let outcome = match tick::run(&store, &config, Utc::now()).await {
+        let started = Utc::now();
+        let outcome = match tick::run_since(&store, &config, started, last_tick).await {
             Ok(result) => tick::digests(&store, &config, Utc::now()).await.map(|d| (result, d)),
             Err(e) => Err(e),
         };
         if outcome.is_ok() {
+            last_tick = Some(started);
             health.last_tick.store(Utc::now().timestamp(), Ordering::Relaxed);
             // Retention: raw text of cases closed long enough ago (cheap when there is none).
             let cutoff =

@@ -48,6 +48,7 @@ pub async fn try_batch(store: &Store, config: &Config, now: DateTime<Utc>, limit
             done.push(message.id);
         }
     }
+    crate::fault::point("processing:before-commit");
     batch.commit().await?;
     Ok(done)
 }

@@ -22,18 +22,35 @@ pub struct Tick {
 
 /// Queues every reminder and escalation due by `now`.
 pub async fn run(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Tick, StoreError> {
+    run_since(store, config, now, None).await
+}
+
+/// The same, knowing that a tick that began at `since` completed: a case not changed
+/// since then whose latest step day is not newer has nothing new to queue or cancel,
+/// and is not written to again (the daemon's ticks after its first).
+pub async fn run_since(
+    store: &Store,
+    config: &Config,
+    now: DateTime<Utc>,
+    since: Option<DateTime<Utc>>,
+) -> Result<Tick, StoreError> {
     let today = london_date(&now);
+    let seen = since.map(|t| (crate::store::stamp(t), london_date(&t)));
     let mut tick = Tick::default();
     let ctx = Context { now, config, vouched: false };
     // Only clocks close enough to their due date for a step (or an automatic approval
     // request) to fall due are read: an index range, not every open case.
     let horizon = config.calendar.add_working_days(today, config.longest_lead());
+    // Every write of the tick in one transaction: a burst of reminders after downtime
+    // costs one commit, and a crash leaves none of it half done.
+    let mut batch = store.batch().await?;
     for row in store.cases_due_by(&horizon.to_string()).await? {
         if let Some(outcome) = on_tick(&row.state, &ctx) {
             tick.queued += outcome.intents.len();
-            store.commit_case(&outcome, now).await?;
+            batch.record_case(&outcome, now).await?;
         }
         let case = &row.state;
+        let unchanged_since = seen.as_ref().filter(|(stamp, _)| row.updated_at < *stamp).map(|(_, day)| *day);
         for instance in case.clocks.iter().filter(|c| c.is_running()) {
             let Some(def) = config.clock(instance.clock).filter(|d| d.enabled && d.owner == Owner::Partnership) else {
                 continue;
@@ -41,8 +58,16 @@ pub async fn run(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<T
             let Ok(dl) = deadline(def, instance.started, &instance.extensions, now, &config.calendar) else { continue };
             tick.clocks += 1;
             let prefix = format!("clock:{}:{}:", case.reference, instance.clock);
-            store.cancel_pending_except(&prefix, &format!(":{}", dl.due)).await?;
-            let Some(latest) = dl.steps.iter().filter(|s| s.date <= today).map(|s| s.date).max() else { continue };
+            let latest = dl.steps.iter().filter(|s| s.date <= today).map(|s| s.date).max();
+            if let Some(last_day) = unchanged_since {
+                // Its due date has not moved, and the last tick saw these steps.
+                if latest.is_none_or(|latest| latest <= last_day) {
+                    continue;
+                }
+            } else {
+                batch.cancel_pending_except(case.reference.as_str(), &prefix, &format!(":{}", dl.due)).await?;
+            }
+            let Some(latest) = latest else { continue };
             for step in dl.steps.iter().filter(|s| s.date == latest) {
                 let kind = if step.kind == StepKind::Reminder { "reminder" } else { "escalation" };
                 let facts = [
@@ -66,12 +91,13 @@ pub async fn run(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<T
                 };
                 let not_before =
                     if step.urgent { None } else { Some(def.sending_window.next_open(now, &config.calendar)) };
-                if store.add_intent(&intent, not_before, now).await? {
+                if batch.add_intent(&intent, not_before, now).await? {
                     tick.queued += 1;
                 }
             }
         }
     }
+    batch.commit().await?;
     Ok(tick)
 }
 

@@ -245,8 +245,25 @@ impl Batch {
         record_in(&mut self.tx, processed, outcome, now).await
     }
 
+    /// A decision of the scheduler's (see `Store::commit_case`).
+    pub async fn record_case(&mut self, outcome: &Outcome, now: DateTime<Utc>) -> Result<(), StoreError> {
+        write_outcome(&mut self.tx, None, None, outcome, &stamp(now)).await
+    }
+
+    pub async fn add_intent(
+        &mut self,
+        intent: &crate::protocol::Intent,
+        not_before: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        super::outbox::add_intent_in(&mut *self.tx, intent, not_before, now).await
+    }
+
+    pub async fn cancel_pending_except(&mut self, case: &str, prefix: &str, keep: &str) -> Result<u64, StoreError> {
+        super::outbox::cancel_pending_except_in(&mut *self.tx, case, prefix, keep).await
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
-        crate::fault::point("processing:before-commit");
         self.tx.commit().await.map_err(query_error("commit processed messages"))
     }
 }

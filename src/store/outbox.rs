@@ -59,23 +59,7 @@ impl Store {
         not_before: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at, next_attempt_at)
-             VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(intent.case.as_ref().map(|c| c.to_string()))
-        .bind(intent.purpose.as_str())
-        .bind(serde_json::to_string(&intent.to).unwrap_or_default())
-        .bind(&intent.template)
-        .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
-        .bind(&intent.dedupe_key)
-        .bind(i64::from(intent.urgent))
-        .bind(stamp(now))
-        .bind(not_before.map(stamp))
-        .execute(&self.pool)
-        .await
-        .map_err(query_error("add an email to the outbox"))?;
-        Ok(result.rows_affected() == 1)
+        add_intent_in(&self.pool, intent, not_before, now).await
     }
 
     /// The next row due to go: urgent first, then oldest.
@@ -184,16 +168,52 @@ impl Store {
 }
 
 impl Store {
-    /// Cancels pending rows whose key starts with `prefix` but does not end with `keep`.
-    pub async fn cancel_pending_except(&self, prefix: &str, keep: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE intents SET status = 'cancelled' WHERE status = 'pending' AND dedupe_key LIKE $1 AND dedupe_key NOT LIKE $2",
-        )
-        .bind(format!("{}%", prefix.replace('%', "")))
-        .bind(format!("%{}", keep.replace('%', "")))
-        .execute(&self.pool)
-        .await
-        .map_err(query_error("cancel superseded reminders"))?;
-        Ok(done.rows_affected())
+    /// Cancels `case`'s pending rows whose key starts with `prefix` but does not end with `keep`.
+    pub async fn cancel_pending_except(&self, case: &str, prefix: &str, keep: &str) -> Result<u64, StoreError> {
+        cancel_pending_except_in(&self.pool, case, prefix, keep).await
     }
+}
+
+pub(super) async fn add_intent_in<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    intent: &Intent,
+    not_before: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at, next_attempt_at)
+         VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(intent.case.as_ref().map(|c| c.to_string()))
+    .bind(intent.purpose.as_str())
+    .bind(serde_json::to_string(&intent.to).unwrap_or_default())
+    .bind(&intent.template)
+    .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
+    .bind(&intent.dedupe_key)
+    .bind(i64::from(intent.urgent))
+    .bind(stamp(now))
+    .bind(not_before.map(stamp))
+    .execute(executor)
+    .await
+    .map_err(query_error("add an email to the outbox"))?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub(super) async fn cancel_pending_except_in<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    case: &str,
+    prefix: &str,
+    keep: &str,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE intents SET status = 'cancelled'
+         WHERE case_reference = $3 AND status = 'pending' AND dedupe_key LIKE $1 AND dedupe_key NOT LIKE $2",
+    )
+    .bind(format!("{}%", prefix.replace('%', "")))
+    .bind(format!("%{}", keep.replace('%', "")))
+    .bind(case)
+    .execute(executor)
+    .await
+    .map_err(query_error("cancel superseded reminders"))?;
+    Ok(done.rows_affected())
 }

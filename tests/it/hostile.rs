@@ -80,3 +80,48 @@ fn huge_headers_nul_bytes_and_bad_charsets_pass_without_panic() {
     run(Vec::new());
     run(b"\xff\xfe\xfd".to_vec());
 }
+
+#[test]
+fn a_fifty_megabyte_message_is_refused_with_its_size() {
+    let mut raw = headers("\r\n").into_bytes();
+    raw.resize(50 * 1024 * 1024, b'a');
+    let understood = run(raw);
+    assert_eq!(understood.kind, Kind::Unknown);
+    assert!(
+        understood.problems.iter().any(|p| p.contains("52428800 bytes, over the limit")),
+        "{:?}",
+        understood.problems
+    );
+}
+
+/// The whole hostile set through storing, processing and committing, on both engines:
+/// each message is processed (held for triage, never acted on) and nothing panics.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hostile_set_is_stored_processed_and_held_for_triage() {
+    use crate::databases::both;
+    use crate::scenarios::World;
+    let mut fifty = headers("\r\n");
+    fifty.push_str(&"a".repeat(50 * 1024 * 1024));
+    let set: Vec<(&str, String)> = vec![
+        ("50 MB", fifty),
+        ("1,000 parts", String::from_utf8(many_parts(1000)).unwrap()),
+        ("500 levels", String::from_utf8(nested(500)).unwrap()),
+        ("1 MB header", headers(&format!("X-Long: {}\r\n\r\nbody\r\n", "x".repeat(1024 * 1024)))),
+        (
+            "bad charset",
+            headers(
+                "Content-Type: text/plain; charset=\"x-no-such-charset\"\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!\r\n",
+            ),
+        ),
+        ("NUL bytes", headers("\r\nLocal authority: \0Hackney\0\r\n\0\0\0")),
+    ];
+    for db in both().await {
+        let mut w = World::new(db).await;
+        for (name, raw) in &set {
+            let raw = raw.replace("<h@x.test>", &format!("<{}@x.test>", name.replace(' ', "-")));
+            w.deliver(raw, "2026-11-26T10:00:00Z").await;
+        }
+        assert!(w.store.cases(false).await.unwrap().is_empty(), "{}: no case opened", w.db.name);
+        assert_eq!(w.store.triage(true).await.unwrap().len(), set.len(), "{}: every one held for a person", w.db.name);
+    }
+}
