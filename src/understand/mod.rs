@@ -220,7 +220,14 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
         problems.push(format!("message is {} bytes, over the limit of {}", raw.len(), config.intake.max_message_bytes));
         return Understood::empty(problems);
     }
-    let Some(message) = MessageParser::default().parse(raw) else {
+    // The parser has been seen to panic on malformed structure (found by fuzzing): such
+    // a message is one that cannot be parsed, not the end of the process.
+    let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(raw));
+    let Ok(parsed) = parsed else {
+        problems.push("cannot parse the message (its MIME structure broke the parser)".to_owned());
+        return Understood::empty(problems);
+    };
+    let Some(message) = parsed else {
         problems.push("cannot parse the message".to_owned());
         return Understood::empty(problems);
     };

@@ -125,3 +125,15 @@ async fn the_hostile_set_is_stored_processed_and_held_for_triage() {
         assert_eq!(w.store.triage(true).await.unwrap().len(), set.len(), "{}: every one held for a person", w.db.name);
     }
 }
+
+/// Found by fuzzing: a nested multipart that makes the MIME parser panic.
+#[test]
+fn a_message_that_breaks_the_mime_parser_is_a_problem_not_a_crash() {
+    let raw = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile/mail_parser_panic.eml"),
+    )
+    .unwrap();
+    let understood = run(raw);
+    assert_eq!(understood.kind, Kind::Unknown);
+    assert_eq!(understood.problems, vec!["cannot parse the message (its MIME structure broke the parser)".to_owned()]);
+}
