@@ -135,6 +135,12 @@ impl Store {
             Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
+        // Two processes opening a new SQLite database at once must not both apply a
+        // migration (sqlx locks only on PostgreSQL): a file lock beside it, held meanwhile.
+        let _migrating = match engine {
+            Engine::Sqlite => sqlite_migration_lock(url).await?,
+            Engine::Postgres => None,
+        };
         migrator.run(&pool).await.map_err(StoreError::Migrate)?;
         Ok(Self { pool, engine })
     }
@@ -178,4 +184,25 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
         .map(drop)
         .or_else(|e| if e.kind() == std::io::ErrorKind::AlreadyExists { Ok(()) } else { Err(e) })
         .map_err(|source| StoreError::CreateFile { path: path.display().to_string(), source })
+}
+
+/// An exclusive lock on `<database>.migrate.lock` (none for an in-memory database).
+async fn sqlite_migration_lock(url: &str) -> Result<Option<std::fs::File>, StoreError> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(None);
+    }
+    let lock = format!("{path}.migrate.lock");
+    let error = |source| StoreError::CreateFile { path: lock.clone(), source };
+    let locking = lock.clone();
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&locking)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| error(std::io::Error::other(e)))?
+    .map(Some)
+    .map_err(error)
 }
