@@ -16,7 +16,10 @@ use cspr::store::Store;
 
 use crate::databases::sqlite;
 use crate::delivery_faults::notification;
-use crate::mailstack::{SERVERS, append, create_folder, eventually, mailstack, session, stack, unique_folder};
+use crate::mailstack::{
+    SERVERS, append, create_folder, daemon_config, eventually, imaps_mailbox, mailstack, session, submission_outbound,
+    unique_folder,
+};
 use crate::outbound::message_ids;
 use crate::scenarios::mail;
 
@@ -37,58 +40,9 @@ fn size() -> Size {
 
 /// `cspr.toml` in `dir`: chscp's `folder` by IMAP, SMTP submission, Sent copies, quick retries.
 fn config(dir: &std::path::Path, prefix: &str, db: &str, folder: &str) {
-    let stack = stack();
-    std::fs::write(
-        dir.join("cspr.toml"),
-        format!(
-            r#"
-[partnership]
-mailbox = "chscp@test.local"
-[cases]
-reference_prefix = "{prefix}"
-[store]
-url = "{db}"
-[intake]
-authserv_id = "mx.chscp.test"
-own_message_id_domain = "cspr.chscp.test"
-[roles.local_authority]
-domains = ["test.local"]
-[roles.spa]
-addresses = ["spa@test.local"]
-[roles.icsc]
-addresses = ["icsc@test.local"]
-[roles.slt]
-addresses = ["slt@test.local"]
-[roles.duty]
-addresses = ["duty@test.local"]
-[mailbox]
-source = "imap"
-host = "localhost"
-port = {imaps}
-tls = "implicit"
-username = "chscp"
-folder = "{folder}"
-ca_file = "{ca}"
-[outbound]
-transport = "smtp"
-host = "localhost"
-port = {submission}
-tls = "starttls"
-username = "chscp"
-ca_file = "{ca}"
-sent_folder = "Sent"
-retry_base_seconds = 2
-max_attempts = 30
-[scheduler]
-digest_roles = []
-weekly_roles = []
-"#,
-            imaps = stack["CSPR_TEST_IMAPS_PORT"],
-            submission = stack["CSPR_TEST_SUBMISSION_PORT"],
-            ca = stack["CSPR_TEST_CA"],
-        ),
-    )
-    .unwrap();
+    let outbound = format!("{}\nretry_base_seconds = 2\nmax_attempts = 30", submission_outbound("chscp"));
+    std::fs::write(dir.join("cspr.toml"), daemon_config(prefix, db, &imaps_mailbox("chscp", folder), &outbound))
+        .unwrap();
 }
 
 fn daemon(dir: &std::path::Path) -> Child {

@@ -11,7 +11,10 @@ use sqlx::Row;
 
 use crate::databases::sqlite;
 use crate::delivery_faults::notification;
-use crate::mailstack::{SERVERS, append, create_folder, eventually, session, stack, unique_folder};
+use crate::mailstack::{
+    SERVERS, append, create_folder, daemon_config, eventually, imaps_mailbox, session, submission_outbound,
+    unique_folder,
+};
 
 const NAMES: [&str; 7] = [
     "Alex Example",
@@ -52,60 +55,13 @@ async fn emails(user: &str, tag: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_trace_level_run_names_no_child_in_its_log_its_outbox_or_its_emails() {
     let _servers = SERVERS.read().await;
-    let stack = stack();
     let prefix = format!("T{}", fastrand::u32(10_000..99_999));
     let db = sqlite();
     let dir = tempfile::tempdir().unwrap();
     let folder = unique_folder("trace");
     std::fs::write(
         dir.path().join("cspr.toml"),
-        format!(
-            r#"
-[partnership]
-mailbox = "chscp@test.local"
-[cases]
-reference_prefix = "{prefix}"
-[store]
-url = "{db}"
-[intake]
-authserv_id = "mx.chscp.test"
-own_message_id_domain = "cspr.chscp.test"
-require_authentication = false
-[roles.local_authority]
-domains = ["test.local", "hackney.gov.uk", "cityoflondon.gov.uk", "islington.gov.uk"]
-[roles.spa]
-addresses = ["spa@test.local"]
-[roles.icsc]
-addresses = ["icsc@test.local"]
-[roles.slt]
-addresses = ["slt@test.local"]
-[roles.duty]
-addresses = ["duty@test.local"]
-[mailbox]
-source = "imap"
-host = "localhost"
-port = {imaps}
-tls = "implicit"
-username = "chscp"
-folder = "{folder}"
-ca_file = "{ca}"
-[outbound]
-transport = "smtp"
-host = "localhost"
-port = {submission}
-tls = "starttls"
-username = "chscp"
-ca_file = "{ca}"
-sent_folder = "Sent"
-[scheduler]
-digest_roles = []
-weekly_roles = []
-"#,
-            db = db.url,
-            imaps = stack["CSPR_TEST_IMAPS_PORT"],
-            submission = stack["CSPR_TEST_SUBMISSION_PORT"],
-            ca = stack["CSPR_TEST_CA"],
-        ),
+        daemon_config(&prefix, &db.url, &imaps_mailbox("chscp", &folder), &submission_outbound("chscp")),
     )
     .unwrap();
     let mut setup = session("chscp").await;
@@ -123,6 +79,12 @@ weekly_roles = []
         .env("CSPR__MAILBOX__PASSWORD", "chscp-pass")
         .env("CSPR__OUTBOUND__PASSWORD", "chscp-pass")
         .env("CSPR_LOG", "trace")
+        // The fixtures come from LA domains and carry no verdict of ours.
+        .env("CSPR__INTAKE__REQUIRE_AUTHENTICATION", "false")
+        .env(
+            "CSPR__ROLES__LOCAL_AUTHORITY__DOMAINS",
+            r#"["test.local", "hackney.gov.uk", "cityoflondon.gov.uk", "islington.gov.uk"]"#,
+        )
         .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
         .spawn()
         .expect("cspr run starts");

@@ -119,3 +119,58 @@ pub fn mailstack(command: &str) {
     let output = Command::new(script()).arg(command).output().expect("scripts/mailstack runs");
     assert!(output.status.success(), "mailstack {command}: {}", String::from_utf8_lossy(&output.stderr));
 }
+
+/// The `cspr.toml` a daemon test on the stack starts from: chscp's mailbox as the
+/// partnership's (short name `prefix`), cases numbered `prefix`, roles at test.local,
+/// digests off; `mailbox` and `outbound` are those tables' bodies (sub-tables last).
+pub fn daemon_config(prefix: &str, db: &str, mailbox: &str, outbound: &str) -> String {
+    format!(
+        r#"
+[partnership]
+mailbox = "chscp@test.local"
+short_name = "{prefix}"
+[cases]
+reference_prefix = "{prefix}"
+[store]
+url = "{db}"
+[intake]
+authserv_id = "mx.chscp.test"
+own_message_id_domain = "cspr.chscp.test"
+[roles.local_authority]
+domains = ["test.local"]
+[roles.spa]
+addresses = ["spa@test.local"]
+[roles.icsc]
+addresses = ["icsc@test.local"]
+[roles.slt]
+addresses = ["slt@test.local"]
+[roles.duty]
+addresses = ["duty@test.local"]
+[mailbox]
+{mailbox}
+[outbound]
+{outbound}
+[scheduler]
+digest_roles = []
+weekly_roles = []
+"#
+    )
+}
+
+/// A `[mailbox]` body: `user` reading `folder` over IMAPS, trusting the test CA.
+pub fn imaps_mailbox(user: &str, folder: &str) -> String {
+    let stack = stack();
+    format!(
+        "source = \"imap\"\nhost = \"localhost\"\nport = {}\ntls = \"implicit\"\nusername = \"{user}\"\nfolder = \"{folder}\"\nca_file = \"{}\"",
+        stack["CSPR_TEST_IMAPS_PORT"], stack["CSPR_TEST_CA"]
+    )
+}
+
+/// An `[outbound]` body: SMTP submission with STARTTLS as `user`, Sent copies kept.
+pub fn submission_outbound(user: &str) -> String {
+    let stack = stack();
+    format!(
+        "transport = \"smtp\"\nhost = \"localhost\"\nport = {}\ntls = \"starttls\"\nusername = \"{user}\"\nca_file = \"{}\"\nsent_folder = \"Sent\"",
+        stack["CSPR_TEST_SUBMISSION_PORT"], stack["CSPR_TEST_CA"]
+    )
+}

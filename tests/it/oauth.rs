@@ -109,64 +109,17 @@ async fn a_token_the_server_refuses_is_replaced_once_and_a_wrong_one_is_reported
 
 /// `cspr.toml` for a daemon reading `folder` as chscp with OAuth2, short name `prefix`.
 fn daemon_config(dir: &std::path::Path, prefix: &str, db: &str, folder: &str, client: &Registered, outbound: &str) {
-    let stack = stack();
-    std::fs::write(
-        dir.join("cspr.toml"),
-        format!(
-            r#"
-[partnership]
-mailbox = "chscp@test.local"
-short_name = "{prefix}"
-[cases]
-reference_prefix = "{prefix}"
-[store]
-url = "{db}"
-[intake]
-authserv_id = "mx.chscp.test"
-own_message_id_domain = "cspr.chscp.test"
-[roles.local_authority]
-domains = ["test.local"]
-[roles.spa]
-addresses = ["spa@test.local"]
-[roles.icsc]
-addresses = ["icsc@test.local"]
-[roles.slt]
-addresses = ["slt@test.local"]
-[roles.duty]
-addresses = ["duty@test.local"]
-[mailbox]
-source = "imap"
-host = "localhost"
-port = {imaps}
-tls = "implicit"
-username = "chscp@test.local"
-folder = "{folder}"
-ca_file = "{ca}"
-auth = "oauth2"
-unreachable_alert_seconds = 2
-alert_roles = ["spa"]
-[mailbox.oauth2]
-provider = "microsoft"
-tenant = "test-tenant"
-token_url = "{token_url}"
-client_id = "{client_id}"
-[outbound]
-transport = "smtp"
-host = "localhost"
-ca_file = "{ca}"
-sent_folder = "Sent"
-{outbound}
-[scheduler]
-digest_roles = []
-weekly_roles = []
-"#,
-            imaps = stack["CSPR_TEST_IMAPS_PORT"],
-            ca = stack["CSPR_TEST_CA"],
-            token_url = token_server().token_url(),
-            client_id = client.id,
-        ),
-    )
-    .unwrap();
+    let mailbox = format!(
+        "{}\nauth = \"oauth2\"\nunreachable_alert_seconds = 2\nalert_roles = [\"spa\"]\n[mailbox.oauth2]\nprovider = \"microsoft\"\ntenant = \"test-tenant\"\ntoken_url = \"{}\"\nclient_id = \"{}\"",
+        crate::mailstack::imaps_mailbox("chscp@test.local", folder),
+        token_server().token_url(),
+        client.id
+    );
+    let outbound = format!(
+        "transport = \"smtp\"\nhost = \"localhost\"\nca_file = \"{}\"\nsent_folder = \"Sent\"\n{outbound}",
+        stack()["CSPR_TEST_CA"]
+    );
+    std::fs::write(dir.join("cspr.toml"), crate::mailstack::daemon_config(prefix, db, &mailbox, &outbound)).unwrap();
 }
 
 fn run_daemon(dir: &std::path::Path, client: &Registered) -> std::process::Child {
