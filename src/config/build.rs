@@ -289,9 +289,10 @@ fn window(raw: &RawWindow, path: &str, issues: &mut Issues, fallback: SendingWin
         issues.take(format!("{path}.{key}"), parsed)
     };
     let start = time(issues, "start", &raw.start);
-    let end = time(issues, "end", &raw.end);
+    // `24:00` closes the window at midnight: open to the end of the day.
+    let end = if raw.end == "24:00" { Some(None) } else { time(issues, "end", &raw.end).map(Some) };
     match (start, end) {
-        (Some(start), Some(end)) if start < end => {
+        (Some(start), Some(end)) if end.is_none_or(|end| start < end) => {
             SendingWindow { start, end, working_days_only: raw.working_days_only }
         }
         (Some(_), Some(_)) => {

@@ -46,6 +46,8 @@ async fn an_abort_at_any_fault_point_leaves_nothing_half_done_or_doubled() {
         let maildir = dir.path().join("maildir");
         std::fs::create_dir_all(maildir.join("new")).unwrap();
         let la = "social.worker@hackney.gov.uk";
+        // The daemon reads the real clock: the case is numbered in this year.
+        let reference = format!("CHSCP-{}-001", crate::support::this_year());
         std::fs::write(
             maildir.join("new/1.eml"),
             notification(la, "16/11/2026", "18/11/2026", "SIN-2026-02001", "", "Thu, 19 Nov 2026 10:00:00 +0000", true),
@@ -53,12 +55,7 @@ async fn an_abort_at_any_fault_point_leaves_nothing_half_done_or_doubled() {
         .unwrap();
         std::fs::write(
             maildir.join("new/2.eml"),
-            reply(
-                "spa@hackney.gov.uk",
-                "CHSCP-2026-001",
-                "NOTE strategy meeting held",
-                "Fri, 20 Nov 2026 10:00:00 +0000",
-            ),
+            reply("spa@hackney.gov.uk", &reference, "NOTE strategy meeting held", "Fri, 20 Nov 2026 10:00:00 +0000"),
         )
         .unwrap();
         let maildir = maildir.display().to_string();
@@ -101,7 +98,7 @@ async fn an_abort_at_any_fault_point_leaves_nothing_half_done_or_doubled() {
 
         let cases = store.cases(false).await.unwrap();
         assert_eq!(cases.len(), 1, "{point}: exactly one case");
-        let events: Vec<String> = store.audit("CHSCP-2026-001").await.unwrap().into_iter().map(|e| e.event).collect();
+        let events: Vec<String> = store.audit(&reference).await.unwrap().into_iter().map(|e| e.event).collect();
         assert_eq!(events.iter().filter(|e| *e == "case_opened").count(), 1, "{point}: {events:?}");
         assert_eq!(events.iter().filter(|e| *e == "note").count(), 1, "{point}: {events:?}");
         // The emails the messages called for (the scheduler's reminders are not counted here).

@@ -47,7 +47,7 @@ async fn run_daemon(dir: &std::path::Path, fault: Option<&str>) -> std::process:
 
 async fn crash_at(point: &str) -> (usize, usize, usize) {
     let prefix = format!("F{}", fastrand::u32(10_000..99_999));
-    let tag = format!("[{prefix}-2026-001]");
+    let tag = crate::support::case_tag(&prefix, 1);
     let db = sqlite();
     let dir = tempfile::tempdir().unwrap();
     let folder = unique_folder("deliver");
@@ -154,7 +154,7 @@ async fn with_postfix_down_mail_waits_and_is_delivered_once_when_it_returns() {
         sent += 1;
     }
     assert_eq!(sent, 3);
-    assert_eq!(received("spa", "INBOX", &format!("[{prefix}-2026-001]")).await.len(), 3);
+    assert_eq!(received("spa", "INBOX", &crate::support::case_tag(&prefix, 1)).await.len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -184,7 +184,7 @@ async fn a_permanent_refusal_is_a_dead_letter_shown_by_the_outbox_and_alerts_the
     let dead: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(dead.as_array().unwrap().len(), 1);
     assert!(dead[0]["last_error"].as_str().unwrap().contains("550"), "{}", dead[0]["last_error"]);
-    let alerts = received("spa", "INBOX", &format!("[{prefix}-2026-001]")).await;
+    let alerts = received("spa", "INBOX", &crate::support::case_tag(&prefix, 1)).await;
     assert_eq!(alerts.len(), 1);
     assert!(alerts[0].0.contains("could not be sent"), "{:?}", alerts[0]);
 }

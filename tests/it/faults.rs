@@ -82,7 +82,7 @@ async fn all_sent(store: &Store) -> bool {
 async fn delivered(prefix: &str) -> HashMap<&'static str, (usize, usize)> {
     let mut out = HashMap::new();
     for user in ["la", "spa", "icsc"] {
-        let mut ids = message_ids(user, "INBOX", &format!("[{prefix}-2026-")).await;
+        let mut ids = message_ids(user, "INBOX", &format!("[{prefix}-")).await;
         let total = ids.len();
         ids.sort();
         ids.dedup();
@@ -108,7 +108,7 @@ fn late_notification(prefix: &str) -> String {
 async fn copies(prefix: &str) -> HashMap<String, usize> {
     let mut out = HashMap::new();
     for user in ["la", "spa", "icsc", "slt", "duty"] {
-        for id in message_ids(user, "INBOX", &format!("[{prefix}-2026-")).await {
+        for id in message_ids(user, "INBOX", &format!("[{prefix}-")).await {
             *out.entry(format!("{user} {id}")).or_insert(0) += 1;
         }
     }
@@ -367,10 +367,11 @@ async fn postgresql_restarted_mid_run_loses_nothing_and_doubles_nothing() {
     };
     let mut running = daemon(dir.path());
     assert!(eventually(Duration::from_secs(60), || async { processed().await > 0 }).await, "started");
-    let status = Command::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/postgres"))
-        .arg("restart")
-        .status()
-        .unwrap();
+    let status =
+        crate::mailstack::server_script(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/postgres"))
+            .arg("restart")
+            .status()
+            .unwrap();
     assert!(status.success(), "PostgreSQL restarted");
     // The daemon stops when it loses its leader lock; a supervisor starts it again.
     let mut restarts = 0;

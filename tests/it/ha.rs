@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::databases::postgres;
 use crate::mailstack::{SERVERS, append, create_folder, session, unique_folder};
-use crate::outbound::{message_ids, outbound_config_in, received};
+use crate::outbound::{message_ids, outbound_config_in, received, tag_received};
 use crate::scenarios::mail;
 
 fn start(dir: &std::path::Path, socket: &std::path::Path) -> std::process::Child {
@@ -41,7 +41,7 @@ fn wait_for(socket: &UnixDatagram, what: &str, limit: Duration) -> bool {
 async fn the_standby_takes_over_within_ten_seconds_of_the_leader_being_killed() {
     let _shared = SERVERS.read().await;
     let prefix = format!("H{}", fastrand::u32(10_000..99_999));
-    let tag = format!("[{prefix}-2026-001]");
+    let tag = crate::support::case_tag(&prefix, 1);
     let db = postgres().await;
     let dir = tempfile::tempdir().unwrap();
     let folder = unique_folder("ha");
@@ -80,9 +80,10 @@ async fn the_standby_takes_over_within_ten_seconds_of_the_leader_being_killed() 
     println!("takeover after {takeover:?}");
     assert!(takeover <= Duration::from_secs(10));
 
+    let reference = tag_received("chscp", "Sent", &tag).await;
     let note = mail(
         "spa@test.local",
-        &format!("Re: {tag} New notification"),
+        &format!("Re: {reference} New notification"),
         "Thu, 26 Nov 2026 11:00:00 +0000",
         "NOTE strategy discussion held",
         true,
@@ -117,7 +118,7 @@ async fn the_standby_takes_over_within_ten_seconds_of_the_leader_being_killed() 
 
 async fn end_to_end(url: &str) {
     let prefix = format!("E{}", fastrand::u32(10_000..99_999));
-    let tag = format!("[{prefix}-2026-001]");
+    let tag = crate::support::case_tag(&prefix, 1);
     let dir = tempfile::tempdir().unwrap();
     let folder = unique_folder("e2e");
     outbound_config_in(&prefix, url, dir.path(), &folder);
@@ -144,9 +145,10 @@ async fn end_to_end(url: &str) {
     // processed or sent twice would have shown.
     let mut again = start(dir.path(), &socket_path);
     assert!(wait_for(&socket, "READY=1", Duration::from_secs(20)));
+    let reference = tag_received("la", "INBOX", &tag).await;
     let note = mail(
         "spa@test.local",
-        &format!("Re: {tag} New notification"),
+        &format!("Re: {reference} New notification"),
         "Thu, 26 Nov 2026 11:00:00 +0000",
         "NOTE resumed",
         true,
@@ -185,7 +187,7 @@ async fn the_real_binary_acknowledges_stops_on_sigterm_and_resumes_without_dupli
 async fn a_dry_run_reads_the_real_mailbox_changes_nothing_and_writes_its_emails_to_a_folder() {
     let _shared = SERVERS.read().await;
     let prefix = format!("R{}", fastrand::u32(10_000..99_999));
-    let tag = format!("[{prefix}-2026-001]");
+    let tag = crate::support::case_tag(&prefix, 1);
     let dir = tempfile::tempdir().unwrap();
     let production = dir.path().join("production.db");
     let folder = unique_folder("dry");

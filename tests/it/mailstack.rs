@@ -24,9 +24,9 @@ fn script() -> PathBuf {
 pub fn stack() -> &'static HashMap<String, String> {
     static STACK: OnceLock<HashMap<String, String>> = OnceLock::new();
     STACK.get_or_init(|| {
-        let started = Command::new(script()).arg("start").output().expect("scripts/mailstack runs");
+        let started = server_script(&script()).arg("start").output().expect("scripts/mailstack runs");
         assert!(started.status.success(), "mail stack did not start: {}", String::from_utf8_lossy(&started.stderr));
-        let env = Command::new(script()).arg("env").output().expect("scripts/mailstack env runs");
+        let env = server_script(&script()).arg("env").output().expect("scripts/mailstack env runs");
         String::from_utf8_lossy(&env.stdout)
             .lines()
             .filter_map(|l| l.strip_prefix("export "))
@@ -114,15 +114,25 @@ where
     false
 }
 
+/// A command for the real servers' scripts. A suite run at a chosen moment fakes the
+/// clock of the test binaries (`scripts/test --at`); the servers keep the real one.
+pub fn server_script(path: &Path) -> Command {
+    let mut command = Command::new(path);
+    command.env_remove("LD_PRELOAD").env_remove("FAKETIME").env_remove("FAKETIME_DONT_FAKE_MONOTONIC");
+    command
+}
+
 /// Runs a `scripts/mailstack` command (e.g. `restart-dovecot`).
 pub fn mailstack(command: &str) {
-    let output = Command::new(script()).arg(command).output().expect("scripts/mailstack runs");
+    let output = server_script(&script()).arg(command).output().expect("scripts/mailstack runs");
     assert!(output.status.success(), "mailstack {command}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// The `cspr.toml` a daemon test on the stack starts from: chscp's mailbox as the
 /// partnership's (short name `prefix`), cases numbered `prefix`, roles at test.local,
-/// digests off; `mailbox` and `outbound` are those tables' bodies (sub-tables last).
+/// digests off, mail sent at any hour of any day (the daemon reads the real clock, and
+/// the suite must pass at night, at weekends and on bank holidays); `mailbox` and
+/// `outbound` are those tables' bodies (sub-tables last).
 pub fn daemon_config(prefix: &str, db: &str, mailbox: &str, outbound: &str) -> String {
     format!(
         r#"
@@ -153,6 +163,10 @@ addresses = ["duty@test.local"]
 [scheduler]
 digest_roles = []
 weekly_roles = []
+[sending_window]
+start = "00:00"
+end = "24:00"
+working_days_only = false
 "#
     )
 }

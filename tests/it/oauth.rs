@@ -166,7 +166,7 @@ async fn daemon_reads_and_sends(mechanism: &str) {
         .stderr(Stdio::null())
         .spawn()
         .expect("cspr run starts");
-    let first = format!("[{prefix}-2026-001]");
+    let first = crate::support::case_tag(&prefix, 1);
     assert!(arrived("la", &first, Duration::from_secs(30)).await, "{mechanism}: the first acknowledgement");
 
     // Every token expires at the server while the daemon still holds one: the next
@@ -174,7 +174,7 @@ async fn daemon_reads_and_sends(mechanism: &str) {
     let issued = token_server().issued(&client.id);
     token_server().expire_tokens(&client.id);
     append(&mut setup, &folder, notification(&format!("{prefix}2")).as_bytes()).await;
-    let second = format!("[{prefix}-2026-002]");
+    let second = crate::support::case_tag(&prefix, 2);
     assert!(arrived("la", &second, Duration::from_secs(30)).await, "{mechanism}: the second acknowledgement");
     assert!(token_server().issued(&client.id) > issued, "a new token was fetched");
     stop(daemon);
@@ -213,7 +213,10 @@ async fn a_revoked_client_credential_raises_one_alert_and_the_mailbox_recovers_w
         create_folder(&mut setup, &folder).await;
         append(&mut setup, &folder, notification(&format!("{prefix}1")).as_bytes()).await;
         daemon = run_daemon(dir.path(), &client);
-        assert!(arrived("la", &format!("[{prefix}-2026-001]"), Duration::from_secs(30)).await, "working at first");
+        assert!(
+            arrived("la", &crate::support::case_tag(&prefix, 1), Duration::from_secs(30)).await,
+            "working at first"
+        );
     }
     {
         // The credential is revoked and the connection drops: the daemon cannot log in again.
@@ -227,13 +230,13 @@ async fn a_revoked_client_credential_raises_one_alert_and_the_mailbox_recovers_w
     let subject_tag = format!("The {prefix} mailbox cannot be read");
     assert!(arrived("spa", &subject_tag, Duration::from_secs(40)).await, "the unreachable alert");
     assert!(
-        received("la", "INBOX", &format!("[{prefix}-2026-002]")).await.is_empty(),
+        received("la", "INBOX", &crate::support::case_tag(&prefix, 2)).await.is_empty(),
         "nothing read while the credential is revoked"
     );
 
     token_server().restore(&client.id);
     assert!(
-        arrived("la", &format!("[{prefix}-2026-002]"), Duration::from_secs(60)).await,
+        arrived("la", &crate::support::case_tag(&prefix, 2), Duration::from_secs(60)).await,
         "the message that arrived meanwhile is read after the credential is restored"
     );
     let recovered = format!("The {prefix} mailbox can be read again");

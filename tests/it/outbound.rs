@@ -20,12 +20,26 @@ fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
+/// The stack's configuration for tests that drive time themselves: the protocol's
+/// sending window (08:00–18:00 London, working days).
 pub fn outbound_config(prefix: &str, db: &str, dir: &std::path::Path) -> Config {
-    outbound_config_in(prefix, db, dir, "INBOX")
+    write_config(prefix, db, dir, "INBOX", "")
 }
 
-/// The same, watching `folder`; the file is `dir/cspr.toml`.
+/// The same for a daemon watching `folder` (the file is `dir/cspr.toml`): the daemon
+/// reads the real clock, so mail goes at any hour of any day and the test passes at
+/// night, at weekends and on bank holidays.
 pub fn outbound_config_in(prefix: &str, db: &str, dir: &std::path::Path, folder: &str) -> Config {
+    write_config(
+        prefix,
+        db,
+        dir,
+        folder,
+        "[sending_window]\nstart = \"00:00\"\nend = \"24:00\"\nworking_days_only = false\n",
+    )
+}
+
+fn write_config(prefix: &str, db: &str, dir: &std::path::Path, folder: &str, window: &str) -> Config {
     let stack = stack();
     let path = dir.join("cspr.toml");
     std::fs::write(
@@ -70,7 +84,7 @@ sent_folder = "Sent"
 [scheduler]
 digest_roles = []
 weekly_roles = []
-"#,
+{window}"#,
             imaps = stack["CSPR_TEST_IMAPS_PORT"],
             submission = stack["CSPR_TEST_SUBMISSION_PORT"],
             ca = stack["CSPR_TEST_CA"],
@@ -99,9 +113,18 @@ pub async fn message_ids(user: &str, folder: &str, tag: &str) -> Vec<String> {
     fetches
         .iter()
         .filter_map(|f| f.header().map(|h| String::from_utf8_lossy(h).replace("\r\n ", " ")))
-        .filter(|h| h.contains(tag))
+        .filter(|h| crate::support::tagged(h, tag))
         .filter_map(|h| h.lines().find_map(|l| l.strip_prefix("Message-ID:").map(|v| v.trim().to_owned())))
         .collect()
+}
+
+/// The subject tag `[PREFIX-YEAR-NNN]` that a message in `user`'s `folder` matching
+/// `tag` carries (its year filled in), for writing a reply to it.
+pub async fn tag_received(user: &str, folder: &str, tag: &str) -> String {
+    let subjects = received(user, folder, tag).await;
+    let subject = &subjects.first().expect("a message with the tag").0;
+    let (_, rest) = subject.split_once('[').expect("a tag in the subject");
+    format!("[{}]", rest.split_once(']').expect("a closed tag").0)
 }
 
 /// `(subject, references)` of the messages in `user`'s `folder` tagged with `tag`.
@@ -119,7 +142,7 @@ pub async fn received(user: &str, folder: &str, tag: &str) -> Vec<(String, Strin
     fetches
         .iter()
         .filter_map(|f| f.header().map(|h| String::from_utf8_lossy(h).into_owned()))
-        .filter(|h| h.contains(tag))
+        .filter(|h| crate::support::tagged(h, tag))
         .map(|h| {
             let unfolded = h.replace("\r\n ", " ").replace("\r\n\t", " ");
             let field = |name: &str| {

@@ -29,6 +29,31 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The subject tag of case `seq` under `prefix`, whatever year numbered it: cases are
+/// numbered in the London year in which they are opened, and a daemon test reads the
+/// real (or `scripts/test --at`) clock. Match it with [`tagged`].
+pub fn case_tag(prefix: &str, seq: u32) -> String {
+    format!("[{prefix}-YYYY-{seq:03}]")
+}
+
+/// Whether `text` holds `tag`, where `YYYY` in the tag stands for any year.
+pub fn tagged(text: &str, tag: &str) -> bool {
+    match tag.split_once("YYYY") {
+        None => text.contains(tag),
+        Some((before, after)) => text.match_indices(before).any(|(at, _)| {
+            let rest = &text[at + before.len()..];
+            rest.len() >= 4 && rest.as_bytes()[..4].iter().all(u8::is_ascii_digit) && rest[4..].starts_with(after)
+        }),
+    }
+}
+
+/// The London year now, by the clock this test process reads (the one a daemon it
+/// starts reads too): the year a case opened now is numbered in.
+pub fn this_year() -> i32 {
+    use chrono::Datelike;
+    cspr::domain::london_date(&chrono::Utc::now()).year()
+}
+
 pub fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("test file written");

@@ -11,7 +11,8 @@ use crate::domain::calendar::Calendar;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendingWindow {
     pub start: NaiveTime,
-    pub end: NaiveTime,
+    /// `None`: the window runs to midnight (written `24:00`).
+    pub end: Option<NaiveTime>,
     pub working_days_only: bool,
 }
 
@@ -19,13 +20,16 @@ impl Default for SendingWindow {
     fn default() -> Self {
         Self {
             start: NaiveTime::from_hms_opt(8, 0, 0).unwrap_or(NaiveTime::MIN),
-            end: NaiveTime::from_hms_opt(18, 0, 0).unwrap_or(NaiveTime::MIN),
+            end: NaiveTime::from_hms_opt(18, 0, 0),
             working_days_only: true,
         }
     }
 }
 
 impl SendingWindow {
+    /// Open at every hour of every day.
+    pub const ALWAYS: Self = Self { start: NaiveTime::MIN, end: None, working_days_only: false };
+
     fn day_counts(&self, date: chrono::NaiveDate, calendar: &Calendar) -> bool {
         !self.working_days_only || calendar.is_working_day(date)
     }
@@ -34,7 +38,7 @@ impl SendingWindow {
     pub fn is_open(&self, now: DateTime<Utc>, calendar: &Calendar) -> bool {
         let local = now.with_timezone(&London);
         let time = local.time();
-        self.day_counts(local.date_naive(), calendar) && time >= self.start && time < self.end
+        self.day_counts(local.date_naive(), calendar) && time >= self.start && self.end.is_none_or(|end| time < end)
     }
 
     /// `now` if the window is open, else the moment it next opens.
@@ -61,7 +65,8 @@ impl SendingWindow {
 
 impl fmt::Display for SendingWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}–{}", self.start.format("%H:%M"), self.end.format("%H:%M"))?;
+        let end = self.end.map_or_else(|| "24:00".to_owned(), |end| end.format("%H:%M").to_string());
+        write!(f, "{}–{end}", self.start.format("%H:%M"))?;
         if self.working_days_only {
             f.write_str(" working days")?;
         }
@@ -89,5 +94,17 @@ mod tests {
         assert_eq!(w.next_open(at("2026-11-26T10:00:00Z"), &cal), at("2026-11-26T10:00:00Z"));
         assert!(!w.is_open(at("2026-11-26T18:00:00Z"), &cal));
         assert!(w.is_open(at("2026-11-26T17:59:59Z"), &cal));
+    }
+
+    #[test]
+    fn a_window_to_midnight_on_every_day_is_always_open() {
+        let cal = Calendar::england_and_wales();
+        let w = SendingWindow::ALWAYS;
+        // Christmas Day, a Sunday night, the last second of a day, and the hour the clocks go back.
+        for moment in ["2026-12-25T12:00:00Z", "2026-12-06T02:00:00Z", "2026-12-01T23:59:59Z", "2027-10-31T01:30:00Z"] {
+            assert!(w.is_open(at(moment), &cal), "{moment}");
+            assert_eq!(w.next_open(at(moment), &cal), at(moment));
+        }
+        assert_eq!(w.to_string(), "00:00–24:00");
     }
 }
