@@ -18,15 +18,20 @@ use crate::mailstack::{SERVERS, append, create_folder, eventually, mailstack, se
 use crate::outbound::{message_ids, outbound_config, outbound_config_in, received};
 use crate::scenarios::mail;
 
-/// A forwarded notification from the LA, its Panel reference made unique by `prefix`.
+/// A forwarded notification from the LA, its Panel reference made unique by `prefix`:
+/// the LA learnt of the incident today and notified the Panel today (by the clock the
+/// daemon reads), so nothing about it is late on whatever day the suite runs.
 pub fn notification(prefix: &str) -> String {
+    let now = Utc::now();
+    let today = cspr::domain::london_date(&now).format("%d/%m/%Y");
+    let sent = now.with_timezone(&chrono_tz::Europe::London).format("%A, %B %-d, %Y %-I:%M %p");
     let body = format!(
-        "________________________________\r\nFrom: Duty <duty.manager@test.local>\r\nSent: Thursday, November 26, 2026 9:00 AM\r\n\
+        "________________________________\r\nFrom: Duty <duty.manager@test.local>\r\nSent: {sent}\r\n\
          Subject: Serious incident notification\r\n\r\nLocal authority: Hackney\r\nIncident type: Serious harm\r\n\
-         Date LA became aware: 24/11/2026\r\nDate notified to the Panel: 26/11/2026\r\nPanel reference: SIN-2026-{prefix}\r\n\
+         Date LA became aware: {today}\r\nDate notified to the Panel: {today}\r\nPanel reference: SIN-2026-{prefix}\r\n\
          Child's name: Alex Example\r\n"
     );
-    mail("la@test.local", "FW: Serious incident notification", "Thu, 26 Nov 2026 10:00:00 +0000", &body, true)
+    mail("la@test.local", "FW: Serious incident notification", &now.to_rfc2822(), &body, true)
 }
 
 /// Runs `cspr run` on `dir/cspr.toml` until it exits (aborting at `fault`) or, without

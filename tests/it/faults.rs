@@ -91,16 +91,23 @@ async fn delivered(prefix: &str) -> HashMap<&'static str, (usize, usize)> {
     out
 }
 
-/// A notification made weeks late, so that the scheduler at each start finds its clocks
+/// A notification made weeks late (the LA learnt of the incident 45 days before today,
+/// by the clock the daemon reads), so that the scheduler at each start finds its clocks
 /// due or overdue and queues reminders and escalations besides the acknowledgement.
 fn late_notification(prefix: &str) -> String {
+    let now = chrono::Utc::now();
+    let aware = cspr::domain::london_date(&now) - chrono::Duration::days(45);
+    let notified = aware + chrono::Duration::days(2);
     let body = format!(
-        "________________________________\r\nFrom: Duty <duty.manager@test.local>\r\nSent: Thursday, November 26, 2026 9:00 AM\r\n\
+        "________________________________\r\nFrom: Duty <duty.manager@test.local>\r\nSent: {}\r\n\
          Subject: Serious incident notification\r\n\r\nLocal authority: Hackney\r\nIncident type: Serious harm\r\n\
-         Date LA became aware: 12/10/2026\r\nDate notified to the Panel: 14/10/2026\r\nPanel reference: SIN-2026-{prefix}\r\n\
-         Child's name: Alex Example\r\n"
+         Date LA became aware: {}\r\nDate notified to the Panel: {}\r\nPanel reference: SIN-2026-{prefix}\r\n\
+         Child's name: Alex Example\r\n",
+        now.with_timezone(&chrono_tz::Europe::London).format("%A, %B %-d, %Y %-I:%M %p"),
+        aware.format("%d/%m/%Y"),
+        notified.format("%d/%m/%Y"),
     );
-    mail("la@test.local", "FW: Serious incident notification", "Thu, 26 Nov 2026 10:00:00 +0000", &body, true)
+    mail("la@test.local", "FW: Serious incident notification", &now.to_rfc2822(), &body, true)
 }
 
 /// Every Message-ID of an email tagged `[prefix-…` in the test users' mailboxes, with
