@@ -20,7 +20,7 @@ static CASE: LazyLock<Option<CaseState>> = LazyLock::new(|| {
     let understood = understand(raw, &CONFIG);
     let now = Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).single()?;
     let incoming = Incoming { stored_id: 1, understood: &understood, arrived_at: now };
-    let ctx = Context { now, config: &CONFIG, vouched: true };
+    let ctx = Context { now, config: &CONFIG, released_by: Some("fuzz".into()) };
     decide(Target::New(CaseRef::parse("CHSCP-2026-001").ok()?), &incoming, &ctx).case
 });
 
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = to_json(&understood);
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).single().expect("a time");
     let incoming = Incoming { stored_id: 2, understood: &understood, arrived_at: now };
-    let ctx = Context { now, config: &CONFIG, vouched: false };
+    let ctx = Context { now, config: &CONFIG, released_by: None };
     if let Ok(reference) = CaseRef::parse("CHSCP-2026-002") {
         let _ = decide(Target::New(reference), &incoming, &ctx);
     }

@@ -53,7 +53,22 @@ pub enum TriageAction {
         new_case: bool,
         #[arg(long)]
         ignore: bool,
+        /// Who releases the message, recorded as the actor in the case's chronology
+        /// (default: the login name running the command).
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
+}
+
+/// The person running a command: `--by`, else the login name (through sudo, the one
+/// who ran sudo).
+fn operator(by: Option<&str>) -> String {
+    let named = by.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    named
+        .or_else(|| {
+            ["SUDO_USER", "LOGNAME", "USER"].iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        })
+        .map_or_else(|| "an operator (cspr triage resolve)".to_owned(), |who| format!("{who} (cspr triage resolve)"))
 }
 
 pub async fn open_store(config: &Config) -> Result<Store, CliError> {
@@ -200,21 +215,30 @@ pub async fn triage(args: &TriageArgs, config: &Config, out: &mut dyn Write) -> 
                     .collect()
             }
         }
-        Some(TriageAction::Resolve { id, case, new_case, ignore }) => {
+        Some(TriageAction::Resolve { id, case, new_case, ignore, by }) => {
             let resolution = match (case, new_case, ignore) {
                 (Some(reference), false, false) => Resolution::Case(reference.trim().to_owned()),
                 (None, true, false) => Resolution::NewCase,
                 (None, false, true) => Resolution::Ignore,
                 _ => return Err(CliError::Usage("give one of --case REF, --new-case or --ignore".into())),
             };
-            let touched = resolve(&store, config, *id, resolution, Utc::now()).await.map_err(|e| match e {
-                crate::jobs::triage::ResolveError::Store(e) => failed(e),
-                other => CliError::Usage(other.to_string()),
-            })?;
-            match touched {
+            let touched = resolve(&store, config, *id, resolution, &operator(by.as_deref()), Utc::now())
+                .await
+                .map_err(|e| match e {
+                    crate::jobs::triage::ResolveError::Store(e) => failed(e),
+                    other => CliError::Usage(other.to_string()),
+                })?;
+            let mut text = match &touched.case {
                 Some(reference) => format!("resolved {id}: {reference}\n"),
                 None => format!("resolved {id}: set aside\n"),
+            };
+            if let Some(word) = touched.command_not_run {
+                text.push_str(&format!(
+                    "the {word} command was attached to the case, not run: a released message is not its sender's \
+                     signature; ask the sender to send it again from their own authenticated address\n"
+                ));
             }
+            text
         }
     };
     store.close().await;

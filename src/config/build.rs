@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::NaiveTime;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::raw::{RawClock, RawConfig, RawExtraDay, RawMailbox, RawOAuth2, RawOutbound, RawRole, RawStep, RawWindow};
 use super::{
     Approvals, CalendarSource, CaseNumbering, Config, ConfigIssue, Credential, ImapSettings, Intake, Labels,
-    LocalAuthority, MailboxSource, OAuth2Settings, OAuthGrant, OutboundSettings, Partnership, RoleMembers, SaslChoice,
-    SmtpSettings, TlsMode, Transport,
+    LocalAuthority, MailboxSource, OAuth2Settings, OAuthGrant, OutboundSettings, Partnership, ResultsFrom, RoleMembers,
+    SaslChoice, SmtpSettings, TlsMode, Transport,
 };
 use crate::domain::calendar::govuk;
 use crate::domain::clock::{CronSchedule, default_clocks};
@@ -90,6 +90,15 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
     if let Some(name) = &raw.approvals.token_secret_file {
         token_secret = issues.take("approvals.token_secret_file", files.read_secret(name)).map(SecretString::from);
     }
+    if let Some(secret) = &token_secret
+        && secret.expose_secret().trim().len() < 32
+    {
+        let key = if raw.approvals.token_secret_file.is_some() { "token_secret_file" } else { "token_secret" };
+        issues.push(
+            format!("approvals.{key}"),
+            "the secret that signs approval tokens must be at least 32 bytes (e.g. `openssl rand -base64 48`)",
+        );
+    }
     if raw.approvals.quorum == 0 {
         issues.push("approvals.quorum", "must be at least 1");
     }
@@ -111,6 +120,19 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
     let la_patterns = compile(&mut issues, "la_patterns", &raw.references.la_patterns);
     if raw.intake.authserv_id.as_deref().is_some_and(|id| id.trim().is_empty() || id.contains(';')) {
         issues.push("intake.authserv_id", "must be a host name, as the receiving server writes it");
+    }
+    let results_from = match raw.intake.results_from.as_str() {
+        "authserv-id" => ResultsFrom::AuthservId,
+        "microsoft365" => ResultsFrom::Microsoft365,
+        other => {
+            issues.push("intake.results_from", format!("'{other}' is not one of authserv-id, microsoft365"));
+            ResultsFrom::AuthservId
+        }
+    };
+    for (key, domains) in [("tenant_domains", &raw.intake.tenant_domains), ("arc_signers", &raw.intake.arc_signers)] {
+        if domains.iter().any(|d| d.trim().is_empty() || d.contains(['@', ' ', ';'])) {
+            issues.push(format!("intake.{key}"), "must be domain names (hackney.gov.uk)");
+        }
     }
     if raw.intake.max_message_bytes < 1024 {
         issues.push("intake.max_message_bytes", "must be at least 1024");
@@ -225,6 +247,9 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         },
         intake: Intake {
             authserv_id: raw.intake.authserv_id.map(|id| id.trim().to_owned()),
+            results_from,
+            tenant_domains: lower_domains(&raw.intake.tenant_domains),
+            arc_signers: lower_domains(&raw.intake.arc_signers),
             require_authentication: raw.intake.require_authentication,
             max_message_bytes: raw.intake.max_message_bytes,
             own_message_id_domain: raw.intake.own_message_id_domain.trim().to_ascii_lowercase(),
@@ -280,6 +305,10 @@ fn build_calendar(raw: &RawConfig, files: &dyn Files, issues: &mut Issues) -> Op
         extra_non_working_days: local.len(),
     };
     Some((Calendar::new(imported, local), source))
+}
+
+fn lower_domains(domains: &[String]) -> Vec<String> {
+    domains.iter().map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase()).collect()
 }
 
 fn window(raw: &RawWindow, path: &str, issues: &mut Issues, fallback: SendingWindow) -> SendingWindow {

@@ -242,12 +242,27 @@ pub enum MailboxSource {
     Imap(Box<ImapSettings>),
 }
 
+/// Whose `Authentication-Results` verdict counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultsFrom {
+    /// The topmost header carrying our `authserv_id` (Postfix, Google Workspace, …).
+    AuthservId,
+    /// Exchange Online's: the topmost header (written with no authserv-id), and
+    /// `X-MS-Exchange-Organization-AuthAs: Internal` for the tenant's own domains.
+    Microsoft365,
+}
+
 /// How incoming mail is judged.
 #[derive(Debug, Clone)]
 pub struct Intake {
     /// The authserv-id our own receiving server writes in `Authentication-Results`;
-    /// without it, sender trust is `unknown`.
+    /// without it (and without the Microsoft 365 profile), sender trust is `unknown`.
     pub authserv_id: Option<String>,
+    pub results_from: ResultsFrom,
+    /// The Microsoft 365 tenant's accepted domains: their internal mail is authenticated.
+    pub tenant_domains: Vec<String>,
+    /// ARC sealers whose results we accept when our own verdict says `arc=pass`.
+    pub arc_signers: Vec<String>,
     /// Untrusted or unknown senders change no case (they go to triage).
     pub require_authentication: bool,
     pub max_message_bytes: u64,
@@ -334,6 +349,20 @@ impl Config {
     /// bank holidays.
     pub fn warnings(&self, today: chrono::NaiveDate) -> Vec<String> {
         let mut out = Vec::new();
+        if self.intake.results_from == ResultsFrom::AuthservId && self.intake.authserv_id.is_none() {
+            out.push(
+                "intake.authserv_id: not set, so no sender can be authenticated and every message goes to triage; \
+                 set the id your receiving server writes in Authentication-Results, or results_from = \"microsoft365\""
+                    .to_owned(),
+            );
+        }
+        if !self.intake.require_authentication {
+            out.push(
+                "intake.require_authentication: false, so a forged sender can run commands and approve delays; \
+                 only for testing"
+                    .to_owned(),
+            );
+        }
         for (role, members) in &self.roles {
             if members.addresses.iter().any(EmailAddress::is_placeholder) {
                 out.push(format!(

@@ -234,6 +234,9 @@ impl Default for RawMailbox {
 #[serde(default)]
 pub struct RawIntake {
     pub authserv_id: Option<String>,
+    pub results_from: String,
+    pub tenant_domains: Vec<String>,
+    pub arc_signers: Vec<String>,
     pub require_authentication: bool,
     pub max_message_bytes: u64,
     pub own_message_id_domain: String,
@@ -243,6 +246,9 @@ impl Default for RawIntake {
     fn default() -> Self {
         Self {
             authserv_id: None,
+            results_from: "authserv-id".into(),
+            tenant_domains: Vec::new(),
+            arc_signers: Vec::new(),
             require_authentication: true,
             max_message_bytes: 25 * 1024 * 1024,
             own_message_id_domain: "cspr.hackney.gov.uk".into(),

@@ -46,9 +46,13 @@ impl Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trust {
+    /// Authenticated and holds a role: may act for it.
     Trusted,
+    /// The From domain is authenticated, but the address holds no role.
+    Authenticated,
+    /// Not authenticated (or the From field is not one clear address).
     Untrusted,
-    /// No authserv-id is configured, so authentication cannot be judged.
+    /// No authserv-id or results profile is configured, so authentication cannot be judged.
     Unknown,
 }
 
@@ -56,6 +60,7 @@ impl Trust {
     pub fn as_str(self) -> &'static str {
         match self {
             Trust::Trusted => "trusted",
+            Trust::Authenticated => "authenticated",
             Trust::Untrusted => "untrusted",
             Trust::Unknown => "unknown",
         }
@@ -147,6 +152,8 @@ pub struct Understood {
     pub subject: Option<String>,
     pub kind: Kind,
     pub trust: Trust,
+    /// Why, in a short phrase ("dmarc pass for hackney.gov.uk", "two From headers").
+    pub trust_reason: String,
     pub forwarded: Option<Forwarded>,
     pub notification: Option<NotificationFields>,
     pub panel_outcome: Option<PanelOutcome>,
@@ -171,6 +178,7 @@ impl Understood {
             subject: None,
             kind: Kind::Unknown,
             trust: Trust::Untrusted,
+            trust_reason: "message not read".to_owned(),
             forwarded: None,
             notification: None,
             panel_outcome: None,

@@ -69,7 +69,7 @@ async fn process(
     };
     crate::fault::point("processing:understood");
     let found = batch.lookups(&understood, &config.intake.own_message_id_domain).await?;
-    let ctx = Context { now, config, vouched: false };
+    let ctx = Context { now, config, released_by: None };
     let incoming = Incoming { stored_id: message.id, understood: &understood, arrived_at: message.arrived_at };
     let mut new_year = None;
     let decision = match match_case(understood.kind, &found) {

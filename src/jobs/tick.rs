@@ -37,7 +37,7 @@ pub async fn run_since(
     let today = london_date(&now);
     let seen = since.map(|t| (crate::store::stamp(t), london_date(&t)));
     let mut tick = Tick::default();
-    let ctx = Context { now, config, vouched: false };
+    let ctx = Context { now, config, released_by: None };
     // Only clocks close enough to their due date for a step (or an automatic approval
     // request) to fall due are read: an index range, not every open case.
     let horizon = config.calendar.add_working_days(today, config.longest_lead());

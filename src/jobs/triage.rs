@@ -1,5 +1,6 @@
 //! Resolving a triage item: a person ties the message to a case, opens a new case with
-//! it, or sets it aside. The decision is the same pure one, with the person vouching.
+//! it, or sets it aside. The decision is the same pure one, in that person's name: a
+//! release is not the claimed sender's signature, so released commands are not run.
 
 use chrono::{DateTime, Datelike, Utc};
 
@@ -29,18 +30,28 @@ pub enum ResolveError {
     Store(#[from] StoreError),
 }
 
-/// Applies a person's resolution of triage item `id`; returns the case it touched.
+/// What a resolution did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The case it touched, if any.
+    pub case: Option<String>,
+    /// The staff command attached to that case without being run.
+    pub command_not_run: Option<String>,
+}
+
+/// Applies a person's resolution of triage item `id` in the name of `released_by`.
 pub async fn resolve(
     store: &Store,
     config: &Config,
     id: i64,
     resolution: Resolution,
+    released_by: &str,
     now: DateTime<Utc>,
-) -> Result<Option<String>, ResolveError> {
+) -> Result<Resolved, ResolveError> {
     let item = store.triage(true).await?.into_iter().find(|t| t.id == id).ok_or(ResolveError::NoItem(id))?;
     let (raw, arrived_at) = store.message_raw(item.message).await?.ok_or(ResolveError::NoItem(id))?;
     let understood = understand(&raw, config);
-    let ctx = Context { now, config, vouched: true };
+    let ctx = Context { now, config, released_by: Some(released_by.to_owned()) };
     let incoming = Incoming { stored_id: item.message, understood: &understood, arrived_at };
     let mut new_year = None;
     let (outcome, label) = match &resolution {
@@ -72,5 +83,10 @@ pub async fn resolve(
         resolves_triage: Some((id, label)),
     };
     store.commit_processing(&processed, &outcome, now).await?;
-    Ok(outcome.case.map(|c| c.reference.to_string()))
+    let command_not_run = outcome
+        .audit
+        .iter()
+        .any(|a| a.event == "command_not_run")
+        .then(|| understood.command.as_ref().map_or_else(String::new, |c| c.word.clone()));
+    Ok(Resolved { case: outcome.case.map(|c| c.reference.to_string()), command_not_run })
 }

@@ -140,9 +140,10 @@ impl Outcome {
 pub struct Context<'a> {
     pub now: DateTime<Utc>,
     pub config: &'a Config,
-    /// A person resolving triage vouches for the message: its sender's authentication
-    /// is no longer in question.
-    pub vouched: bool,
+    /// Who released the message from triage, if a person did. A release ties the
+    /// message to a case (or opens one) in that person's name; it is not the claimed
+    /// sender's signature, so a released staff command or approval is never run.
+    pub released_by: Option<String>,
 }
 
 /// Builds outcomes: audit lines and intents keyed to what caused them (a message, or
@@ -150,8 +151,11 @@ pub struct Context<'a> {
 pub(crate) struct Builder<'a> {
     /// Unique per cause: intents' dedupe keys start with it.
     cause: String,
-    /// Who acted (the sender's address), if anyone.
+    /// Who acted, if anyone: the sender's address, or the person who released the
+    /// message from triage.
     pub actor: Option<String>,
+    /// Where replies to the message go: its sender's address.
+    reply_to: Option<String>,
     pub ctx: &'a Context<'a>,
     pub out: Outcome,
 }
@@ -160,7 +164,8 @@ impl<'a> Builder<'a> {
     pub fn new(incoming: &'a Incoming<'a>, ctx: &'a Context<'a>) -> Self {
         Self {
             cause: format!("message:{}", incoming.stored_id),
-            actor: incoming.understood.from.address.clone(),
+            actor: ctx.released_by.clone().or_else(|| incoming.understood.from.address.clone()),
+            reply_to: incoming.understood.from.address.clone(),
             ctx,
             out: Outcome::default(),
         }
@@ -168,7 +173,7 @@ impl<'a> Builder<'a> {
 
     /// For a decision of the scheduler's, keyed by `cause`.
     pub fn scheduled(cause: String, ctx: &'a Context<'a>) -> Self {
-        Self { cause, actor: None, ctx, out: Outcome::default() }
+        Self { cause, actor: None, reply_to: None, ctx, out: Outcome::default() }
     }
 
     pub fn audit(&mut self, event: &str, clock: Option<ClockId>, detail: impl Into<String>) {
@@ -203,7 +208,7 @@ impl<'a> Builder<'a> {
 
     /// A reply to whoever sent the message.
     pub fn reply_to_sender(&self) -> Vec<Recipient> {
-        self.actor.iter().map(|a| Recipient::Address(a.clone())).collect()
+        self.reply_to.iter().map(|a| Recipient::Address(a.clone())).collect()
     }
 
     /// Starts a clock on `state` from `start`, unless the same clock is running.

@@ -2,13 +2,14 @@
 //! notification fields, kind, sender trust and case references. Pure: bytes and
 //! configuration in, `Understood` out; bounded in time and memory on any input.
 
+mod auth_results;
 mod classify;
 mod dates;
 pub mod documents;
 mod fields;
 mod forward;
 mod html;
-mod trust;
+pub mod trust;
 
 use std::sync::LazyLock;
 
@@ -64,9 +65,28 @@ struct Mail {
     in_reply_to: Vec<String>,
     references: Vec<String>,
     headers: Vec<(String, String)>,
+    from_field: trust::FromField,
     content_type: String,
     text: String,
     attached: Option<Box<Mail>>,
+}
+
+/// Every `From:` header's addresses (`None` for group syntax), as the parser read them.
+fn from_field(message: &Message<'_>) -> trust::FromField {
+    use mail_parser::{Address, HeaderName, HeaderValue};
+    let headers = message
+        .headers()
+        .iter()
+        .filter(|h| h.name == HeaderName::From)
+        .map(|h| match &h.value {
+            HeaderValue::Address(Address::List(list)) => {
+                Some(list.iter().map(|a| a.address().unwrap_or("").trim().to_owned()).collect())
+            }
+            HeaderValue::Address(Address::Group(_)) => None,
+            _ => Some(Vec::new()),
+        })
+        .collect();
+    trust::FromField { headers }
 }
 
 /// Documents attached to the message or to a message attached to it (to `MAX_DEPTH`).
@@ -156,6 +176,7 @@ fn mail_of(message: &Message<'_>, depth: usize) -> Mail {
         in_reply_to: ids(message.in_reply_to()),
         references: ids(message.references()),
         headers: message.headers_raw().map(|(n, v)| (n.to_owned(), v.trim().to_owned())).collect(),
+        from_field: from_field(message),
         content_type: message
             .content_type()
             .map(|ct| {
@@ -315,6 +336,7 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
     } else {
         problems.extend(document_problems);
     }
+    let verdict = trust::judge(&mail.headers, &mail.from_field, config);
     Understood {
         message_id: mail.message_id.clone(),
         in_reply_to: mail.in_reply_to.clone(),
@@ -324,7 +346,8 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
         date_london: mail.date.map(|d| london_date(&d)),
         subject: mail.subject.clone(),
         kind,
-        trust: trust::judge(&mail.headers, mail.from.address.as_deref(), config),
+        trust: verdict.trust,
+        trust_reason: verdict.reason,
         forwarded,
         notification: (kind == Kind::Notification).then_some(extracted.fields),
         panel_outcome: panel,
@@ -357,6 +380,7 @@ pub fn to_json(u: &Understood) -> serde_json::Value {
         "subject": u.subject,
         "kind": u.kind.as_str(),
         "trust": u.trust.as_str(),
+        "trust_reason": u.trust_reason,
         "forwarded": u.forwarded.as_ref().map(|f| serde_json::json!({
             "from": sender(&f.from),
             "date": f.date.as_ref().map(rfc3339),

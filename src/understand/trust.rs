@@ -1,68 +1,174 @@
-//! Sender trust: the sender is on a role's allowlist AND our own receiving server's
-//! `Authentication-Results` (matched by authserv-id; anyone else's are ignored) shows
-//! DMARC pass or a DKIM pass aligned with the From domain.
+//! Sender trust, as RFC 7489 (DMARC) and RFC 8601 (Authentication-Results) mean it: the
+//! one From address is authenticated when the verdict our own receiving side wrote shows
+//! a DMARC pass for the From domain or a DKIM pass signed by it (strict: the domain
+//! itself, no suffix), or an ARC chain sealed by a signer we name carries one; the sender
+//! is trusted when it is authenticated and holds a role. Pure: headers in, verdict out.
+//!
+//! Whose verdict counts (`intake.results_from`):
+//! - `authserv-id`: the topmost `Authentication-Results` carrying our `authserv_id`. Our
+//!   receiving server must strip such headers arriving from outside (README, "Sender
+//!   authentication"); one forged below ours is never read.
+//! - `microsoft365`: the topmost `Authentication-Results` (Exchange Online writes it with
+//!   no authserv-id), and `X-MS-Exchange-Organization-AuthAs: Internal` for mail from
+//!   the tenant's own accepted domains (`intake.tenant_domains`); Exchange strips
+//!   `X-MS-Exchange-Organization-*` headers arriving from outside.
 
-use crate::config::Config;
+use super::auth_results::{self, Results, Statement};
+use crate::config::{Config, ResultsFrom};
 use crate::domain::EmailAddress;
 use crate::domain::message::Trust;
 
-/// Judges trust from the headers (top to bottom, as received) and the From address.
-pub fn judge(headers: &[(String, String)], from: Option<&str>, config: &Config) -> Trust {
-    let Some(authserv_id) = config.intake.authserv_id.as_deref() else {
-        return Trust::Unknown;
-    };
-    let Some(from) = from.and_then(|a| EmailAddress::parse(a).ok()) else {
-        return Trust::Untrusted;
-    };
-    if config.roles_of(&from).is_empty() {
-        return Trust::Untrusted;
-    }
-    let ours =
-        headers.iter().filter(|(name, _)| name.eq_ignore_ascii_case("authentication-results")).find(|(_, value)| {
-            let id = value.split(';').next().unwrap_or("").split_whitespace().next().unwrap_or("");
-            id.eq_ignore_ascii_case(authserv_id)
-        });
-    let Some((_, results)) = ours else {
-        return Trust::Untrusted;
-    };
-    if passes(results, from.domain()) { Trust::Trusted } else { Trust::Untrusted }
+/// The From header as the parser read it: one entry per `From:` header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FromField {
+    /// Per `From:` header: its addresses, or `None` for group syntax.
+    pub headers: Vec<Option<Vec<String>>>,
 }
 
-fn passes(results: &str, from_domain: &str) -> bool {
-    let unfolded = results.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
-    let mut statements = unfolded.split(';').skip(1);
-    statements.any(|statement| {
-        let statement = statement.trim();
-        if statement.starts_with("dmarc=pass") {
-            return true;
-        }
-        if statement.starts_with("dkim=pass") {
-            return statement.split_whitespace().any(|prop| {
-                prop.strip_prefix("header.d=")
-                    .map(|d| d.trim_matches('"') == from_domain)
-                    .or_else(|| {
-                        prop.strip_prefix("header.i=")
-                            .map(|i| i.trim_matches('"').trim_start_matches('@').ends_with(from_domain))
-                    })
-                    .unwrap_or(false)
-            });
-        }
-        false
-    })
+/// The judgement and a short phrase saying why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub trust: Trust,
+    pub reason: String,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_our_servers_verdict_counts() {
-        assert!(passes(
-            "mx.chscp.test; dkim=pass header.d=hackney.gov.uk; dmarc=pass header.from=hackney.gov.uk",
-            "hackney.gov.uk"
-        ));
-        assert!(passes("mx.chscp.test; dkim=pass header.d=hackney.gov.uk; dmarc=none", "hackney.gov.uk"));
-        assert!(!passes("mx.chscp.test; dkim=pass header.d=evil.example; dmarc=fail", "hackney.gov.uk"));
-        assert!(!passes("mx.chscp.test; spf=pass smtp.mailfrom=hackney.gov.uk", "hackney.gov.uk"));
+impl Verdict {
+    fn new(trust: Trust, reason: impl Into<String>) -> Self {
+        Self { trust, reason: reason.into() }
     }
+}
+
+/// Judges the sender from the headers (top to bottom, as received) and the From field.
+pub fn judge(headers: &[(String, String)], from: &FromField, config: &Config) -> Verdict {
+    let intake = &config.intake;
+    let authserv_id = match (intake.results_from, intake.authserv_id.as_deref()) {
+        (ResultsFrom::AuthservId, None) => {
+            return Verdict::new(Trust::Unknown, "no authserv-id configured");
+        }
+        (_, id) => id.map(str::to_ascii_lowercase),
+    };
+    let address = match from.headers.as_slice() {
+        [] => return Verdict::new(Trust::Untrusted, "no From header"),
+        [Some(addresses)] => match addresses.as_slice() {
+            [one] => one,
+            [] => return Verdict::new(Trust::Untrusted, "no address in From"),
+            many => return Verdict::new(Trust::Untrusted, format!("{} addresses in From", many.len())),
+        },
+        [None] => return Verdict::new(Trust::Untrusted, "group syntax in From"),
+        many => return Verdict::new(Trust::Untrusted, format!("{} From headers", number(many.len()))),
+    };
+    let Ok(address) = EmailAddress::parse(address) else {
+        return Verdict::new(Trust::Untrusted, "From address not readable");
+    };
+    let domain = address.domain();
+    let named = |name: &'static str| headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+    let ours = match intake.results_from {
+        ResultsFrom::AuthservId => {
+            let id = authserv_id.unwrap_or_default();
+            named("authentication-results")
+                .map(|v| auth_results::parse(v))
+                .find(|r| r.authserv_id.as_deref() == Some(id.as_str()))
+        }
+        ResultsFrom::Microsoft365 => named("authentication-results").next().map(|v| auth_results::parse(v)),
+    };
+    let internal = intake.results_from == ResultsFrom::Microsoft365
+        && intake.tenant_domains.iter().any(|d| d == domain)
+        && named("x-ms-exchange-organization-authas").next().is_some_and(|v| v.trim().eq_ignore_ascii_case("internal"));
+    let authenticated = if internal {
+        Ok(format!("internal to the Microsoft 365 tenant ({domain})"))
+    } else {
+        match &ours {
+            None => Err(match intake.results_from {
+                ResultsFrom::AuthservId => {
+                    format!("no Authentication-Results from {}", intake.authserv_id.as_deref().unwrap_or(""))
+                }
+                ResultsFrom::Microsoft365 => "no Authentication-Results from Microsoft 365".to_owned(),
+            }),
+            Some(results) => {
+                aligned(results, domain).or_else(|why| arc(results, headers, domain, config).unwrap_or(Err(why)))
+            }
+        }
+    };
+    match authenticated {
+        Err(why) => Verdict::new(Trust::Untrusted, why),
+        Ok(how) if config.roles_of(&address).is_empty() => {
+            Verdict::new(Trust::Authenticated, format!("{how}; no role"))
+        }
+        Ok(how) => Verdict::new(Trust::Trusted, how),
+    }
+}
+
+fn number(n: usize) -> String {
+    match n {
+        2 => "two".into(),
+        3 => "three".into(),
+        n => n.to_string(),
+    }
+}
+
+/// `Ok(how)` for a DMARC pass for `domain` or a DKIM pass signed by `domain`; else why not.
+fn aligned(results: &Results, domain: &str) -> Result<String, String> {
+    let by = |method: &'static str| results.statements.iter().filter(move |s| s.method == method);
+    if by("dmarc").any(|s| s.result == "pass" && s.property("header.from") == Some(domain)) {
+        return Ok(format!("dmarc pass for {domain}"));
+    }
+    if by("dkim").any(|s| s.result == "pass" && s.property("header.d") == Some(domain)) {
+        return Ok(format!("dkim pass for {domain}"));
+    }
+    Err(why_not(results, domain))
+}
+
+fn why_not(results: &Results, domain: &str) -> String {
+    let statements: Vec<&Statement> = results.statements.iter().collect();
+    let find = |method: &str, result: &str| statements.iter().find(|s| s.method == method && s.result == result);
+    if let Some(s) = find("dmarc", "pass") {
+        return format!("dmarc pass for {}, not {domain}", s.property("header.from").unwrap_or("no domain"));
+    }
+    if find("dmarc", "bestguesspass").is_some() {
+        return "dmarc bestguesspass does not count".into();
+    }
+    if let Some(s) = find("dkim", "pass") {
+        return format!("dkim domain not aligned ({})", s.property("header.d").unwrap_or("no domain"));
+    }
+    if let Some(s) = statements.iter().find(|s| s.method == "dmarc") {
+        return format!("dmarc {} for {domain}", s.result);
+    }
+    if find("compauth", "pass").is_some() {
+        return "compauth alone does not count".into();
+    }
+    if find("spf", "pass").is_some() {
+        return "spf alone does not count".into();
+    }
+    if let Some(s) = statements.iter().find(|s| s.method == "dkim") {
+        return format!("dkim {}", s.result);
+    }
+    "no dmarc or dkim result".into()
+}
+
+/// When our own verdict says `arc=pass`, the newest ARC set, if sealed by a signer we
+/// name, vouches with its own results: `None` when ARC has no say.
+fn arc(ours: &Results, headers: &[(String, String)], domain: &str, config: &Config) -> Option<Result<String, String>> {
+    if !ours.statements.iter().any(|s| s.method == "arc" && s.result == "pass") {
+        return None;
+    }
+    let seals = headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("arc-seal")).map(|(_, v)| auth_results::seal(v));
+    let Some((newest, sealer)) = seals.filter_map(|(i, d)| Some((i?, d?))).max_by_key(|(i, _)| *i) else {
+        return Some(Err("arc pass without a readable seal".into()));
+    };
+    if !config.intake.arc_signers.iter().any(|s| *s == sealer) {
+        return Some(Err(format!("arc sealed by {sealer}, not a named signer")));
+    }
+    let results = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("arc-authentication-results"))
+        .map(|(_, v)| auth_results::parse(v))
+        .find(|r| r.instance == Some(newest));
+    let Some(results) = results else {
+        return Some(Err(format!("arc sealed by {sealer} without its results")));
+    };
+    Some(
+        aligned(&results, domain)
+            .map(|how| format!("arc sealed by {sealer}: {how}"))
+            .map_err(|why| format!("arc sealed by {sealer}: {why}")),
+    )
 }

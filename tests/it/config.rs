@@ -119,7 +119,7 @@ fn secrets_come_from_files_or_the_environment_never_the_toml() {
     assert!(!text.contains("hunter2"));
 
     let creds = tempfile::tempdir().unwrap();
-    write(creds.path(), "approval-secret", "s3cret-value\n");
+    write(creds.path(), "approval-secret", "s3cret-value-of-at-least-32-bytes\n");
     let by_file = write(dir.path(), "file.toml", "[approvals]\ntoken_secret_file = \"approval-secret\"\n");
     let creds_dir = creds.path().display().to_string();
     let output = cspr_with_env(&["check-config", "--config", &by_file], &[("CREDENTIALS_DIRECTORY", &creds_dir)]);
@@ -129,8 +129,17 @@ fn secrets_come_from_files_or_the_environment_never_the_toml() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stdout(&output).contains("error: approvals.token_secret_file: cannot read secret file"));
 
-    let output = cspr_with_env(&["check-config"], &[("CSPR__APPROVALS__TOKEN_SECRET", "from-env")]);
+    let output =
+        cspr_with_env(&["check-config"], &[("CSPR__APPROVALS__TOKEN_SECRET", "from-env-and-at-least-32-bytes-long")]);
     assert_eq!(output.status.code(), Some(0));
+    // A short secret signs tokens that can be guessed: refused, and not echoed.
+    let output = cspr_with_env(&["check-config"], &[("CSPR__APPROVALS__TOKEN_SECRET", "short-secret")]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    assert!(
+        text.contains("error: approvals.token_secret: the secret that signs approval tokens must be at least 32 bytes")
+    );
+    assert!(!text.contains("short-secret"), "{text}");
 }
 
 #[test]

@@ -46,14 +46,14 @@ fn differences(expected: &Value, actual: &Value) -> Vec<String> {
     out
 }
 
-#[test]
-fn every_fixture_is_understood_as_worked_out_by_hand() {
-    let dir = fixtures();
+/// Runs every `.eml` in `dir` through `cspr inspect --json` with `dir/cspr.toml`, in LF
+/// and CRLF: (runs, mismatches).
+fn goldens(dir: &Path) -> (usize, Vec<String>) {
     let config = dir.join("cspr.toml").display().to_string();
     let scratch = tempfile::tempdir().unwrap();
     let mut ran = 0;
     let mut failures = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().filter_map(|e| Some(e.ok()?.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().filter_map(|e| Some(e.ok()?.path())).collect();
     entries.sort();
     for eml in entries.iter().filter(|p| p.extension().is_some_and(|e| e == "eml")) {
         let expected_path = eml.with_extension("json");
@@ -77,8 +77,29 @@ fn every_fixture_is_understood_as_worked_out_by_hand() {
             ran += 1;
         }
     }
+    (ran, failures)
+}
+
+#[test]
+fn every_fixture_is_understood_as_worked_out_by_hand() {
+    let (ran, failures) = goldens(&fixtures());
     assert!(ran > 0, "no fixture ran");
     println!("{ran} fixture runs");
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn every_sender_is_judged_as_worked_out_by_hand_on_each_receiving_platform() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/trust");
+    let mut ran = 0;
+    let mut failures = Vec::new();
+    for platform in ["authserv_id", "google", "microsoft365"] {
+        let (n, mut f) = goldens(&root.join(platform));
+        assert!(n > 0, "{platform}: no fixture ran");
+        ran += n;
+        failures.append(&mut f);
+    }
+    assert!(ran >= 2 * 20, "at least 20 trust fixtures: {ran} runs");
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
 

@@ -26,3 +26,4 @@ mod store_contract;
 mod support;
 mod templates;
 mod token_server;
+mod trust;

@@ -162,7 +162,7 @@ proptest! {
             if let Some(panel) = u.notification.as_ref().and_then(|n| n.panel_reference.clone()) {
                 found.by_external.extend(cases.values().filter(|c| c.panel_reference.as_deref() == Some(&panel)).map(|c| c.reference.clone()));
             }
-            let ctx = Context { now: now + Duration::days(i as i64), config: &config, vouched: false };
+            let ctx = Context { now: now + Duration::days(i as i64), config: &config, released_by: None };
             let incoming = Incoming { stored_id: i as i64, understood: &u, arrived_at: ctx.now };
             let target = match match_case(u.kind, &found) {
                 Match::Existing(r) => Target::Existing(Box::new(cases[r.as_str()].clone())),

@@ -378,9 +378,14 @@ async fn an_ambiguous_message_is_triaged_with_its_candidates_and_resolved_from_t
             .output()
             .unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(String::from_utf8_lossy(&output.stdout).contains("NOTE command was attached to the case, not run"));
         assert!(w.store.triage(true).await.unwrap().is_empty());
-        assert!(w.events("CHSCP-2026-001").await.contains(&"note".to_owned()), "{}", w.db.name);
-        assert!(!w.events("CHSCP-2026-002").await.contains(&"note".to_owned()));
+        // Released, the message is attached to the case chosen; its command is not run.
+        let events = w.events("CHSCP-2026-001").await;
+        assert!(events.contains(&"released_from_triage".to_owned()), "{}: {events:?}", w.db.name);
+        assert!(events.contains(&"command_not_run".to_owned()), "{}: {events:?}", w.db.name);
+        assert!(!events.contains(&"note".to_owned()), "{}", w.db.name);
+        assert!(!w.events("CHSCP-2026-002").await.contains(&"released_from_triage".to_owned()));
     }
 }
 
