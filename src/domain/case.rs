@@ -108,6 +108,10 @@ impl ClockInstance {
 /// A delay the SLT has been asked to approve (8.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DelayRequest {
+    /// The request's number on its case (from 1; 0 for requests made before numbering):
+    /// its tokens name it, and a later request makes them void.
+    #[serde(default)]
+    pub number: u32,
     pub new_due: NaiveDate,
     pub reason: String,
     pub requested_on: NaiveDate,
@@ -148,6 +152,9 @@ pub struct CaseState {
     pub published: Option<(String, NaiveDate)>,
     pub not_publishing: Option<String>,
     pub delay: Option<DelayRequest>,
+    /// How many delay requests the case has had: the next one's number follows.
+    #[serde(default)]
+    pub delay_requests: u32,
     pub subgroup_decision: Option<(bool, NaiveDate)>,
     pub closed: Option<(String, NaiveDate)>,
     pub clocks: Vec<ClockInstance>,
@@ -179,6 +186,7 @@ impl CaseState {
             published: None,
             not_publishing: None,
             delay: None,
+            delay_requests: 0,
             subgroup_decision: None,
             closed: None,
             clocks: Vec::new(),

@@ -37,6 +37,9 @@ pub struct Outbox<'a> {
     pub templates: &'a Templates,
 }
 
+/// What the Sent copy of an approval request shows instead of the approver's token.
+pub const WITHHELD: &str = "<token withheld from this copy: only the approver's own email carries it>";
+
 /// Emails that go at once, whatever the hour.
 fn immediate(row: &OutboxRow) -> bool {
     row.urgent || matches!(row.purpose.as_str(), "acknowledgement" | "command_reply" | "referral_alert")
@@ -133,6 +136,15 @@ impl Outbox<'_> {
             Ok(raw) => raw,
             Err(e) => return self.dead(&row, e.to_string(), now).await,
         };
+        // The copy in Sent is read by everyone with access to the shared mailbox: an
+        // approval token appears only in the approver's own email.
+        let copy = if row.facts.contains_key("token") {
+            let mut redacted = context(&row, self.config);
+            redacted["token"] = Value::String(WITHHELD.into());
+            self.templates.render(&row.template, &redacted).ok().and_then(|r| compose(&envelope, &r).ok())
+        } else {
+            Some(raw.clone())
+        };
         match self.transport.send(self.config.partnership.mailbox.as_str(), &to, &id, &raw).await {
             Ok(()) => {}
             Err(error) if error.is_permanent() => return self.dead(&row, error.to_string(), now).await,
@@ -156,8 +168,13 @@ impl Outbox<'_> {
         // Recorded at once: the only moment a crash can cause a second copy (with the
         // same Message-ID) is between the server's acceptance and this commit.
         self.store.email_sent(row.id, now).await?;
-        if let Err(error) = self.transport.keep_copy(&raw).await {
-            tracing::warn!(email = row.id, %error, "sent, but no copy could be kept in Sent");
+        match &copy {
+            Some(copy) => {
+                if let Err(error) = self.transport.keep_copy(copy).await {
+                    tracing::warn!(email = row.id, %error, "sent, but no copy could be kept in Sent");
+                }
+            }
+            None => tracing::warn!(email = row.id, "sent; no copy kept in Sent (its token could not be withheld)"),
         }
         crate::fault::point("delivery:copied");
         tracing::info!(email = row.id, case = row.case_reference.as_deref().unwrap_or(""), template = %row.template, "email sent");

@@ -287,7 +287,17 @@ pub(crate) fn request_approval(
         return Err("no SLT member is configured to approve it".into());
     }
     let expires = on + chrono::Duration::days(i64::from(config.approvals.token_valid_days));
+    if let Some(replaced) = &state.delay {
+        b.audit(
+            "delay_request_replaced",
+            Some(ClockId::C6),
+            format!("request {} (delay to {}) replaced: its tokens no longer count", replaced.number, replaced.new_due),
+        );
+    }
+    state.delay_requests += 1;
+    let number = state.delay_requests;
     state.delay = Some(DelayRequest {
+        number,
         new_due,
         reason: reason.to_owned(),
         requested_on: on,
@@ -297,12 +307,12 @@ pub(crate) fn request_approval(
     b.audit(
         "delay_requested",
         Some(ClockId::C6),
-        format!("delay to {new_due} requested; approval asked of {} SLT member(s)", approvers.len()),
+        format!("delay to {new_due} requested (request {number}); approval asked of {} SLT member(s)", approvers.len()),
     );
     let reference = state.reference.clone();
     for approver in approvers {
-        let token =
-            approvals::issue(secret.expose_secret().as_bytes(), reference.as_str(), new_due, &approver, expires);
+        let request = approvals::Request { case: reference.as_str(), number, new_due };
+        let token = approvals::issue(secret.expose_secret().as_bytes(), &request, &approver, expires);
         b.intent(
             Purpose::ApprovalRequest,
             vec![Recipient::Address(approver)],
@@ -322,15 +332,8 @@ fn answer_delay(state: &mut CaseState, b: &mut Builder<'_>, word: &str, rest: &s
     let (token, reason) = split_first(rest);
     let secret = b.ctx.config.approvals.token_secret.as_ref().map(|s| s.expose_secret().as_bytes().to_vec());
     let today = crate::domain::london_date(&b.ctx.now);
-    let checked = approvals::verify(
-        secret.as_deref(),
-        state.reference.as_str(),
-        delay.new_due,
-        &approver,
-        Some(token),
-        today,
-        &delay.used_tokens,
-    );
+    let request = approvals::Request { case: state.reference.as_str(), number: delay.number, new_due: delay.new_due };
+    let checked = approvals::verify(secret.as_deref(), &request, &approver, Some(token), today, &delay.used_tokens);
     let token = match checked {
         Ok(token) => token,
         Err(e) => {

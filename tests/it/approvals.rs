@@ -200,3 +200,69 @@ async fn a_review_twenty_working_days_from_due_and_unpublished_asks_the_slt_by_i
     cspr::jobs::tick::run(&w.store, &w.config, at("2027-06-07T09:05:00Z")).await.unwrap();
     assert_eq!(requests().await, 2, "asked once");
 }
+
+#[tokio::test]
+async fn a_superseded_token_and_a_spent_token_are_refused() {
+    let (mut w, old_chair, _) = requested("1").await;
+    // The ICSC asks again, for a later date: request 2 replaces request 1.
+    w.deliver(
+        reply(ICSC, CASE, "DELAY 29/10/2027 the inquest has been adjourned", "Thu, 3 Jun 2027 09:00:00 +0100"),
+        "2027-06-03T08:01:00Z",
+    )
+    .await;
+    let delay = w.case(CASE).await.delay.unwrap();
+    assert_eq!((delay.number, delay.new_due.to_string()), (2, "2027-10-29".to_owned()));
+    assert!(w.events(CASE).await.contains(&"delay_request_replaced".to_owned()));
+    let new_chair = w
+        .store
+        .outbox(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.template == "approval_request" && format!("{:?}", r.recipients).contains(CHAIR))
+        .map(|r| r.facts["token"].clone())
+        .find(|t| t.starts_with("2-"))
+        .expect("a token for request 2");
+
+    // The chair answers the first request's email: superseded, not counted.
+    w.deliver(
+        reply(CHAIR, CASE, &format!("APPROVE {old_chair}"), "Thu, 3 Jun 2027 10:00:00 +0100"),
+        "2027-06-03T09:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-07-05", "a superseded token does not count");
+    let audit = w.store.audit(CASE).await.unwrap();
+    let last_rejection = audit.iter().rev().find(|a| a.event == "approval_rejected").expect("audited");
+    assert!(last_rejection.detail.contains("replaced by request 2"), "{}", last_rejection.detail);
+
+    // The current token counts once…
+    w.deliver(
+        reply(CHAIR, CASE, &format!("APPROVE {new_chair}"), "Thu, 3 Jun 2027 11:00:00 +0100"),
+        "2027-06-03T10:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-10-29");
+    // …and, spent, moves nothing again: not after the request is decided, nor for a
+    // later request on the same case.
+    w.deliver(
+        reply(CHAIR, CASE, &format!("APPROVE {new_chair}"), "Thu, 3 Jun 2027 12:00:00 +0100"),
+        "2027-06-03T11:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-10-29");
+    assert!(w.templates().await.contains(&"command_refused".to_owned()));
+    w.deliver(
+        reply(ICSC, CASE, "DELAY 30/11/2027 the family asked for more time", "Fri, 4 Jun 2027 09:00:00 +0100"),
+        "2027-06-04T08:01:00Z",
+    )
+    .await;
+    w.deliver(
+        reply(CHAIR, CASE, &format!("APPROVE {new_chair}"), "Fri, 4 Jun 2027 10:00:00 +0100"),
+        "2027-06-04T09:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-10-29", "a spent token does not count for a later request");
+    let audit = w.store.audit(CASE).await.unwrap();
+    let last_rejection = audit.iter().rev().find(|a| a.event == "approval_rejected").expect("audited");
+    assert!(last_rejection.detail.contains("request 2, since replaced by request 3"), "{}", last_rejection.detail);
+}

@@ -63,3 +63,130 @@ async fn a_released_forged_close_changes_nothing_and_the_chronology_names_the_re
         assert!(!audit.iter().any(|a| a.actor.as_deref() == Some(ICSC)), "{audit:?}");
     }
 }
+
+/// Whole messages in `user`'s `folder` whose text holds `needle`.
+async fn bodies(user: &str, folder: &str, needle: &str) -> Vec<String> {
+    use futures::TryStreamExt;
+    let mut s = crate::mailstack::session(user).await;
+    s.examine(folder).await.unwrap();
+    let fetches: Vec<_> = s.fetch("1:*", "BODY.PEEK[]").await.unwrap().try_collect().await.unwrap_or_default();
+    let _ = s.logout().await;
+    fetches
+        .iter()
+        .filter_map(|f| f.body().map(|b| String::from_utf8_lossy(b).replace("=\r\n", "")))
+        .filter(|m| m.contains(needle))
+        .collect()
+}
+
+/// What follows `APPROVE ` on its line in an email's text.
+fn approve_line(email: &str) -> String {
+    let line = email.lines().find_map(|l| l.trim().strip_prefix("APPROVE ")).expect("an APPROVE line");
+    line.trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sent_copy_of_an_approval_request_carries_no_token_that_counts() {
+    use chrono::{DateTime, Utc};
+    use cspr::config::MailboxSource;
+    use cspr::domain::clock::ClockId;
+    use cspr::jobs::deliver::{Delivery, Outbox};
+    use cspr::jobs::ingest::try_step;
+    use cspr::outbound::{Templates, Transport};
+    use cspr::store::{NewMessage, Store};
+
+    let _shared = crate::mailstack::SERVERS.read().await;
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let prefix = format!("A{}", fastrand::u32(10_000..99_999));
+    let case = format!("{prefix}-2026-001");
+    let db = crate::databases::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::outbound::outbound_config(&prefix, &db.url, dir.path());
+    config.approvals.token_secret = Some(secrecy::SecretString::from("the partnership's approval secret, long enough"));
+    let store = Store::open(&db.url).await.unwrap();
+    let MailboxSource::Imap(imap) = &config.mailbox else { unreachable!() };
+    let transport = Transport::new(&config.outbound.transport, Some(((**imap).clone(), "Sent".into()))).unwrap();
+    let templates = Templates::load(None).unwrap();
+    let outbox = Outbox { store: &store, config: &config, transport: &transport, templates: &templates };
+    let mut uid = 0;
+    let mut deliver = async |raw: String, when: &str| {
+        uid += 1;
+        let message = NewMessage {
+            source: "test",
+            uidvalidity: Some(1),
+            uid: Some(uid),
+            raw: raw.as_bytes(),
+            arrived_at: at(when),
+        };
+        store.store_message(&message).await.unwrap();
+        try_step(&store, &config, at(when)).await.unwrap();
+    };
+    let body = "________________________________\r\nFrom: Duty <duty.manager@test.local>\r\nSent: Thursday, December 10, 2026 9:00 AM\r\n\
+                Subject: Serious incident notification\r\n\r\nLocal authority: Hackney\r\nIncident type: Serious harm\r\n\
+                Date LA became aware: 08/12/2026\r\nDate notified to the Panel: 10/12/2026\r\nPanel reference: SIN-2026-08001\r\n";
+    deliver(
+        mail("la@test.local", "FW: Serious incident notification", "Thu, 10 Dec 2026 10:00:00 +0000", body, true),
+        "2026-12-10T10:00:00Z",
+    )
+    .await;
+    let reply = |line: &str, date: &str| mail("icsc@test.local", &format!("Re: [{case}] Reminder"), date, line, true);
+    deliver(reply("DECISION CSPR 05/01/2027", "Tue, 5 Jan 2027 12:00:00 +0000"), "2027-01-05T12:01:00Z").await;
+    deliver(
+        reply("DELAY 30/09/2027 the police investigation is not complete", "Tue, 1 Jun 2027 09:00:00 +0100"),
+        "2027-06-01T08:01:00Z",
+    )
+    .await;
+    // Everything goes, inside the sending window.
+    loop {
+        match outbox.try_step(at("2027-06-01T09:00:00Z")).await.unwrap() {
+            Delivery::Idle => break,
+            Delivery::Sent(_) | Delivery::Deferred(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    let c6 = |state: &cspr::domain::case::CaseState| {
+        state.clocks.iter().find(|c| c.clock == ClockId::C6).unwrap().due_in_force().to_string()
+    };
+    let tag = format!("[{case}] Approval needed");
+    let mine = bodies("slt", "INBOX", &tag).await;
+    assert_eq!(mine.len(), 1, "the approver's own email");
+    let token = approve_line(&mine[0]);
+    assert!(token.starts_with("1-"), "{token}");
+    let copies = bodies("chscp", "Sent", &tag).await;
+    assert_eq!(copies.len(), 2, "a copy of each approver's request in Sent");
+    for copy in &copies {
+        assert!(!copy.contains(&token), "no token in the shared mailbox's copy");
+        assert!(copy.contains("token withheld from this copy"), "{copy}");
+    }
+
+    // Whatever the Sent copy shows, sent back from the approver's own address, moves nothing.
+    let lifted = approve_line(&copies[0]);
+    deliver(
+        mail(
+            "slt@test.local",
+            &format!("Re: {tag}"),
+            "Wed, 2 Jun 2027 09:00:00 +0100",
+            &format!("APPROVE {lifted}"),
+            true,
+        ),
+        "2027-06-02T08:01:00Z",
+    )
+    .await;
+    let state = store.load_case(&case).await.unwrap().unwrap();
+    assert_eq!(c6(&state), "2027-07-05", "a token lifted from Sent does not count");
+    let audit = store.audit(&case).await.unwrap();
+    assert!(audit.iter().any(|a| a.event == "approval_rejected"), "{audit:?}");
+    // The approver's own token does.
+    deliver(
+        mail(
+            "slt@test.local",
+            &format!("Re: {tag}"),
+            "Wed, 2 Jun 2027 09:05:00 +0100",
+            &format!("APPROVE {token}"),
+            true,
+        ),
+        "2027-06-02T08:06:00Z",
+    )
+    .await;
+    let state = store.load_case(&case).await.unwrap().unwrap();
+    assert_eq!(c6(&state), "2027-09-30");
+}
