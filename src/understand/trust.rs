@@ -155,7 +155,7 @@ fn arc(ours: &Results, headers: &[(String, String)], domain: &str, config: &Conf
     let Some((newest, sealer)) = seals.filter_map(|(i, d)| Some((i?, d?))).max_by_key(|(i, _)| *i) else {
         return Some(Err("arc pass without a readable seal".into()));
     };
-    if !config.intake.arc_signers.iter().any(|s| *s == sealer) {
+    if !config.intake.arc_signers.contains(&sealer) {
         return Some(Err(format!("arc sealed by {sealer}, not a named signer")));
     }
     let results = headers
