@@ -154,6 +154,9 @@ pub struct Understood {
     pub trust: Trust,
     /// Why, in a short phrase ("dmarc pass for hackney.gov.uk", "two From headers").
     pub trust_reason: String,
+    /// Whether a reply to the From address is safe from backscatter (its domain is
+    /// authenticated, or SPF passed for it at our server).
+    pub reply_allowed: bool,
     pub forwarded: Option<Forwarded>,
     pub notification: Option<NotificationFields>,
     pub panel_outcome: Option<PanelOutcome>,
@@ -179,6 +182,7 @@ impl Understood {
             kind: Kind::Unknown,
             trust: Trust::Untrusted,
             trust_reason: "message not read".to_owned(),
+            reply_allowed: false,
             forwarded: None,
             notification: None,
             panel_outcome: None,

@@ -71,6 +71,7 @@ fn context(row: &OutboxRow, config: &Config) -> Value {
         json!({"name": config.partnership.name, "short_name": config.partnership.short_name, "mailbox": config.partnership.mailbox.as_str()}),
     );
     facts.insert("referral_advice".into(), Value::String(config.partnership.referral_advice.clone()));
+    facts.insert("count".into(), json!(row.coalesced));
     if let Some(case) = &row.case_reference {
         facts.entry("case").or_insert(Value::String(case.clone()));
     }
@@ -197,6 +198,7 @@ impl Outbox<'_> {
                 facts,
                 dedupe_key: format!("dead:{}", row.id),
                 urgent: true,
+                not_before: None,
             };
             self.store.add_intent(&alert, None, now).await?;
         }

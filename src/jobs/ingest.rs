@@ -98,6 +98,7 @@ async fn process(
             facts: [("reason".to_owned(), reason)].into(),
             dedupe_key: format!("message:{}:triage_alert", message.id),
             urgent: false,
+            not_before: None,
         });
     }
     let opened = decision.case.as_ref().filter(|_| new_year.is_some()).is_some();

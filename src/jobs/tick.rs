@@ -88,6 +88,7 @@ pub async fn run_since(
                     facts,
                     dedupe_key: format!("{prefix}{kind}:{}:{}:{}", step.step, step.occurrence, dl.due),
                     urgent: step.urgent,
+                    not_before: None,
                 };
                 let not_before =
                     if step.urgent { None } else { Some(def.sending_window.next_open(now, &config.calendar)) };
@@ -176,6 +177,7 @@ pub async fn digests(store: &Store, config: &Config, now: DateTime<Utc>) -> Resu
                 facts: facts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
                 dedupe_key: format!("{}:{role}:{today}", digest.name),
                 urgent: false,
+                not_before: None,
             };
             if store.add_intent(&intent, None, now).await? {
                 queued += 1;

@@ -359,9 +359,22 @@ fn referral(incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
         &[],
         true,
     );
-    b.intent(Purpose::CommandReply, b.reply_to_sender(), None, "referral_reply", &[], true);
+    // The reply goes only to a sender our server authenticated (else it could be
+    // backscatter on a forged address), once a day per address.
+    if incoming.understood.reply_allowed
+        && let Some(address) = incoming.understood.from.address.as_deref()
+    {
+        b.intent(Purpose::CommandReply, b.reply_to_sender(), None, "referral_reply", &[], true);
+        if let Some(reply) = b.out.intents.last_mut() {
+            reply.dedupe_key = format!("referral_reply:{}:{}", address.to_ascii_lowercase(), london_date(&ctx.now));
+        }
+    }
     b.out
 }
+
+/// Bounces for a case gather into one alert per ten minutes, sent when the ten minutes
+/// end, with how many there were.
+const BOUNCE_WINDOW_SECONDS: i64 = 600;
 
 fn automatic(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
     let kind = incoming.understood.kind;
@@ -378,6 +391,11 @@ fn automatic(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outc
                     &[],
                     true,
                 );
+                let bucket = ctx.now.timestamp().div_euclid(BOUNCE_WINDOW_SECONDS);
+                if let Some(alert) = b.out.intents.last_mut() {
+                    alert.dedupe_key = format!("{}bounce_alert:{}:{bucket}", super::COALESCE, state.reference);
+                    alert.not_before = chrono::DateTime::from_timestamp((bucket + 1) * BOUNCE_WINDOW_SECONDS, 0);
+                }
             }
             b.out.case = Some(*state);
             b.out

@@ -18,7 +18,7 @@ pub use matching::{Lookups, Match, match_case};
 use crate::config::Config;
 use crate::domain::case::{CaseRef, CaseState, ClockInstance, ClockStatus};
 use crate::domain::clock::{ClockId, due_date};
-use crate::domain::message::Understood;
+use crate::domain::message::{Trust, Understood};
 use crate::domain::{EmailAddress, Role, london_date};
 
 /// A message as it reaches the decision.
@@ -96,7 +96,13 @@ pub struct Intent {
     pub dedupe_key: String,
     /// Sent at once, outside the sending window too.
     pub urgent: bool,
+    /// Held back until then (an alert that gathers what follows it).
+    pub not_before: Option<DateTime<Utc>>,
 }
+
+/// A dedupe key that coalesces: a second intent with it, while the first still waits,
+/// adds one to the first's count instead of being dropped.
+pub const COALESCE: &str = "coalesce:";
 
 /// One line of a case's chronology.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,16 +162,22 @@ pub(crate) struct Builder<'a> {
     pub actor: Option<String>,
     /// Where replies to the message go: its sender's address.
     reply_to: Option<String>,
+    /// The sender's address when it was not authenticated: named in the chronology as
+    /// claimed, never as the actor.
+    claimed: Option<String>,
     pub ctx: &'a Context<'a>,
     pub out: Outcome,
 }
 
 impl<'a> Builder<'a> {
     pub fn new(incoming: &'a Incoming<'a>, ctx: &'a Context<'a>) -> Self {
+        let authenticated = matches!(incoming.understood.trust, Trust::Trusted | Trust::Authenticated);
+        let sender = incoming.understood.from.address.clone();
         Self {
             cause: format!("message:{}", incoming.stored_id),
-            actor: ctx.released_by.clone().or_else(|| incoming.understood.from.address.clone()),
-            reply_to: incoming.understood.from.address.clone(),
+            actor: ctx.released_by.clone().or_else(|| authenticated.then(|| sender.clone()).flatten()),
+            reply_to: sender.clone(),
+            claimed: if authenticated || ctx.released_by.is_some() { None } else { sender },
             ctx,
             out: Outcome::default(),
         }
@@ -173,12 +185,16 @@ impl<'a> Builder<'a> {
 
     /// For a decision of the scheduler's, keyed by `cause`.
     pub fn scheduled(cause: String, ctx: &'a Context<'a>) -> Self {
-        Self { cause, actor: None, reply_to: None, ctx, out: Outcome::default() }
+        Self { cause, actor: None, reply_to: None, claimed: None, ctx, out: Outcome::default() }
     }
 
     pub fn audit(&mut self, event: &str, clock: Option<ClockId>, detail: impl Into<String>) {
         let actor = self.actor.clone();
-        self.out.audit.push(AuditEntry { event: event.to_owned(), clock, actor, detail: detail.into() });
+        let mut detail = detail.into();
+        if let Some(claimed) = &self.claimed {
+            detail.push_str(&format!(" (claimed sender {claimed}, not authenticated)"));
+        }
+        self.out.audit.push(AuditEntry { event: event.to_owned(), clock, actor, detail });
     }
 
     pub fn intent(
@@ -203,6 +219,7 @@ impl<'a> Builder<'a> {
             facts,
             dedupe_key: format!("{}:{template}:{n}", self.cause),
             urgent,
+            not_before: None,
         });
     }
 

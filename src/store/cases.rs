@@ -484,10 +484,7 @@ async fn write_outcome(
     }
     crate::fault::point("processing:audit-written");
     for intent in &outcome.intents {
-        sqlx::query(
-                "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
-            )
+        sqlx::query(super::outbox::INSERT_INTENT)
             .bind(intent.case.as_ref().map(|c| c.to_string()))
             .bind(stored)
             .bind(intent.purpose.as_str())
@@ -497,6 +494,7 @@ async fn write_outcome(
             .bind(&intent.dedupe_key)
             .bind(i64::from(intent.urgent))
             .bind(at)
+            .bind(intent.not_before.map(stamp))
             .execute(&mut **tx)
             .await
             .map_err(query_error("record an outbound intent"))?;

@@ -27,9 +27,11 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
+    /// How many events a coalescing alert stands for (1 for every other email).
+    pub coalesced: u32,
 }
 
-const COLUMNS: &str = "id, case_reference, purpose, recipients, template, facts, dedupe_key, urgent, status, attempts, message_id, next_attempt_at, last_error, created_at, sent_at";
+const COLUMNS: &str = "id, case_reference, purpose, recipients, template, facts, dedupe_key, urgent, status, attempts, message_id, next_attempt_at, last_error, created_at, sent_at, coalesced";
 
 fn row(r: sqlx::any::AnyRow) -> OutboxRow {
     OutboxRow {
@@ -48,6 +50,7 @@ fn row(r: sqlx::any::AnyRow) -> OutboxRow {
         last_error: r.get(12),
         created_at: r.get(13),
         sent_at: r.get(14),
+        coalesced: u32::try_from(r.get::<i64, _>(15)).unwrap_or(u32::MAX),
     }
 }
 
@@ -174,28 +177,34 @@ impl Store {
     }
 }
 
+/// Inserts an intent; one whose dedupe key exists already adds nothing, except a
+/// coalescing one (`coalesce:…`) still waiting, whose count goes up by one.
+pub(super) const INSERT_INTENT: &str =
+    "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at, next_attempt_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (dedupe_key) DO UPDATE SET coalesced = intents.coalesced + 1
+     WHERE intents.status = 'pending' AND intents.dedupe_key LIKE 'coalesce:%'";
+
 pub(super) async fn add_intent_in<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     intent: &Intent,
     not_before: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let result = sqlx::query(
-        "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at, next_attempt_at)
-         VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
-    )
-    .bind(intent.case.as_ref().map(|c| c.to_string()))
-    .bind(intent.purpose.as_str())
-    .bind(serde_json::to_string(&intent.to).unwrap_or_default())
-    .bind(&intent.template)
-    .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
-    .bind(&intent.dedupe_key)
-    .bind(i64::from(intent.urgent))
-    .bind(stamp(now))
-    .bind(not_before.map(stamp))
-    .execute(executor)
-    .await
-    .map_err(query_error("add an email to the outbox"))?;
+    let result = sqlx::query(INSERT_INTENT)
+        .bind(intent.case.as_ref().map(|c| c.to_string()))
+        .bind(None::<i64>)
+        .bind(intent.purpose.as_str())
+        .bind(serde_json::to_string(&intent.to).unwrap_or_default())
+        .bind(&intent.template)
+        .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
+        .bind(&intent.dedupe_key)
+        .bind(i64::from(intent.urgent))
+        .bind(stamp(now))
+        .bind(intent.not_before.or(not_before).map(stamp))
+        .execute(executor)
+        .await
+        .map_err(query_error("add an email to the outbox"))?;
     Ok(result.rows_affected() == 1)
 }
 

@@ -348,6 +348,7 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
         kind,
         trust: verdict.trust,
         trust_reason: verdict.reason,
+        reply_allowed: verdict.reply_allowed,
         forwarded,
         notification: (kind == Kind::Notification).then_some(extracted.fields),
         panel_outcome: panel,
@@ -381,6 +382,7 @@ pub fn to_json(u: &Understood) -> serde_json::Value {
         "kind": u.kind.as_str(),
         "trust": u.trust.as_str(),
         "trust_reason": u.trust_reason,
+        "reply_allowed": u.reply_allowed,
         "forwarded": u.forwarded.as_ref().map(|f| serde_json::json!({
             "from": sender(&f.from),
             "date": f.date.as_ref().map(rfc3339),

@@ -30,12 +30,25 @@ pub struct FromField {
 pub struct Verdict {
     pub trust: Trust,
     pub reason: String,
+    /// The From address may be written to: its domain is authenticated, or SPF passed
+    /// for an envelope sender in the From domain at our server. A reply to anyone else
+    /// could land on an innocent party whose address was forged (backscatter).
+    pub reply_allowed: bool,
 }
 
 impl Verdict {
     fn new(trust: Trust, reason: impl Into<String>) -> Self {
-        Self { trust, reason: reason.into() }
+        Self { trust, reason: reason.into(), reply_allowed: matches!(trust, Trust::Trusted | Trust::Authenticated) }
     }
+}
+
+/// Our verdict shows SPF passing for an envelope sender in `domain`.
+fn spf_aligned(results: &Results, domain: &str) -> bool {
+    results.statements.iter().any(|s| {
+        s.method == "spf"
+            && s.result == "pass"
+            && s.property("smtp.mailfrom").map(|m| m.rsplit('@').next().unwrap_or(m)) == Some(domain)
+    })
 }
 
 /// Judges the sender from the headers (top to bottom, as received) and the From field.
@@ -90,7 +103,10 @@ pub fn judge(headers: &[(String, String)], from: &FromField, config: &Config) ->
         }
     };
     match authenticated {
-        Err(why) => Verdict::new(Trust::Untrusted, why),
+        Err(why) => Verdict {
+            reply_allowed: ours.as_ref().is_some_and(|r| spf_aligned(r, domain)),
+            ..Verdict::new(Trust::Untrusted, why)
+        },
         Ok(how) if config.roles_of(&address).is_empty() => {
             Verdict::new(Trust::Authenticated, format!("{how}; no role"))
         }

@@ -127,6 +127,7 @@ fn intent(prefix: &str, to: &str, key: &str) -> Intent {
         facts: [("command".to_owned(), "NOTE".to_owned()), ("done".to_owned(), "note added".to_owned())].into(),
         dedupe_key: format!("{prefix}:{key}"),
         urgent: true,
+        not_before: None,
     }
 }
 

@@ -190,3 +190,89 @@ async fn the_sent_copy_of_an_approval_request_carries_no_token_that_counts() {
     let state = store.load_case(&case).await.unwrap().unwrap();
     assert_eq!(c6(&state), "2027-09-30");
 }
+
+/// A delivery status notification for an email of `case`'s, as Postfix returns it.
+fn bounce(case: &str, date: &str) -> String {
+    format!(
+        "Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@mx.chscp.test>\r\nTo: chscp@hackney.gov.uk\r\n\
+         Subject: Undelivered Mail Returned to Sender: [{case}] Rapid Review reminder\r\nDate: {date}\r\n\
+         Message-ID: <{}@mx.chscp.test>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\
+         --b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.chscp.test\r\n\r\n\
+         Final-Recipient: rfc822; old.address@hackney.gov.uk\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--b1--\r\n",
+        fastrand::u64(..)
+    )
+}
+
+#[tokio::test]
+async fn bounces_gather_into_one_alert_per_ten_minutes_with_their_count() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        w.deliver(
+            notification(LA, "16/11/2026", "18/11/2026", "SIN-2026-07002", "", "Thu, 19 Nov 2026 10:00:00 +0000", true),
+            "2026-11-19T10:05:00Z",
+        )
+        .await;
+        for (date, when) in [
+            ("Mon, 23 Nov 2026 10:01:00 +0000", "2026-11-23T10:01:00Z"),
+            ("Mon, 23 Nov 2026 10:03:00 +0000", "2026-11-23T10:03:00Z"),
+            ("Mon, 23 Nov 2026 10:09:59 +0000", "2026-11-23T10:09:59Z"),
+            ("Mon, 23 Nov 2026 10:12:00 +0000", "2026-11-23T10:12:00Z"),
+        ] {
+            w.deliver(bounce(CASE, date), when).await;
+        }
+        let alerts: Vec<_> =
+            w.store.outbox(None).await.unwrap().into_iter().filter(|r| r.template == "bounce_alert").collect();
+        let seen: Vec<(u32, Option<String>)> =
+            alerts.iter().map(|a| (a.coalesced, a.next_attempt_at.as_deref().map(|t| t[..16].to_owned()))).collect();
+        assert_eq!(
+            seen,
+            [(3, Some("2026-11-23T10:10".to_owned())), (1, Some("2026-11-23T10:20".to_owned()))],
+            "{}",
+            w.db.name
+        );
+        // Each bounce is still in the case's chronology, in no sender's name.
+        let audit = w.store.audit(CASE).await.unwrap();
+        let bounces: Vec<_> = audit.iter().filter(|a| a.event == "bounce").collect();
+        assert_eq!(bounces.len(), 4);
+        assert!(bounces.iter().all(|a| a.actor.is_none()), "{bounces:?}");
+        assert!(bounces[0].detail.contains("claimed sender MAILER-DAEMON@mx.chscp.test"), "{}", bounces[0].detail);
+    }
+}
+
+/// A worried teacher's email, meant for the children's social care front door.
+fn referral(from: &str, pass: bool, date: &str) -> String {
+    mail(
+        from,
+        "Concern about a pupil - urgent",
+        date,
+        "I'm worried about a child in my class. She came in today with bruising and said she was scared to go home.",
+        pass,
+    )
+}
+
+#[tokio::test]
+async fn a_referral_is_answered_only_at_an_authenticated_address_once_a_day_and_always_alerted() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        let teacher = "s.whitfield@leabridgemeadows.sch.test";
+        let forged = "head@innocent-school.sch.test";
+        w.deliver(referral(teacher, true, "Mon, 23 Nov 2026 09:00:00 +0000"), "2026-11-23T09:00:10Z").await;
+        w.deliver(referral(teacher, true, "Mon, 23 Nov 2026 15:00:00 +0000"), "2026-11-23T15:00:10Z").await;
+        w.deliver(referral(forged, false, "Mon, 23 Nov 2026 16:00:00 +0000"), "2026-11-23T16:00:10Z").await;
+        w.deliver(referral(teacher, true, "Tue, 24 Nov 2026 09:00:00 +0000"), "2026-11-24T09:00:10Z").await;
+        let rows = w.store.outbox(None).await.unwrap();
+        let to = |template: &str| -> Vec<String> {
+            rows.iter().filter(|r| r.template == template).map(|r| format!("{:?}", r.recipients)).collect()
+        };
+        assert_eq!(to("referral_alert").len(), 4, "{}: every referral reaches a person at once, unmerged", w.db.name);
+        assert!(
+            rows.iter().filter(|r| r.template == "referral_alert").all(|r| r.urgent && r.next_attempt_at.is_none())
+        );
+        let replies = to("referral_reply");
+        assert_eq!(replies.len(), 2, "{}: one a day to the teacher: {replies:?}", w.db.name);
+        assert!(replies.iter().all(|r| r.contains(teacher)));
+        assert!(!replies.iter().any(|r| r.contains(forged)), "no backscatter to a forged address");
+    }
+}

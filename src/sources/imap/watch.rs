@@ -343,6 +343,7 @@ impl Outage {
             facts: facts.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
             dedupe_key,
             urgent: true,
+            not_before: None,
         };
         match store.add_intent(&intent, None, Utc::now()).await {
             Ok(_) => true,
