@@ -58,7 +58,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // Everything, the mail source included, waits until this instance leads.
     let mut waiting = shutdown.clone();
     let leadership = match crate::leader::Leadership::acquire(&config.store_url, &mut waiting).await {
-        Ok(leadership) => Arc::new(leadership),
+        Ok(leadership) => {
+            if let Some(epoch) = leadership.epoch() {
+                store.fence(epoch);
+            }
+            Arc::new(leadership)
+        }
         Err(crate::leader::LeaderError::Stopped) => {
             store.close().await;
             return Ok(());

@@ -1,7 +1,10 @@
 //! One active instance per database: a file lock beside a SQLite database (a second
 //! instance refuses to start), or a PostgreSQL advisory lock held on a connection of its
 //! own (a second instance stands by and takes over when the first dies). The lock is
-//! checked again before every email is sent.
+//! checked again before every email is sent. On PostgreSQL each new leader also takes a
+//! new epoch, and every write transaction of the daemon's commits only while the epoch
+//! is still its own, so an old leader that was paused (and lost its lock meanwhile)
+//! cannot write after a takeover.
 
 use std::fs::File;
 use std::time::Duration;
@@ -32,7 +35,8 @@ pub enum LeaderError {
 /// Proof that this instance is the active one.
 pub enum Leadership {
     File(#[allow(dead_code)] File),
-    Postgres(Mutex<PgConnection>),
+    /// The lock's connection, and the epoch this instance took the lead at.
+    Postgres(Mutex<PgConnection>, i64),
 }
 
 impl Leadership {
@@ -60,8 +64,16 @@ impl Leadership {
                         .await
                         .map_err(LeaderError::Postgres)?;
                     if got {
-                        tracing::info!("this instance is the leader");
-                        return Ok(Leadership::Postgres(Mutex::new(conn)));
+                        // A new epoch fences off every instance that led before: their
+                        // writes check it inside their transactions (store::begin_write).
+                        let epoch: i64 = sqlx::query_scalar(
+                            "UPDATE leader_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch",
+                        )
+                        .fetch_one(&mut conn)
+                        .await
+                        .map_err(LeaderError::Postgres)?;
+                        tracing::info!(epoch, "this instance is the leader");
+                        return Ok(Leadership::Postgres(Mutex::new(conn), epoch));
                     }
                     let _ = conn.close().await;
                 }
@@ -82,11 +94,19 @@ impl Leadership {
         }
     }
 
+    /// The fencing epoch this instance leads at (PostgreSQL only).
+    pub fn epoch(&self) -> Option<i64> {
+        match self {
+            Leadership::File(_) => None,
+            Leadership::Postgres(_, epoch) => Some(*epoch),
+        }
+    }
+
     /// Whether this instance still holds the lock.
     pub async fn still_leader(&self) -> bool {
         match self {
             Leadership::File(_) => true,
-            Leadership::Postgres(conn) => {
+            Leadership::Postgres(conn, _) => {
                 let mut conn = conn.lock().await;
                 sqlx::query_scalar::<_, bool>(
                     "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objid = $1)",

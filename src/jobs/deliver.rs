@@ -146,6 +146,8 @@ impl Outbox<'_> {
         } else {
             Some(raw.clone())
         };
+        // A leader paused since the claim, and replaced meanwhile, sends nothing.
+        self.store.still_fenced().await?;
         match self.transport.send(self.config.partnership.mailbox.as_str(), &to, &id, &raw).await {
             Ok(()) => {}
             Err(error) if error.is_permanent() => return self.dead(&row, error.to_string(), now).await,

@@ -41,6 +41,7 @@ pub async fn try_batch(store: &Store, config: &Config, now: DateTime<Utc>, limit
     if messages.is_empty() {
         return Ok(Vec::new());
     }
+    crate::fault::pause("processing:read");
     let mut batch = store.batch().await?;
     let mut done = Vec::with_capacity(messages.len());
     for message in &messages {

@@ -87,7 +87,8 @@ impl Store {
     pub async fn batch(&self) -> Result<Batch, StoreError> {
         // SQLite: take the write lock now; a read snapshot upgraded later could fail.
         let begin = if self.engine == super::Engine::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
-        let tx = self.pool.begin_with(begin).await.map_err(query_error("begin a transaction"))?;
+        let mut tx = self.pool.begin_with(begin).await.map_err(query_error("begin a transaction"))?;
+        self.check_fence(&mut tx).await?;
         Ok(Batch { tx })
     }
 
@@ -99,7 +100,7 @@ impl Store {
         outcome: &Outcome,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query_error("begin a transaction"))?;
+        let mut tx = self.begin_write().await?;
         if !record_in(&mut tx, processed, outcome, now).await? {
             return Ok(false);
         }
@@ -111,7 +112,7 @@ impl Store {
     /// Records a decision of the scheduler's (no message behind it) in one transaction.
     pub async fn commit_case(&self, outcome: &Outcome, now: DateTime<Utc>) -> Result<(), StoreError> {
         let at = stamp(now);
-        let mut tx = self.pool.begin().await.map_err(query_error("begin a transaction"))?;
+        let mut tx = self.begin_write().await?;
         write_outcome(&mut tx, None, None, outcome, &at).await?;
         tx.commit().await.map_err(query_error("commit a scheduled change"))?;
         Ok(())

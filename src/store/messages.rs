@@ -72,7 +72,7 @@ impl Store {
     /// Stores several messages (a fetched batch) in one transaction, each as
     /// `store_message` would, the checkpoint advanced past the last.
     pub async fn store_messages(&self, messages: &[NewMessage<'_>]) -> Result<Vec<Stored>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query_error("begin a transaction"))?;
+        let mut tx = self.begin_write().await?;
         let mut stored = Vec::with_capacity(messages.len());
         for message in messages {
             stored.push(insert_message(&mut tx, message).await?);

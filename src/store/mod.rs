@@ -7,7 +7,7 @@ mod messages;
 mod outbox;
 
 use std::path::Path;
-use std::sync::Once;
+use std::sync::{Arc, Once, OnceLock};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
@@ -43,6 +43,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("unsupported database URL '{0}' (expected sqlite:PATH or postgres://…)")]
     Unsupported(String),
+    #[error("cannot write: another instance leads now (its epoch {current}, ours {ours}); this one stops")]
+    NotLeader { ours: i64, current: i64 },
 }
 
 impl StoreError {
@@ -91,6 +93,9 @@ pub enum Engine {
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    /// The leader's epoch, once this instance leads on PostgreSQL: every write of the
+    /// daemon's checks it inside its transaction (see `leader`).
+    fence: Arc<OnceLock<i64>>,
 }
 
 impl Store {
@@ -142,7 +147,54 @@ impl Store {
             Engine::Postgres => None,
         };
         migrator.run(&pool).await.map_err(StoreError::Migrate)?;
-        Ok(Self { pool, engine })
+        Ok(Self { pool, engine, fence: Arc::new(OnceLock::new()) })
+    }
+
+    /// From now on every write of the daemon's (ingest, scheduler, delivery) commits
+    /// only while the leader epoch is still `epoch`.
+    pub fn fence(&self, epoch: i64) {
+        let _ = self.fence.set(epoch);
+    }
+
+    /// Begins a write transaction, fenced: on PostgreSQL with a fence set, it takes a
+    /// share lock on the epoch row (so a takeover waits for it to end) and fails if
+    /// another instance has taken the lead since.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(query_error("begin a transaction"))?;
+        self.check_fence(&mut tx).await?;
+        Ok(tx)
+    }
+
+    pub(crate) async fn check_fence(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<(), StoreError> {
+        let Some(&ours) = self.fence.get() else { return Ok(()) };
+        let current: i64 = sqlx::query_scalar("SELECT epoch FROM leader_epoch WHERE id = 1 FOR SHARE")
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(query_error("check the leader epoch"))?;
+        if current == ours { Ok(()) } else { Err(StoreError::NotLeader { ours, current }) }
+    }
+
+    /// Fails if another instance has taken the lead since this one's fence was set (a
+    /// look without a lock: the last check before an email leaves).
+    pub async fn still_fenced(&self) -> Result<(), StoreError> {
+        let Some(&ours) = self.fence.get() else { return Ok(()) };
+        let current: i64 = sqlx::query_scalar("SELECT epoch FROM leader_epoch WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query_error("check the leader epoch"))?;
+        if current == ours { Ok(()) } else { Err(StoreError::NotLeader { ours, current }) }
+    }
+
+    /// Runs one write statement in a fenced transaction.
+    pub(crate) async fn write<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        action: &'static str,
+    ) -> Result<sqlx::any::AnyQueryResult, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = query.execute(&mut *tx).await.map_err(query_error(action))?;
+        tx.commit().await.map_err(query_error(action))?;
+        Ok(done)
     }
 
     pub fn engine(&self) -> Engine {

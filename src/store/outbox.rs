@@ -62,7 +62,10 @@ impl Store {
         not_before: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        add_intent_in(&self.pool, intent, not_before, now).await
+        let mut tx = self.begin_write().await?;
+        let added = add_intent_in(&mut *tx, intent, not_before, now).await?;
+        tx.commit().await.map_err(query_error("commit an outbound intent"))?;
+        Ok(added)
     }
 
     /// The next row due to go: urgent first, then oldest.
@@ -81,12 +84,10 @@ impl Store {
 
     /// Marks a row `sending` with its Message-ID; false if another worker took it.
     pub async fn claim_email(&self, id: i64, message_id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE intents SET status = 'sending', message_id = $2, attempts = attempts + 1 WHERE id = $1 AND status = 'pending'")
+        let claim = sqlx::query("UPDATE intents SET status = 'sending', message_id = $2, attempts = attempts + 1 WHERE id = $1 AND status = 'pending'")
             .bind(id)
-            .bind(message_id)
-            .execute(&self.pool)
-            .await
-            .map_err(query_error("claim an email"))?;
+            .bind(message_id);
+        let done = self.write(claim, "claim an email").await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -109,24 +110,20 @@ impl Store {
 
     /// A failed attempt: tried again at `next`.
     pub async fn email_failed(&self, id: i64, next: DateTime<Utc>, error: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE intents SET status = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1")
-            .bind(id)
-            .bind(stamp(next))
-            .bind(error)
-            .execute(&self.pool)
-            .await
-            .map_err(query_error("record a failed attempt"))?;
+        let failed =
+            sqlx::query("UPDATE intents SET status = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1")
+                .bind(id)
+                .bind(stamp(next))
+                .bind(error);
+        self.write(failed, "record a failed attempt").await?;
         Ok(())
     }
 
     /// Given up: a dead letter, visible and retryable.
     pub async fn email_dead(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE intents SET status = 'dead', last_error = $2 WHERE id = $1")
-            .bind(id)
-            .bind(error)
-            .execute(&self.pool)
-            .await
-            .map_err(query_error("set an email aside"))?;
+        let dead =
+            sqlx::query("UPDATE intents SET status = 'dead', last_error = $2 WHERE id = $1").bind(id).bind(error);
+        self.write(dead, "set an email aside").await?;
         Ok(())
     }
 
@@ -135,7 +132,7 @@ impl Store {
         if let Some(value) = value {
             query = query.bind(value);
         }
-        query.execute(&self.pool).await.map_err(query_error("update an email"))?;
+        self.write(query, "update an email").await?;
         Ok(())
     }
 

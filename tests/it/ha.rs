@@ -237,3 +237,99 @@ async fn a_dry_run_reads_the_real_mailbox_changes_nothing_and_writes_its_emails_
     assert!(left.iter().all(|f| !f.iter().any(|x| x.contains("Seen"))), "and unread");
     assert!(crate::mailstack::flags(&mut setup, &processed).await.is_empty(), "nothing moved");
 }
+
+/// Whether process `pid` is stopped (SIGSTOP).
+fn stopped(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('T')))
+        .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paused_leader_that_lost_the_lead_cannot_write_after_the_standby_takes_over() {
+    use sqlx::Connection;
+    let _shared = SERVERS.read().await;
+    let prefix = format!("P{}", fastrand::u32(10_000..99_999));
+    let tag = crate::support::case_tag(&prefix, 1);
+    let db = postgres().await;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = unique_folder("fence");
+    outbound_config_in(&prefix, &db.url, dir.path(), &folder);
+    let mut setup = session("chscp").await;
+    create_folder(&mut setup, &folder).await;
+
+    let (socket_a, socket_b) = (dir.path().join("a.sock"), dir.path().join("b.sock"));
+    let (a, b) = (UnixDatagram::bind(&socket_a).unwrap(), UnixDatagram::bind(&socket_b).unwrap());
+    // The leader stops itself once it has read a waiting message, before it writes.
+    let log = dir.path().join("a.log");
+    let mut old = Command::new(env!("CARGO_BIN_EXE_cspr"))
+        .args(["run", "--config", &dir.path().join("cspr.toml").display().to_string()])
+        .env("CSPR__MAILBOX__PASSWORD", "chscp-pass")
+        .env("CSPR__OUTBOUND__PASSWORD", "chscp-pass")
+        .env("NOTIFY_SOCKET", &socket_a)
+        .env("CSPR_LOG", "warn")
+        .env("CSPR_PAUSE_AT", "processing:read")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    assert!(wait_for(&a, "the mailbox is open", Duration::from_secs(20)), "the first instance leads");
+    let mut standby = start(dir.path(), &socket_b);
+    assert!(wait_for(&b, "STATUS=standby", Duration::from_secs(20)), "the second stands by");
+
+    append(&mut setup, &folder, crate::delivery_faults::notification(&prefix).as_bytes()).await;
+    let paused = crate::mailstack::eventually(Duration::from_secs(30), || async { stopped(old.id()) }).await;
+    assert!(paused, "the leader paused holding a message it read");
+
+    // Its lock's session ends (a network partition, an idle timeout): the standby leads.
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    assert!(wait_for(&b, "the mailbox is open", Duration::from_secs(20)), "the standby took over");
+    // It processes the message the old leader read and answers it.
+    let answered = crate::mailstack::eventually(Duration::from_secs(30), || async {
+        received("la", "INBOX", &tag).await.len() == 1
+    })
+    .await;
+    assert!(answered, "the new leader acknowledged the notification");
+
+    // The old leader wakes: its first write is refused, and it stops.
+    Command::new("kill").args(["-CONT", &old.id().to_string()]).status().unwrap();
+    let mut exited = None;
+    for _ in 0..300 {
+        if let Some(status) = old.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let Some(status) = exited else {
+        old.kill().unwrap();
+        panic!("the old leader did not stop");
+    };
+    assert!(!status.success(), "the old leader stops with an error");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("another instance leads now"), "{text}");
+
+    Command::new("kill").args(["-TERM", &standby.id().to_string()]).status().unwrap();
+    assert_eq!(standby.wait().unwrap().code(), Some(0));
+    let epoch: i64 =
+        sqlx::query_scalar("SELECT epoch FROM leader_epoch WHERE id = 1").fetch_one(&mut admin).await.unwrap();
+    assert_eq!(epoch, 2, "two leaders, two epochs");
+    let processed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE state = 'processed'")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(processed, 1);
+    let opened: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE event = 'case_opened'")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(opened, 1, "the case opened once");
+    assert_eq!(received("la", "INBOX", &tag).await.len(), 1, "acknowledged once");
+}
