@@ -485,17 +485,7 @@ async fn write_outcome(
     }
     crate::fault::point("processing:audit-written");
     for intent in &outcome.intents {
-        sqlx::query(super::outbox::INSERT_INTENT)
-            .bind(intent.case.as_ref().map(|c| c.to_string()))
-            .bind(stored)
-            .bind(intent.purpose.as_str())
-            .bind(serde_json::to_string(&intent.to).unwrap_or_default())
-            .bind(&intent.template)
-            .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
-            .bind(&intent.dedupe_key)
-            .bind(i64::from(intent.urgent))
-            .bind(at)
-            .bind(intent.not_before.map(stamp))
+        super::outbox::insert_intent(intent, stored, at.to_owned(), None)
             .execute(&mut **tx)
             .await
             .map_err(query_error("record an outbound intent"))?;

@@ -174,13 +174,32 @@ impl Store {
     }
 }
 
-/// Inserts an intent; one whose dedupe key exists already adds nothing, except a
-/// coalescing one (`coalesce:…`) still waiting, whose count goes up by one.
-pub(super) const INSERT_INTENT: &str =
-    "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at, next_attempt_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (dedupe_key) DO UPDATE SET coalesced = intents.coalesced + 1
-     WHERE intents.status = 'pending' AND intents.dedupe_key LIKE 'coalesce:%'";
+/// Inserts an intent (caused by stored message `message`, if any, at `created`); one
+/// whose dedupe key exists already adds nothing, except a coalescing one (`coalesce:…`)
+/// still waiting, whose count goes up by one.
+pub(super) fn insert_intent(
+    intent: &Intent,
+    message: Option<i64>,
+    created: String,
+    not_before: Option<DateTime<Utc>>,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments<'static>> {
+    sqlx::query(
+        "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (dedupe_key) DO UPDATE SET coalesced = intents.coalesced + 1
+         WHERE intents.status = 'pending' AND intents.dedupe_key LIKE 'coalesce:%'",
+    )
+    .bind(intent.case.as_ref().map(|c| c.to_string()))
+    .bind(message)
+    .bind(intent.purpose.as_str().to_owned())
+    .bind(serde_json::to_string(&intent.to).unwrap_or_default())
+    .bind(intent.template.clone())
+    .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
+    .bind(intent.dedupe_key.clone())
+    .bind(i64::from(intent.urgent))
+    .bind(created)
+    .bind(intent.not_before.or(not_before).map(stamp))
+}
 
 pub(super) async fn add_intent_in<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
@@ -188,17 +207,7 @@ pub(super) async fn add_intent_in<'e>(
     not_before: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let result = sqlx::query(INSERT_INTENT)
-        .bind(intent.case.as_ref().map(|c| c.to_string()))
-        .bind(None::<i64>)
-        .bind(intent.purpose.as_str())
-        .bind(serde_json::to_string(&intent.to).unwrap_or_default())
-        .bind(&intent.template)
-        .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
-        .bind(&intent.dedupe_key)
-        .bind(i64::from(intent.urgent))
-        .bind(stamp(now))
-        .bind(intent.not_before.or(not_before).map(stamp))
+    let result = insert_intent(intent, None, stamp(now), not_before)
         .execute(executor)
         .await
         .map_err(query_error("add an email to the outbox"))?;

@@ -217,3 +217,29 @@ token_url = "http://tokens.example.org/token"
     );
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }
+
+#[test]
+fn check_config_warns_when_no_sender_can_be_authenticated_or_authentication_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = write(dir.path(), "bare.toml", "[intake]\nrequire_authentication = false\n");
+    let output = cspr(&["check-config", "--config", &bare]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(text.contains("warning: intake.authserv_id: not set, so no sender can be authenticated"), "{text}");
+    assert!(text.contains("warning: intake.require_authentication: false"), "{text}");
+
+    let microsoft = write(
+        dir.path(),
+        "m365.toml",
+        "[intake]\nresults_from = \"microsoft365\"\ntenant_domains = [\"hackney.gov.uk\"]\n",
+    );
+    let text = stdout(&cspr(&["check-config", "--config", &microsoft]));
+    assert!(!text.contains("intake.authserv_id"), "Exchange Online's verdict needs no authserv-id: {text}");
+
+    let wrong = write(dir.path(), "wrong.toml", "[intake]\nresults_from = \"exchange\"\narc_signers = [\"x@y\"]\n");
+    let output = cspr(&["check-config", "--config", &wrong]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    assert!(text.contains("error: intake.results_from: 'exchange' is not one of authserv-id, microsoft365"), "{text}");
+    assert!(text.contains("error: intake.arc_signers: must be domain names"), "{text}");
+}
