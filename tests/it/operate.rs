@@ -91,7 +91,8 @@ fn a_second_instance_on_the_same_sqlite_database_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     config(dir.path());
     let credentials = tempfile::tempdir().unwrap();
-    std::fs::write(credentials.path().join("approval-token-secret"), "a secret of at least thirty-two bytes\n").unwrap();
+    std::fs::write(credentials.path().join("approval-token-secret"), "a secret of at least thirty-two bytes\n")
+        .unwrap();
     let socket_path = dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).unwrap();
     let env = [
@@ -145,7 +146,8 @@ fn the_http_listener_reports_health_metrics_and_a_token_protected_calendar() {
     text.push_str(&format!("[http]\nenabled = true\nlisten = \"127.0.0.1:{port}\"\n"));
     std::fs::write(dir.path().join("cspr.toml"), text).unwrap();
     let credentials = tempfile::tempdir().unwrap();
-    std::fs::write(credentials.path().join("approval-token-secret"), "a secret of at least thirty-two bytes\n").unwrap();
+    std::fs::write(credentials.path().join("approval-token-secret"), "a secret of at least thirty-two bytes\n")
+        .unwrap();
     let socket_path = dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).unwrap();
     let mut child = daemon(
