@@ -16,52 +16,7 @@ fn authenticated(incoming: &Incoming<'_>, ctx: &Context<'_>) -> bool {
         || !ctx.config.intake.require_authentication
 }
 
-pub fn decide(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
-    let Some(releaser) = &ctx.released_by else { return decide_message(target, incoming, ctx) };
-    let mut out = if incoming.understood.kind == Kind::StaffCommand {
-        released_command(target, incoming, ctx)
-    } else {
-        decide_message(target, incoming, ctx)
-    };
-    if out.case.is_some() {
-        let u = incoming.understood;
-        let claimed = u.from.address.as_deref().unwrap_or("no address");
-        out.audit.insert(
-            0,
-            crate::protocol::AuditEntry {
-                event: "released_from_triage".into(),
-                clock: None,
-                actor: Some(releaser.clone()),
-                detail: format!(
-                    "message {} released by {releaser}; claimed sender {claimed} (trust {}: {})",
-                    incoming.stored_id,
-                    u.trust.as_str(),
-                    u.trust_reason
-                ),
-            },
-        );
-    }
-    out
-}
-
-/// A staff command or approval released from triage: its sender was never shown to be
-/// who it claims, so it is attached to the case and not run.
-fn released_command(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
-    let Target::Existing(state) = target else {
-        return Outcome::triage("a staff command opens no case");
-    };
-    let mut b = Builder::new(incoming, ctx);
-    let word = incoming.understood.command.as_ref().map_or("a command", |c| c.word.as_str());
-    b.audit(
-        "command_not_run",
-        None,
-        format!("{word} attached, not run: a message released from triage is not its sender's signature"),
-    );
-    b.out.case = Some(*state);
-    b.out
-}
-
-fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
     let kind = incoming.understood.kind;
     // Anyone may misdirect a referral: it reaches a person at once, whoever sent it.
     if kind == Kind::Referral {

@@ -6,6 +6,7 @@ pub mod approvals;
 mod commands;
 mod events;
 mod matching;
+mod release;
 
 use std::collections::BTreeMap;
 
@@ -291,5 +292,5 @@ pub fn on_tick(state: &CaseState, ctx: &Context<'_>) -> Option<Outcome> {
 
 /// Decides what one message does to its case.
 pub fn decide(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
-    events::decide(target, incoming, ctx)
+    release::decide(target, incoming, ctx)
 }
