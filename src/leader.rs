@@ -65,7 +65,7 @@ impl Leadership {
                         .map_err(LeaderError::Postgres)?;
                     if got {
                         // A new epoch fences off every instance that led before: their
-                        // writes check it inside their transactions (store::begin_write).
+                        // writes check it as they commit (store::commit_write).
                         let epoch: i64 = sqlx::query_scalar(
                             "UPDATE leader_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch",
                         )

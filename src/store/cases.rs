@@ -87,9 +87,8 @@ impl Store {
     pub async fn batch(&self) -> Result<Batch, StoreError> {
         // SQLite: take the write lock now; a read snapshot upgraded later could fail.
         let begin = if self.engine == super::Engine::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
-        let mut tx = self.pool.begin_with(begin).await.map_err(query_error("begin a transaction"))?;
-        self.check_fence(&mut tx).await?;
-        Ok(Batch { tx })
+        let tx = self.pool.begin_with(begin).await.map_err(query_error("begin a transaction"))?;
+        Ok(Batch { tx, fence: self.fence_epoch() })
     }
 
     /// Records a processed message and everything its decision produced, in one
@@ -105,7 +104,7 @@ impl Store {
             return Ok(false);
         }
         crate::fault::point("processing:before-commit");
-        tx.commit().await.map_err(query_error("commit a processed message"))?;
+        self.commit_write(tx, "commit a processed message").await?;
         Ok(true)
     }
 
@@ -114,7 +113,7 @@ impl Store {
         let at = stamp(now);
         let mut tx = self.begin_write().await?;
         write_outcome(&mut tx, None, None, outcome, &at).await?;
-        tx.commit().await.map_err(query_error("commit a scheduled change"))?;
+        self.commit_write(tx, "commit a scheduled change").await?;
         Ok(())
     }
 
@@ -221,6 +220,8 @@ impl Store {
 /// A transaction processing messages one after another (`Store::batch`).
 pub struct Batch {
     tx: sqlx::Transaction<'static, sqlx::Any>,
+    /// The leader epoch its commit is fenced by.
+    fence: Option<i64>,
 }
 
 impl Batch {
@@ -265,7 +266,9 @@ impl Batch {
     }
 
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(query_error("commit processed messages"))
+        let mut tx = self.tx;
+        super::check_fence(self.fence, &mut tx).await?;
+        tx.commit().await.map_err(query_error("commit processed messages"))
     }
 }
 

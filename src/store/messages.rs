@@ -77,7 +77,7 @@ impl Store {
         for message in messages {
             stored.push(insert_message(&mut tx, message).await?);
         }
-        tx.commit().await.map_err(query_error("commit stored messages"))?;
+        self.commit_write(tx, "commit stored messages").await?;
         Ok(stored)
     }
 

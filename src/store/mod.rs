@@ -156,22 +156,28 @@ impl Store {
         let _ = self.fence.set(epoch);
     }
 
-    /// Begins a write transaction, fenced: on PostgreSQL with a fence set, it takes a
-    /// share lock on the epoch row (so a takeover waits for it to end) and fails if
-    /// another instance has taken the lead since.
+    /// Begins a write transaction; commit it with `commit_write`, which fences it.
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query_error("begin a transaction"))?;
-        self.check_fence(&mut tx).await?;
-        Ok(tx)
+        self.pool.begin().await.map_err(query_error("begin a transaction"))
     }
 
-    pub(crate) async fn check_fence(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<(), StoreError> {
-        let Some(&ours) = self.fence.get() else { return Ok(()) };
-        let current: i64 = sqlx::query_scalar("SELECT epoch FROM leader_epoch WHERE id = 1 FOR SHARE")
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(query_error("check the leader epoch"))?;
-        if current == ours { Ok(()) } else { Err(StoreError::NotLeader { ours, current }) }
+    /// Commits a write transaction, fenced: on PostgreSQL with a fence set, it first
+    /// takes a share lock on the epoch row (a takeover's epoch change waits for the
+    /// commit, and a commit after a takeover sees the new epoch) and rolls back if
+    /// another instance has taken the lead since. The lock is held only for the commit,
+    /// so a leader paused in the middle of its work does not hold up a takeover.
+    pub(crate) async fn commit_write(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        action: &'static str,
+    ) -> Result<(), StoreError> {
+        check_fence(self.fence.get().copied(), &mut tx).await?;
+        tx.commit().await.map_err(query_error(action))
+    }
+
+    /// The epoch this instance writes under, if fenced.
+    pub(crate) fn fence_epoch(&self) -> Option<i64> {
+        self.fence.get().copied()
     }
 
     /// Fails if another instance has taken the lead since this one's fence was set (a
@@ -193,7 +199,7 @@ impl Store {
     ) -> Result<sqlx::any::AnyQueryResult, StoreError> {
         let mut tx = self.begin_write().await?;
         let done = query.execute(&mut *tx).await.map_err(query_error(action))?;
-        tx.commit().await.map_err(query_error(action))?;
+        self.commit_write(tx, action).await?;
         Ok(done)
     }
 
@@ -204,6 +210,20 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Fails unless the leader epoch is still `fence` (nothing to check without one), with
+/// a share lock on the epoch row until the transaction ends.
+pub(crate) async fn check_fence(
+    fence: Option<i64>,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+) -> Result<(), StoreError> {
+    let Some(ours) = fence else { return Ok(()) };
+    let current: i64 = sqlx::query_scalar("SELECT epoch FROM leader_epoch WHERE id = 1 FOR SHARE")
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(query_error("check the leader epoch"))?;
+    if current == ours { Ok(()) } else { Err(StoreError::NotLeader { ours, current }) }
 }
 
 /// A database URL without its password, for messages.

@@ -64,7 +64,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let added = add_intent_in(&mut *tx, intent, not_before, now).await?;
-        tx.commit().await.map_err(query_error("commit an outbound intent"))?;
+        self.commit_write(tx, "commit an outbound intent").await?;
         Ok(added)
     }
 
