@@ -139,12 +139,13 @@ impl Outbox<'_> {
         };
         // The copy in Sent is read by everyone with access to the shared mailbox: an
         // approval token appears only in the approver's own email.
-        let copy = if row.facts.contains_key("token") {
+        let copy: Option<std::borrow::Cow<'_, [u8]>> = if row.facts.contains_key("token") {
             let mut redacted = context(&row, self.config);
             redacted["token"] = Value::String(WITHHELD.into());
-            self.templates.render(&row.template, &redacted).ok().and_then(|r| compose(&envelope, &r).ok())
+            let rendered = self.templates.render(&row.template, &redacted).ok();
+            rendered.and_then(|r| compose(&envelope, &r).ok()).map(std::borrow::Cow::Owned)
         } else {
-            Some(raw.clone())
+            Some(std::borrow::Cow::Borrowed(raw.as_slice()))
         };
         // A leader paused since the claim, and replaced meanwhile, sends nothing.
         self.store.still_fenced().await?;

@@ -320,9 +320,7 @@ fn referral(incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
         && let Some(address) = incoming.understood.from.address.as_deref()
     {
         b.intent(Purpose::CommandReply, b.reply_to_sender(), None, "referral_reply", &[], true);
-        if let Some(reply) = b.out.intents.last_mut() {
-            reply.dedupe_key = format!("referral_reply:{}:{}", address.to_ascii_lowercase(), london_date(&ctx.now));
-        }
+        b.rekey_last(format!("referral_reply:{}:{}", address.to_ascii_lowercase(), london_date(&ctx.now)), None);
     }
     b.out
 }
@@ -347,10 +345,10 @@ fn automatic(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outc
                     true,
                 );
                 let bucket = ctx.now.timestamp().div_euclid(BOUNCE_WINDOW_SECONDS);
-                if let Some(alert) = b.out.intents.last_mut() {
-                    alert.dedupe_key = format!("{}bounce_alert:{}:{bucket}", super::COALESCE, state.reference);
-                    alert.not_before = chrono::DateTime::from_timestamp((bucket + 1) * BOUNCE_WINDOW_SECONDS, 0);
-                }
+                b.rekey_last(
+                    format!("{}bounce_alert:{}:{bucket}", super::COALESCE, state.reference),
+                    chrono::DateTime::from_timestamp((bucket + 1) * BOUNCE_WINDOW_SECONDS, 0),
+                );
             }
             b.out.case = Some(*state);
             b.out

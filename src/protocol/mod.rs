@@ -224,6 +224,15 @@ impl<'a> Builder<'a> {
         });
     }
 
+    /// Gives the intent just added its own dedupe key (replacing the per-cause one) and
+    /// holds it back until `not_before`: for emails limited across causes.
+    pub fn rekey_last(&mut self, dedupe_key: String, not_before: Option<DateTime<Utc>>) {
+        if let Some(intent) = self.out.intents.last_mut() {
+            intent.dedupe_key = dedupe_key;
+            intent.not_before = not_before;
+        }
+    }
+
     /// A reply to whoever sent the message.
     pub fn reply_to_sender(&self) -> Vec<Recipient> {
         self.reply_to.iter().map(|a| Recipient::Address(a.clone())).collect()
