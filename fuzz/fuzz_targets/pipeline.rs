@@ -1,15 +1,18 @@
 //! Any bytes through parse → extract (attached documents included) → classify → decide,
-//! as a new message and as a reply to an open case: no panic, no hang.
+//! as a new message and as a reply to an open case: no panic, no hang. Each input is
+//! understood twice: without a limit, and within a budget spent after a number of checks
+//! taken from the input, so that stopping part-way is exercised too.
 
 #![no_main]
 
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{TimeZone, Utc};
 use cspr::config::Config;
 use cspr::domain::case::{CaseRef, CaseState};
 use cspr::protocol::{Context, Incoming, Target, decide};
-use cspr::understand::{to_json, understand};
+use cspr::understand::{Budget, to_json, understand, understand_within};
 use libfuzzer_sys::fuzz_target;
 
 static CONFIG: LazyLock<Config> = LazyLock::new(Config::defaults);
@@ -33,6 +36,10 @@ fuzz_target!(|data: &[u8]| {
     QUIET_HOOK.call_once(|| std::panic::set_hook(Box::new(|_| {})));
     let understood = understand(data, &CONFIG);
     let _ = to_json(&understood);
+    let checks = AtomicUsize::new(0);
+    let allowed = usize::from(data.first().copied().unwrap_or(0) % 16);
+    let spent = || checks.fetch_add(1, Ordering::Relaxed) >= allowed;
+    let _ = understand_within(data, &CONFIG, &Budget::new(&spent));
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).single().expect("a time");
     let incoming = Incoming { stored_id: 2, understood: &understood, arrived_at: now };
     let ctx = Context { now, config: &CONFIG, released_by: None };

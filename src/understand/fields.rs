@@ -25,6 +25,9 @@ static SAYS_NOTIFICATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)serious (?:incident|safeguarding incident) notification|notification (?:to|sent to|submitted to) the (?:national )?(?:child safeguarding practice review )?panel|panel notification").ok()
 });
 
+/// The longest field value read, in bytes.
+const MAX_VALUE: usize = 300;
+
 /// What extraction found, and how much of it.
 #[derive(Debug, Clone, Default)]
 pub struct Extracted {
@@ -41,9 +44,16 @@ fn normalise_label(label: &str) -> String {
     trimmed.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase().replace('’', "'")
 }
 
-fn which_field(labels: &Labels, label: &str) -> Option<&'static str> {
-    let wanted = normalise_label(label);
-    labels.all().find(|(_, words)| words.iter().any(|w| normalise_label(w) == wanted)).map(|(name, _)| name)
+/// The label vocabulary, normalised once for a whole text: each line's label is then
+/// one lookup.
+fn vocabulary(labels: &Labels) -> std::collections::HashMap<String, &'static str> {
+    let mut words = std::collections::HashMap::new();
+    for (name, list) in labels.all() {
+        for word in list {
+            words.entry(normalise_label(word)).or_insert(name);
+        }
+    }
+    words
 }
 
 fn yes_no(value: &str) -> Option<bool> {
@@ -87,6 +97,7 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
     let mut out = Extracted::default();
     let f = &mut out.fields;
     let lines: Vec<&str> = text.lines().collect();
+    let vocabulary = vocabulary(&rules.labels);
     for (i, line) in lines.iter().enumerate() {
         let line = line.trim_start_matches('>').trim();
         let split = line.split_once(':').or_else(|| line.split_once('\t'));
@@ -94,7 +105,7 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
         if label.len() > 80 {
             continue;
         }
-        let Some(field) = which_field(&rules.labels, label) else { continue };
+        let Some(&field) = vocabulary.get(&normalise_label(label)) else { continue };
         let mut value = value.trim().to_owned();
         if value.is_empty()
             && let Some(next) = lines[i + 1..].iter().map(|l| l.trim()).find(|l| !l.is_empty())
@@ -103,6 +114,15 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
         }
         if value.is_empty() {
             continue;
+        }
+        // A field's value is a short phrase; a longer "value" is prose (or an attack on
+        // the date parser), read only as far as a value could go.
+        if value.len() > MAX_VALUE {
+            let mut end = MAX_VALUE;
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            value.truncate(end);
         }
         match field {
             "local_authority" if f.local_authority.is_none() => {

@@ -7,8 +7,14 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::budget::{Budget, Overrun};
 use super::dates::parse_loose_datetime;
 use crate::domain::message::{Forwarded, Sender};
+
+/// Marker and "wrote:" lines are short; longer lines are not tried against them.
+const MAX_MARKER_LINE: usize = 400;
+/// Lines read between checks of the budget.
+const LINES_PER_CHECK: usize = 4096;
 
 /// Marker lines that introduce a forwarded block, and whether they mean "forward"
 /// unambiguously (an "Original Message" marker or an Outlook separator also starts
@@ -101,17 +107,26 @@ fn strip_forward_prefix(subject: &str) -> String {
 /// Finds the first forwarded block in `text`. `subject` is the forwarding message's
 /// own: a reply's subject turns off the markers that replies share with forwards, and
 /// with no forward prefix ("FW:") only unambiguous forward markers count.
-pub fn find(text: &str, subject: Option<&str>) -> Option<InlineForward> {
+pub fn find(text: &str, subject: Option<&str>, budget: &Budget) -> Result<Option<InlineForward>, Overrun> {
     let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
     let forward_subject = subject.is_some_and(reads_as_forward);
     let reads_as_reply = subject.is_some() && !forward_subject;
     let lines: Vec<&str> = text.lines().collect();
+    // Lines before this were read as part of a block that was refused.
+    let mut read_until = 0;
     for (i, raw_line) in lines.iter().enumerate() {
+        if i % LINES_PER_CHECK == 0 {
+            budget.check()?;
+        }
         let (line, _) = unquote(raw_line);
         let line = line.trim();
-        if forward_subject && let Some(caps) = WROTE.as_ref().and_then(|re| re.captures(line)) {
+        let short = line.len() <= MAX_MARKER_LINE;
+        if forward_subject
+            && short
+            && let Some(caps) = WROTE.as_ref().and_then(|re| re.captures(line))
+        {
             let body: Vec<&str> = lines[i + 1..].iter().map(|l| l.strip_prefix("    ").unwrap_or(l)).collect();
-            return Some(InlineForward {
+            return Ok(Some(InlineForward {
                 forwarded: Forwarded {
                     from: parse_sender(caps.get(2).map(|m| m.as_str()).unwrap_or("")),
                     date: caps.get(1).and_then(|m| parse_loose_datetime(m.as_str())),
@@ -119,12 +134,15 @@ pub fn find(text: &str, subject: Option<&str>) -> Option<InlineForward> {
                     body: body.join("\n").trim().to_owned(),
                 },
                 note: lines[..i].join("\n").trim().to_owned(),
-            });
+            }));
         }
-        let marker = MARKERS.iter().find_map(|(re, sure)| re.find(line).map(|m| (m.end(), *sure)));
+        let marker = MARKERS.iter().filter(|_| short).find_map(|(re, sure)| re.find(line).map(|m| (m.end(), *sure)));
         let starts_block = match marker {
             Some((_, sure)) => sure || !reads_as_reply,
-            None => !reads_as_reply && field_of(line).is_some_and(|(name, _)| name == "from"),
+            // A `From:` line inside a block already read (and refused) starts nothing: its
+            // fields are some of that block's, so they make no block either. This keeps
+            // the scan linear however many `From:` lines a message holds.
+            None => i >= read_until && !reads_as_reply && field_of(line).is_some_and(|(name, _)| name == "from"),
         };
         if !starts_block {
             continue;
@@ -134,22 +152,58 @@ pub fn find(text: &str, subject: Option<&str>) -> Option<InlineForward> {
             single_line_block(after_marker, &lines[i + 1..])
         } else {
             let start = if marker.is_some() { i + 1 } else { i };
-            block(&lines[start..])
+            let (found, read) = block(&lines[start..]);
+            read_until = read_until.max(start + read);
+            found
         };
         if let Some((fields, body)) = found {
             let has = |name: &str| fields.iter().any(|(n, _)| n == name);
             let headed = has("from") && (has("subject") || has("date") || has("sent"));
             if marker.is_some() && has("from") || headed {
                 let note = lines[..i].join("\n").trim().to_owned();
-                return Some(InlineForward { forwarded: forwarded(&fields, body), note });
+                return Ok(Some(InlineForward { forwarded: forwarded(&fields, body.text()), note }));
             }
         }
     }
-    None
+    Ok(None)
 }
 
-/// Header lines from the first non-blank line; the body after them.
-fn block(lines: &[&str]) -> Option<(Vec<(String, String)>, String)> {
+/// A header block's fields and the body below it.
+type Block<'a> = (Vec<(String, String)>, Body<'a>);
+
+/// The body below a header block, built only once the block is accepted (building it
+/// for every candidate would read the rest of the text again at each `From:` line).
+enum Body<'a> {
+    Unquoted { lines: &'a [&'a str], quote_depth: usize },
+    Joined(&'a [&'a str]),
+}
+
+impl Body<'_> {
+    fn text(self) -> String {
+        match self {
+            Body::Joined(lines) => lines.join("\n").trim().to_owned(),
+            Body::Unquoted { lines, quote_depth } => {
+                let body: Vec<&str> = lines
+                    .iter()
+                    .map(|l| {
+                        let mut rest = *l;
+                        for _ in 0..quote_depth {
+                            let trimmed = rest.trim_start();
+                            rest =
+                                trimmed.strip_prefix('>').map(|r| r.strip_prefix(' ').unwrap_or(r)).unwrap_or(trimmed);
+                        }
+                        rest
+                    })
+                    .collect();
+                body.join("\n").trim().to_owned()
+            }
+        }
+    }
+}
+
+/// Header lines from the first non-blank line, and the body after them; and how many
+/// lines were read.
+fn block<'a>(lines: &'a [&'a str]) -> (Option<Block<'a>>, usize) {
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut index = 0;
     let mut quote_depth = 0;
@@ -180,29 +234,18 @@ fn block(lines: &[&str]) -> Option<(Vec<(String, String)>, String)> {
                     last.1.push_str(line);
                 }
             }
-            None => return None,
+            None => return (None, index),
         }
         index += 1;
     }
     if fields.is_empty() {
-        return None;
+        return (None, index);
     }
-    let body: Vec<&str> = lines[index..]
-        .iter()
-        .map(|l| {
-            let mut rest = *l;
-            for _ in 0..quote_depth {
-                let trimmed = rest.trim_start();
-                rest = trimmed.strip_prefix('>').map(|r| r.strip_prefix(' ').unwrap_or(r)).unwrap_or(trimmed);
-            }
-            rest
-        })
-        .collect();
-    Some((fields, body.join("\n").trim().to_owned()))
+    (Some((fields, Body::Unquoted { lines: &lines[index..], quote_depth })), index)
 }
 
 /// Yahoo's block: every field on the marker's own line.
-fn single_line_block(text: &str, rest: &[&str]) -> Option<(Vec<(String, String)>, String)> {
+fn single_line_block<'a>(text: &str, rest: &'a [&'a str]) -> Option<Block<'a>> {
     let re = INLINE_FIELD.as_ref()?;
     let starts: Vec<(usize, usize, String)> = re
         .captures_iter(text)
@@ -213,7 +256,7 @@ fn single_line_block(text: &str, rest: &[&str]) -> Option<(Vec<(String, String)>
         let stop = starts.get(k + 1).map(|s| s.0).unwrap_or(text.len());
         fields.push((name.clone(), text[*end..stop].trim().to_owned()));
     }
-    (!fields.is_empty()).then(|| (fields, rest.join("\n").trim().to_owned()))
+    (!fields.is_empty()).then_some((fields, Body::Joined(rest)))
 }
 
 fn forwarded(fields: &[(String, String)], body: String) -> Forwarded {
@@ -260,13 +303,13 @@ mod tests {
     #[test]
     fn finds_an_outlook_block_and_its_body() {
         let text = "FYI\n\nFrom: Jane Smith <jane.smith@hackney.gov.uk>\nSent: Friday, November 20, 2026 10:15 AM\nTo: Panel <x@y.uk>\nSubject: Serious incident notification\n\nBody line\n";
-        let found = find(text, None).unwrap();
+        let found = find(text, None, &Budget::unlimited()).unwrap().unwrap();
         assert_eq!(found.forwarded.from.address.as_deref(), Some("jane.smith@hackney.gov.uk"));
         assert_eq!(found.forwarded.from.name.as_deref(), Some("Jane Smith"));
         assert_eq!(found.forwarded.subject.as_deref(), Some("Serious incident notification"));
         assert_eq!(found.forwarded.body, "Body line");
         assert_eq!(found.note, "FYI");
-        assert!(find(text, Some("Re: x")).is_none());
+        assert!(find(text, Some("Re: x"), &Budget::unlimited()).unwrap().is_none());
     }
 
     #[test]

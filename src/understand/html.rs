@@ -1,188 +1,230 @@
 //! HTML to plain text, keeping what extraction needs: line breaks at block elements,
 //! and table rows as `first cell: second cell` lines so labelled fields survive.
+//! Tokenizing (tags, comments, character references) is html5ever's, fed in chunks so
+//! that the message's budget is checked between them; everything here is linear.
 
-/// Converts HTML to text. Bounded: linear in the input, no recursion.
-pub fn to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len() / 2);
-    let mut cells: Vec<String> = Vec::new();
-    let mut cell = String::new();
-    let mut in_cell = false;
-    let mut skip_depth: Option<&str> = None;
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        let text = &rest[..lt];
-        if skip_depth.is_none() {
-            push_text(if in_cell { &mut cell } else { &mut out }, text);
-        }
-        let after = &rest[lt + 1..];
-        let Some(gt) = after.find('>') else {
-            rest = "";
-            break;
-        };
-        let tag = after[..gt].trim();
-        rest = &after[gt + 1..];
-        if tag.starts_with("!--") {
-            if let Some(end) = rest.find("-->") {
-                rest = &rest[end + 3..];
+use std::cell::RefCell;
+
+use html5ever::TokenizerResult;
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts};
+
+use super::budget::{Budget, Overrun};
+
+/// Input handed to the tokenizer at a time; the budget is checked between chunks.
+const CHUNK: usize = 64 * 1024;
+
+/// What the text collected so far is inside of.
+#[derive(Default)]
+struct Text {
+    out: String,
+    cells: Vec<String>,
+    cell: String,
+    in_cell: bool,
+    /// Inside `<head>`, `<style>` or `<script>`: nothing shown.
+    hidden: Option<&'static str>,
+}
+
+impl Text {
+    fn target(&mut self) -> &mut String {
+        if self.in_cell { &mut self.cell } else { &mut self.out }
+    }
+
+    fn tag(&mut self, name: &str, kind: TagKind) -> TokenSinkResult<()> {
+        let start = kind == TagKind::StartTag;
+        if let Some(hidden) = self.hidden {
+            // `<body>` ends an unclosed `<head>`, as a browser reads it.
+            if (!start && name == hidden) || (start && hidden == "head" && name == "body") {
+                self.hidden = None;
             }
-            continue;
+            return TokenSinkResult::Continue;
         }
-        let closing = tag.starts_with('/');
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if let Some(skipped) = skip_depth {
-            if closing && name == skipped {
-                skip_depth = None;
+        match (name, start) {
+            ("style", true) => {
+                self.hidden = Some("style");
+                return TokenSinkResult::RawData(RawKind::Rawtext);
             }
-            continue;
-        }
-        match (name.as_str(), closing) {
-            ("style", false) => skip_depth = Some("style"),
-            ("script", false) => skip_depth = Some("script"),
-            ("head", false) => skip_depth = Some("head"),
-            ("td" | "th", false) => {
-                in_cell = true;
-                cell.clear();
+            ("script", true) => {
+                self.hidden = Some("script");
+                return TokenSinkResult::RawData(RawKind::ScriptData);
             }
+            ("title" | "textarea", true) => return TokenSinkResult::RawData(RawKind::Rcdata),
+            ("head", true) => self.hidden = Some("head"),
             ("td" | "th", true) => {
-                in_cell = false;
-                cells.push(collapse(&cell));
-                cell.clear();
+                self.in_cell = true;
+                self.cell.clear();
             }
-            ("tr", true) => {
-                flush_row(&mut out, &mut cells);
+            ("td" | "th", false) => {
+                self.in_cell = false;
+                let cell = collapse(&self.cell);
+                self.cells.push(cell);
+                self.cell.clear();
             }
-            ("tr", false) => cells.clear(),
-            ("br", _) => {
-                if in_cell {
-                    cell.push(' ');
-                } else {
-                    out.push('\n');
-                }
-            }
-            ("p" | "div" | "li" | "h1" | "h2" | "h3" | "h4" | "table" | "blockquote" | "hr", _) => {
-                if in_cell {
-                    cell.push(' ');
-                } else {
-                    out.push('\n');
-                }
+            ("tr", false) => flush_row(&mut self.out, &mut self.cells),
+            ("tr", true) => self.cells.clear(),
+            (
+                "br" | "p" | "div" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table" | "blockquote" | "hr",
+                _,
+            ) => {
+                let in_cell = self.in_cell;
+                self.target().push(if in_cell { ' ' } else { '\n' });
             }
             _ => {}
         }
+        TokenSinkResult::Continue
     }
-    if skip_depth.is_none() {
-        push_text(&mut out, rest);
+
+    /// Text between tags: source line breaks are white space, as a browser reads them.
+    fn characters(&mut self, text: &str) {
+        if self.hidden.is_some() {
+            return;
+        }
+        let target = self.target();
+        target.extend(text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }));
     }
-    flush_row(&mut out, &mut cells);
-    let lines: Vec<String> = out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
-    let mut text = String::new();
-    let mut blank = false;
-    for line in lines {
-        if line.is_empty() {
-            if !blank && !text.is_empty() {
-                text.push('\n');
+}
+
+struct Sink(RefCell<Text>);
+
+impl TokenSink for Sink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut text = self.0.borrow_mut();
+        match token {
+            Token::TagToken(tag) => text.tag(&tag.name, tag.kind),
+            Token::CharacterTokens(chars) => {
+                text.characters(&chars);
+                TokenSinkResult::Continue
             }
-            blank = true;
-        } else {
-            text.push_str(&line);
-            text.push('\n');
-            blank = false;
+            _ => TokenSinkResult::Continue,
         }
     }
-    text
+}
+
+/// Converts HTML to text, checking `budget` between chunks of input.
+pub fn to_text(html: &str, budget: &Budget) -> Result<String, Overrun> {
+    let tokenizer = Tokenizer::new(Sink(RefCell::new(Text::default())), TokenizerOpts::default());
+    let queue = BufferQueue::default();
+    let mut rest = html;
+    while !rest.is_empty() {
+        budget.check()?;
+        let mut end = rest.len().min(CHUNK);
+        while !rest.is_char_boundary(end) {
+            end += 1;
+        }
+        queue.push_back(StrTendril::from_slice(&rest[..end]));
+        rest = &rest[end..];
+        // Our sink never blocks the tokenizer: it runs until the chunk is used up.
+        while !matches!(tokenizer.feed(&queue), TokenizerResult::Done) {}
+    }
+    tokenizer.end();
+    budget.check()?;
+    let mut text = tokenizer.sink.0.take();
+    let mut cells = std::mem::take(&mut text.cells);
+    flush_row(&mut text.out, &mut cells);
+    let mut out = String::with_capacity(text.out.len());
+    let mut blank = false;
+    for line in text.out.lines() {
+        let mut words = line.split_whitespace().peekable();
+        if words.peek().is_none() {
+            if !blank && !out.is_empty() {
+                out.push('\n');
+            }
+            blank = true;
+            continue;
+        }
+        for (i, word) in words.enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        out.push('\n');
+        blank = false;
+    }
+    Ok(out)
 }
 
 pub(super) fn flush_row(out: &mut String, cells: &mut Vec<String>) {
-    let filled: Vec<&String> = cells.iter().filter(|c| !c.is_empty()).collect();
-    match filled.as_slice() {
-        [] => {}
-        [only] => {
-            out.push('\n');
-            out.push_str(only);
-            out.push('\n');
-        }
-        [label, rest @ ..] => {
-            out.push('\n');
+    let mut filled = cells.iter().filter(|c| !c.is_empty());
+    if let Some(label) = filled.next() {
+        out.push('\n');
+        let mut values = filled.peekable();
+        if values.peek().is_none() {
+            out.push_str(label);
+        } else {
             out.push_str(label.trim_end_matches(':'));
             out.push_str(": ");
-            let values: Vec<&str> = rest.iter().map(|s| s.as_str()).collect();
-            out.push_str(&values.join(" "));
-            out.push('\n');
+            for (i, value) in values.enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(value);
+            }
         }
+        out.push('\n');
     }
     cells.clear();
-}
-
-/// Text between tags: source line breaks are white space, as a browser reads them.
-fn push_text(out: &mut String, text: &str) {
-    let spaced: String = text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
-    out.push_str(&decode_entities(&spaced));
 }
 
 fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Decodes the entities mail clients use.
-pub fn decode_entities(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp + 1..];
-        let end = after.find(';').filter(|e| *e <= 10);
-        let decoded = end.and_then(|e| {
-            let name = &after[..e];
-            let c = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" | "#39" => Some('\''),
-                "nbsp" | "#160" => Some(' '),
-                _ if name.starts_with("#x") || name.starts_with("#X") => {
-                    u32::from_str_radix(&name[2..], 16).ok().and_then(char::from_u32)
-                }
-                _ if name.starts_with('#') => name[1..].parse::<u32>().ok().and_then(char::from_u32),
-                _ => None,
-            };
-            c.map(|c| (c, e))
-        });
-        match decoded {
-            Some((c, e)) => {
-                out.push(c);
-                rest = &after[e + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text(html: &str) -> String {
+        to_text(html, &Budget::unlimited()).expect("unlimited")
+    }
 
     #[test]
     fn table_rows_become_labelled_lines() {
         let html = "<html><head><style>td{}</style></head><body><p>Dear team,</p><table>\
             <tr><td><b>Date LA became aware</b></td><td>20/11/2026</td></tr>\
             <tr><td>Local authority:</td><td>Hackney &amp; City</td></tr></table></body></html>";
-        let text = to_text(html);
+        let text = text(html);
         assert!(text.contains("Dear team,\n"));
         assert!(text.contains("Date LA became aware: 20/11/2026\n"));
         assert!(text.contains("Local authority: Hackney & City\n"));
         assert!(!text.contains("td{}"));
+    }
+
+    #[test]
+    fn reads_character_references_as_a_browser_does() {
+        assert_eq!(
+            text("<p>Tom &amp Jerry &lt;3 &#163;5 &eacute;t&eacute; &nbsp;x &bogus; a&b</p>"),
+            "Tom & Jerry <3 £5 été x &bogus; a&b\n"
+        );
+    }
+
+    #[test]
+    fn hides_scripts_styles_and_comments_even_unclosed() {
+        assert_eq!(
+            text("<p>seen</p><script>if (a < b) { x = '</p>'; }</script><!-- hidden --><p>too</p>"),
+            "seen\n\ntoo\n"
+        );
+        assert_eq!(text("<p>seen</p><!-- never closed <p>hidden</p>"), "seen\n");
+        assert_eq!(
+            text("<head><title>t</title><body><p>body without a closed head</p>"),
+            "body without a closed head\n"
+        );
+    }
+
+    #[test]
+    fn a_chunk_boundary_inside_a_reference_or_a_character_changes_nothing() {
+        let mut html = "x".repeat(CHUNK - 3);
+        html.push_str("&amp;é&eacute;<b>bold</b>");
+        let read = text(&html);
+        assert!(read.ends_with("&éébold\n"), "{}", &read[read.len() - 20..]);
+    }
+
+    #[test]
+    fn a_spent_budget_stops_between_chunks() {
+        let spent = || true;
+        assert_eq!(to_text("<p>x</p>", &Budget::new(&spent)), Err(Overrun));
     }
 }

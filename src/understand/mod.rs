@@ -3,6 +3,7 @@
 //! configuration in, `Understood` out; bounded in time and memory on any input.
 
 mod auth_results;
+mod budget;
 mod classify;
 mod dates;
 pub mod documents;
@@ -17,6 +18,7 @@ use chrono::{DateTime, Utc};
 use mail_parser::{Message, MessageParser, MimeHeaders};
 use regex::Regex;
 
+pub use budget::{Budget, Overrun};
 pub use classify::{COMMANDS, LOOP_HEADER, command, panel_outcome};
 pub use dates::{parse_loose_datetime, parse_uk_date};
 
@@ -30,6 +32,14 @@ const MAX_DEPTH: usize = 8;
 /// A message with more parts, or parts nested deeper, is hostile or broken: triage.
 const MAX_PARTS: usize = 500;
 const MAX_NESTING: usize = 20;
+/// Case references read from one message at most (the subject and the new text).
+const MAX_CASE_REFS: usize = 20;
+/// Panel and local-authority references read from one message at most.
+const MAX_EXTERNAL_REFS: usize = 20;
+/// Message-IDs read from `In-Reply-To` and `References` at most (the latest are kept).
+const MAX_THREAD_IDS: usize = 100;
+/// A quotation introduction ("On … wrote:") is a short line; longer ones are not tried.
+const MAX_INTRO_LINE: usize = 1000;
 
 /// Problems with the MIME structure itself (iterative: no recursion on input depth).
 fn structure_problems(message: &Message<'_>) -> Vec<String> {
@@ -111,7 +121,7 @@ fn read_documents(message: &Message<'_>) -> (Vec<String>, Vec<String>) {
     let mut problems = Vec::new();
     let recognised: Vec<_> = found
         .into_iter()
-        .filter_map(|(name, bytes)| documents::kind_of(name, bytes).map(|kind| (kind, name, bytes)))
+        .filter_map(|(name, bytes)| documents::kind_of(name, bytes).map(|kind| (kind, bytes)))
         .collect();
     if recognised.len() > limits.max_documents {
         problems.push(format!(
@@ -120,8 +130,8 @@ fn read_documents(message: &Message<'_>) -> (Vec<String>, Vec<String>) {
             limits.max_documents
         ));
     }
-    for (kind, name, bytes) in recognised.into_iter().take(limits.max_documents) {
-        match documents::extract(kind, name, bytes, &limits) {
+    for (kind, bytes) in recognised.into_iter().take(limits.max_documents) {
+        match documents::extract(kind, bytes, &limits) {
             Ok(text) => texts.push(text),
             Err(problem) => problems.push(problem),
         }
@@ -148,33 +158,46 @@ fn ids(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
     }
 }
 
-fn text_of(message: &Message<'_>) -> String {
+fn text_of(message: &Message<'_>, budget: &Budget) -> Result<String, Overrun> {
+    budget.check()?;
     if let Some(part) = message.text_bodies().find(|p| !p.is_text_html())
         && let Some(text) = part.text_contents()
     {
-        return text.replace("\r\n", "\n");
+        return Ok(text.replace("\r\n", "\n"));
     }
     if let Some(part) = message.html_bodies().next()
         && let Some(html) = part.text_contents()
     {
-        return html::to_text(html);
+        return html::to_text(html, budget);
     }
-    String::new()
+    Ok(String::new())
 }
 
-fn mail_of(message: &Message<'_>, depth: usize) -> Mail {
-    let attached = if depth < MAX_DEPTH {
-        message.attachments().find_map(|part| part.message()).map(|inner| Box::new(mail_of(inner, depth + 1)))
-    } else {
-        None
+/// The last `MAX_THREAD_IDS` of a thread header's Message-IDs (the nearest ancestors).
+fn thread_ids(value: &mail_parser::HeaderValue<'_>, problems: &mut Vec<String>) -> Vec<String> {
+    let mut all = ids(value);
+    if all.len() > MAX_THREAD_IDS {
+        problems.push(format!(
+            "a thread header lists {} Message-IDs, over the limit of {MAX_THREAD_IDS}: only the last are followed",
+            all.len()
+        ));
+        all.drain(..all.len() - MAX_THREAD_IDS);
+    }
+    all
+}
+
+fn mail_of(message: &Message<'_>, depth: usize, budget: &Budget, problems: &mut Vec<String>) -> Result<Mail, Overrun> {
+    let attached = match message.attachments().find_map(|part| part.message()) {
+        Some(inner) if depth < MAX_DEPTH => Some(Box::new(mail_of(inner, depth + 1, budget, problems)?)),
+        _ => None,
     };
-    Mail {
+    Ok(Mail {
         message_id: message.message_id().map(str::to_owned),
         from: sender_of(message),
         date: message.date().filter(|d| d.is_valid()).and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
         subject: message.subject().map(str::to_owned),
-        in_reply_to: ids(message.in_reply_to()),
-        references: ids(message.references()),
+        in_reply_to: thread_ids(message.in_reply_to(), problems),
+        references: thread_ids(message.references(), problems),
         headers: message.headers_raw().map(|(n, v)| (n.to_owned(), v.trim().to_owned())).collect(),
         from_field: from_field(message),
         content_type: message
@@ -188,9 +211,9 @@ fn mail_of(message: &Message<'_>, depth: usize) -> Mail {
                 s
             })
             .unwrap_or_default(),
-        text: text_of(message),
+        text: text_of(message, budget)?,
         attached,
-    }
+    })
 }
 
 static QUOTE_INTRO: LazyLock<Option<Regex>> =
@@ -201,7 +224,9 @@ fn new_text(text: &str) -> String {
     let mut out = Vec::new();
     for line in text.lines() {
         let trimmed = line.trim();
-        if trimmed.starts_with('>') || QUOTE_INTRO.as_ref().is_some_and(|re| re.is_match(trimmed)) {
+        if trimmed.starts_with('>')
+            || (trimmed.len() <= MAX_INTRO_LINE && QUOTE_INTRO.as_ref().is_some_and(|re| re.is_match(trimmed)))
+        {
             break;
         }
         out.push(line);
@@ -209,19 +234,32 @@ fn new_text(text: &str) -> String {
     out.join("\n")
 }
 
-/// Every distinct match of any pattern in the texts, in order of first appearance.
-fn distinct_matches<'a>(patterns: impl IntoIterator<Item = &'a Regex>, texts: &[&str]) -> Vec<String> {
+/// The first `cap` distinct matches of any pattern in the texts, in order of first
+/// appearance, and whether there were more.
+fn distinct_matches<'a>(
+    patterns: impl IntoIterator<Item = &'a Regex>,
+    texts: &[&str],
+    cap: usize,
+    budget: &Budget,
+) -> Result<(Vec<String>, bool), Overrun> {
+    let mut seen = std::collections::HashSet::new();
     let mut out: Vec<String> = Vec::new();
     for re in patterns {
         for text in texts {
-            for m in re.find_iter(text) {
-                if !out.iter().any(|r| r == m.as_str()) {
+            for (n, m) in re.find_iter(text).enumerate() {
+                if n % 4096 == 0 {
+                    budget.check()?;
+                }
+                if seen.insert(m.as_str()) {
+                    if out.len() == cap {
+                        return Ok((out, true));
+                    }
                     out.push(m.as_str().to_owned());
                 }
             }
         }
     }
-    out
+    Ok((out, false))
 }
 
 fn is_panel(config: &Config, address: Option<&str>) -> bool {
@@ -231,30 +269,37 @@ fn is_panel(config: &Config, address: Option<&str>) -> bool {
 /// The forwarded original written inline in `text`, if any; `subject` (the forwarding
 /// message's own) tells a reply from a forward.
 pub fn forwarded_in_text(text: &str, subject: Option<&str>) -> Option<Forwarded> {
-    forward::find(text, subject).map(|f| f.forwarded)
+    forward::find(text, subject, &Budget::unlimited()).ok().flatten().map(|f| f.forwarded)
 }
 
-/// Understands one raw message.
+/// Understands one raw message, however long it takes (tools and tests).
 pub fn understand(raw: &[u8], config: &Config) -> Understood {
+    understand_within(raw, config, &Budget::unlimited())
+        .unwrap_or_else(|overrun| Understood::empty(vec![overrun.to_string()]))
+}
+
+/// Understands one raw message, or stops with `Overrun` once `budget` is spent. Every
+/// step is linear in the message; any limit that applies is named in `problems`.
+pub fn understand_within(raw: &[u8], config: &Config, budget: &Budget) -> Result<Understood, Overrun> {
     let mut problems = Vec::new();
     if raw.len() as u64 > config.intake.max_message_bytes {
         problems.push(format!("message is {} bytes, over the limit of {}", raw.len(), config.intake.max_message_bytes));
-        return Understood::empty(problems);
+        return Ok(Understood::empty(problems));
     }
     // The parser has been seen to panic on malformed structure (found by fuzzing): such
     // a message is one that cannot be parsed, not the end of the process.
     let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(raw));
     let Ok(parsed) = parsed else {
         problems.push("cannot parse the message (its MIME structure broke the parser)".to_owned());
-        return Understood::empty(problems);
+        return Ok(Understood::empty(problems));
     };
     let Some(message) = parsed else {
         problems.push("cannot parse the message".to_owned());
-        return Understood::empty(problems);
+        return Ok(Understood::empty(problems));
     };
     problems.extend(structure_problems(&message));
     let hostile = !problems.is_empty();
-    let mail = mail_of(&message, 0);
+    let mail = mail_of(&message, 0, budget, &mut problems)?;
     let subject = mail.subject.clone().unwrap_or_default();
 
     let forwarded: Option<Forwarded> = match &mail.attached {
@@ -264,8 +309,9 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
             subject: inner.subject.clone(),
             body: inner_text(inner),
         }),
-        None => forward::find(&mail.text, Some(subject.as_str())).map(|f| f.forwarded),
+        None => forward::find(&mail.text, Some(subject.as_str()), budget)?.map(|f| f.forwarded),
     };
+    budget.check()?;
     let mut original_text = forwarded.as_ref().map(|f| f.body.as_str()).unwrap_or(&mail.text);
     let original_subject = forwarded.as_ref().and_then(|f| f.subject.as_deref()).or(mail.subject.as_deref());
     let written_on = forwarded.as_ref().and_then(|f| f.date).or(mail.date).map(|d| london_date(&d));
@@ -274,6 +320,7 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
     // A notification sent as a document: its text stands for the body when it says more.
     let (document_texts, document_problems) = if hostile { (Vec::new(), Vec::new()) } else { read_documents(&message) };
     for text in &document_texts {
+        budget.check()?;
         let from_document = fields::extract(text, original_subject, written_on, config);
         if from_document.found > extracted.found
             || (from_document.found == extracted.found
@@ -285,8 +332,12 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
         }
     }
 
+    budget.check()?;
     let fresh = new_text(&mail.text);
-    let refs = distinct_matches([&config.cases.pattern], &[&subject, &fresh]);
+    let (refs, more_refs) = distinct_matches([&config.cases.pattern], &[&subject, &fresh], MAX_CASE_REFS, budget)?;
+    if more_refs {
+        problems.push(format!("more than {MAX_CASE_REFS} case references: only the first {MAX_CASE_REFS} are read"));
+    }
     let own_domain = format!("@{}", config.intake.own_message_id_domain);
     let replies_to_us =
         mail.in_reply_to.iter().chain(&mail.references).any(|id| id.to_ascii_lowercase().ends_with(&own_domain));
@@ -325,7 +376,17 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
         }
     };
     let panel = (kind == Kind::PanelResponse).then(|| panel_outcome(original_text));
-    let external_refs = distinct_matches(config.panel_patterns.iter().chain(&config.la_patterns), &[&mail.text]);
+    let (external_refs, more_external) = distinct_matches(
+        config.panel_patterns.iter().chain(&config.la_patterns),
+        &[&mail.text],
+        MAX_EXTERNAL_REFS,
+        budget,
+    )?;
+    if more_external {
+        problems.push(format!(
+            "more than {MAX_EXTERNAL_REFS} Panel or local-authority references: only the first {MAX_EXTERNAL_REFS} are read"
+        ));
+    }
     if mail.date.is_none() {
         problems.push("no readable Date header".to_owned());
     }
@@ -336,8 +397,9 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
     } else {
         problems.extend(document_problems);
     }
+    budget.check()?;
     let verdict = trust::judge(&mail.headers, &mail.from_field, config);
-    Understood {
+    Ok(Understood {
         message_id: mail.message_id.clone(),
         in_reply_to: mail.in_reply_to.clone(),
         references: mail.references.clone(),
@@ -357,7 +419,7 @@ pub fn understand(raw: &[u8], config: &Config) -> Understood {
         external_refs,
         loop_protected: classify::loop_protected(&mail.headers),
         problems,
-    }
+    })
 }
 
 /// The text of an attached original, including its own attached message's text.
