@@ -134,6 +134,12 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
             issues.push(format!("intake.{key}"), "must be domain names (hackney.gov.uk)");
         }
     }
+    if raw.intake.processing_budget_seconds == 0 {
+        issues.push("intake.processing_budget_seconds", "must be at least 1");
+    }
+    if raw.retention.unlinked_after_days == 0 {
+        issues.push("retention.unlinked_after_days", "must be at least 1");
+    }
     if raw.intake.max_message_bytes < 1024 {
         issues.push("intake.max_message_bytes", "must be at least 1024");
     }
@@ -253,6 +259,7 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
             require_authentication: raw.intake.require_authentication,
             max_message_bytes: raw.intake.max_message_bytes,
             own_message_id_domain: raw.intake.own_message_id_domain.trim().to_ascii_lowercase(),
+            processing_budget: std::time::Duration::from_secs(raw.intake.processing_budget_seconds),
         },
         local_authorities,
         labels: Labels::from_raw(raw.labels),
@@ -264,6 +271,7 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         tick,
         digests,
         retention_days: raw.retention.raw_after_days,
+        unlinked_retention_days: raw.retention.unlinked_after_days,
         http,
     })
 }

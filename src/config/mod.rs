@@ -91,6 +91,9 @@ pub struct Config {
     pub digests: Vec<Digest>,
     /// Raw message bodies are removed this many days after their case closes.
     pub retention_days: u32,
+    /// Raw text of messages tied to no case (ignored triage, referrals, spam) is removed
+    /// this many days after it was stored.
+    pub unlinked_retention_days: u32,
     pub http: HttpSettings,
 }
 
@@ -268,6 +271,8 @@ pub struct Intake {
     pub max_message_bytes: u64,
     /// The domain of the Message-IDs we send: replies to them are ours.
     pub own_message_id_domain: String,
+    /// How long processing one message may take before it is given up on (triaged).
+    pub processing_budget: std::time::Duration,
 }
 
 /// A local authority's canonical name and the other names it goes by.

@@ -47,11 +47,12 @@ impl Default for RawHttp {
 #[serde(default)]
 pub struct RawRetention {
     pub raw_after_days: u32,
+    pub unlinked_after_days: u32,
 }
 
 impl Default for RawRetention {
     fn default() -> Self {
-        Self { raw_after_days: 365 }
+        Self { raw_after_days: 365, unlinked_after_days: 90 }
     }
 }
 
@@ -240,6 +241,7 @@ pub struct RawIntake {
     pub require_authentication: bool,
     pub max_message_bytes: u64,
     pub own_message_id_domain: String,
+    pub processing_budget_seconds: u64,
 }
 
 impl Default for RawIntake {
@@ -252,6 +254,7 @@ impl Default for RawIntake {
             require_authentication: true,
             max_message_bytes: 25 * 1024 * 1024,
             own_message_id_domain: "cspr.hackney.gov.uk".into(),
+            processing_budget_seconds: 10,
         }
     }
 }

@@ -3,15 +3,26 @@
 //! message's new state. A batch of messages shares one transaction (each sees what the
 //! ones before it wrote; all commit together, or none after a crash). Never logs a body
 //! or a child's details.
+//!
+//! No message can stall the rest: each attempt is counted (committed) before it begins;
+//! understanding runs within the configured budget and a panic in it is caught; a
+//! message that panics, overruns or was interrupted `MAX_ATTEMPTS` times is given up on
+//! — triaged with the reason and reported once — and a message whose earlier attempt
+//! never finished is retried alone, so it cannot take the messages beside it down too.
+
+use std::panic::AssertUnwindSafe;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, Utc};
 
 use crate::config::Config;
 use crate::domain::london_date;
-use crate::domain::message::Kind;
-use crate::protocol::{Context, Incoming, Match, Outcome as Decision, Target, decide, match_case};
+use crate::domain::message::{Kind, Understood};
+use crate::protocol::{
+    Context, Failure, Incoming, MAX_ATTEMPTS, Match, Outcome as Decision, Target, decide, failed, match_case,
+};
 use crate::store::{Batch, Processed, Store, StoreError, StoredMessage};
-use crate::understand::{to_json, understand};
+use crate::understand::{Budget, Overrun, to_json, understand_within};
 
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,19 +39,34 @@ pub const BATCH: u32 = 100;
 
 /// Processes one waiting message.
 pub async fn try_step(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
-    Ok(match try_batch(store, config, now, 1).await?.first() {
+    Ok(match try_batch(store, config, now, 1, &|| {}).await?.first() {
         Some(id) => Outcome::Processed(*id),
         None => Outcome::Idle,
     })
 }
 
 /// Processes up to `limit` waiting messages, oldest first, in one transaction; returns
-/// their ids.
-pub async fn try_batch(store: &Store, config: &Config, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError> {
-    let messages = store.pending_messages(limit).await?;
+/// their ids. `progress` is called after each message (liveness for the watchdog).
+pub async fn try_batch(
+    store: &Store,
+    config: &Config,
+    now: DateTime<Utc>,
+    limit: u32,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<i64>, StoreError> {
+    let mut messages = store.pending_messages(limit).await?;
+    // A message whose earlier attempt never finished goes alone; the ones before it
+    // still go together.
+    match messages.iter().position(|m| m.attempts > 0) {
+        Some(0) => messages.truncate(1),
+        Some(first) => messages.truncate(first),
+        None => {}
+    }
     if messages.is_empty() {
         return Ok(Vec::new());
     }
+    let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+    store.count_attempts(&ids).await?;
     crate::fault::pause("processing:read");
     let mut batch = store.batch().await?;
     let mut done = Vec::with_capacity(messages.len());
@@ -48,6 +74,7 @@ pub async fn try_batch(store: &Store, config: &Config, now: DateTime<Utc>, limit
         if process(&mut batch, config, now, message).await? {
             done.push(message.id);
         }
+        progress();
     }
     crate::fault::point("processing:before-commit");
     batch.commit().await?;
@@ -61,12 +88,19 @@ async fn process(
     now: DateTime<Utc>,
     message: &StoredMessage,
 ) -> Result<bool, StoreError> {
-    // Reading attached documents may take CPU for a while: off the async workers.
-    let understood = if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
-    {
-        tokio::task::block_in_place(|| understand(&message.raw, config))
+    let understood = if let Some(bytes) = message.truncated_from {
+        Err(Failure::Oversized { bytes, limit: config.intake.max_message_bytes })
+    } else if message.attempts >= MAX_ATTEMPTS {
+        Err(Failure::Interrupted { attempts: message.attempts })
+    } else if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+        // Reading attached documents may take CPU for a while: off the async workers.
+        tokio::task::block_in_place(|| understand_bounded(message.id, &message.raw, config))
     } else {
-        understand(&message.raw, config)
+        understand_bounded(message.id, &message.raw, config)
+    };
+    let understood = match understood {
+        Ok(understood) => understood,
+        Err(failure) => return give_up(batch, now, message.id, failure).await,
     };
     crate::fault::point("processing:understood");
     let found = batch.lookups(&understood, &config.intake.own_message_id_domain).await?;
@@ -111,6 +145,7 @@ async fn process(
         summary: &summary,
         new_case_year: if opened { new_year } else { None },
         resolves_triage: None,
+        failure: None,
     };
     if !batch.record(&processed, &decision, now).await? {
         return Ok(false);
@@ -128,13 +163,65 @@ async fn process(
     Ok(true)
 }
 
-/// Steps until nothing is waiting; returns how many were processed.
-pub async fn drain(store: &Store, config: &Config, now: impl Fn() -> DateTime<Utc>) -> Result<usize, StoreError> {
+/// Understands stored message `id` within the configured budget, a panic caught.
+pub fn understand_bounded(id: i64, raw: &[u8], config: &Config) -> Result<Understood, Failure> {
+    let allowed = config.intake.processing_budget;
+    let deadline = Instant::now() + allowed;
+    // Test fault: every check of the budget takes a while, so the budget runs out.
+    let slow = crate::fault::at_message("slow", id);
+    let spent = move || {
+        if slow {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        Instant::now() >= deadline
+    };
+    let budget = Budget::new(&spent);
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        if crate::fault::at_message("panic", id) {
+            panic!("fault injected for stored message {id}");
+        }
+        understand_within(raw, config, &budget)
+    }));
+    match result {
+        Ok(Ok(understood)) => Ok(understood),
+        Ok(Err(Overrun)) => Err(Failure::Overran { budget_secs: allowed.as_secs() }),
+        Err(_) => Err(Failure::Panicked),
+    }
+}
+
+/// Records a message given up on: triaged with the reason, the SPA told once.
+async fn give_up(batch: &mut Batch, now: DateTime<Utc>, id: i64, failure: Failure) -> Result<bool, StoreError> {
+    let reason = failure.reason();
+    let summary = serde_json::json!({ "kind": "unknown", "failure": reason, "problems": [reason] }).to_string();
+    let processed = Processed {
+        stored_id: id,
+        kind: Kind::Unknown.as_str(),
+        trust: "unknown",
+        summary: &summary,
+        new_case_year: None,
+        resolves_triage: None,
+        failure: Some(&reason),
+    };
+    let recorded = batch.record(&processed, &failed(id, failure), now).await?;
+    if recorded {
+        tracing::warn!(stored_id = id, reason = %reason, "message given up on and held for triage");
+    }
+    Ok(recorded)
+}
+
+/// Steps until nothing is waiting; returns how many were processed. `progress` is
+/// called after each message.
+pub async fn drain(
+    store: &Store,
+    config: &Config,
+    now: impl Fn() -> DateTime<Utc>,
+    progress: &(dyn Fn() + Sync),
+) -> Result<usize, StoreError> {
     let mut count = 0;
     loop {
         // Empty only when nothing was waiting (a message another process took meanwhile
         // is no longer waiting either).
-        let done = try_batch(store, config, now(), BATCH).await?;
+        let done = try_batch(store, config, now(), BATCH, progress).await?;
         if done.is_empty() {
             return Ok(count);
         }

@@ -282,6 +282,7 @@ pub async fn run(
                     let source = format!("simulation:{}", path.display());
                     store
                         .store_message(&NewMessage {
+                            truncated_from: None,
                             source: &source,
                             uidvalidity: None,
                             uid: None,
@@ -292,7 +293,7 @@ pub async fn run(
                     let mut event = Event::new(at, "message_received", None);
                     event.detail = path.file_name().map(|f| f.to_string_lossy().into_owned());
                     recorder.events.push(event);
-                    ingest::drain(store, config, || at).await?;
+                    ingest::drain(store, config, || at, &|| {}).await?;
                 }
                 None => {
                     recorder.breaches(at).await?;

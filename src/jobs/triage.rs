@@ -6,9 +6,10 @@ use chrono::{DateTime, Datelike, Utc};
 
 use crate::config::Config;
 use crate::domain::london_date;
+use crate::domain::message::Understood;
 use crate::protocol::{Context, Incoming, Outcome, Target, decide};
 use crate::store::{Processed, Store, StoreError};
-use crate::understand::{to_json, understand};
+use crate::understand::to_json;
 
 /// What the person decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +51,12 @@ pub async fn resolve(
 ) -> Result<Resolved, ResolveError> {
     let item = store.triage(true).await?.into_iter().find(|t| t.id == id).ok_or(ResolveError::NoItem(id))?;
     let (raw, arrived_at) = store.message_raw(item.message).await?.ok_or(ResolveError::NoItem(id))?;
-    let understood = understand(&raw, config);
+    // A message given up on (it panicked or overran) can still be set aside.
+    let understood = match super::ingest::understand_bounded(item.message, &raw, config) {
+        Ok(understood) => understood,
+        Err(failure) if resolution == Resolution::Ignore => Understood::empty(vec![failure.reason()]),
+        Err(failure) => return Err(ResolveError::Refused(failure.reason())),
+    };
     let ctx = Context { now, config, released_by: Some(released_by.to_owned()) };
     let incoming = Incoming { stored_id: item.message, understood: &understood, arrived_at };
     let mut new_year = None;
@@ -80,6 +86,7 @@ pub async fn resolve(
         trust: understood.trust.as_str(),
         summary: &summary,
         new_case_year: new_year,
+        failure: None,
         resolves_triage: Some((id, label)),
     };
     store.commit_processing(&processed, &outcome, now).await?;

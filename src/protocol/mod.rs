@@ -5,6 +5,7 @@
 pub mod approvals;
 mod commands;
 mod events;
+mod failure;
 mod matching;
 mod release;
 
@@ -14,6 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use commands::{COMMAND_ROLES, allowed_roles};
+pub use failure::{Failure, MAX_ATTEMPTS, failed};
 pub use matching::{Lookups, Match, match_case};
 
 use crate::config::Config;

@@ -20,6 +20,8 @@ pub struct Processed<'a> {
     pub new_case_year: Option<i32>,
     /// A triage item being resolved by this outcome.
     pub resolves_triage: Option<(i64, String)>,
+    /// Why processing was given up on, for a message that failed.
+    pub failure: Option<&'a str>,
 }
 
 /// A case as listed.
@@ -281,13 +283,14 @@ async fn record_in(
     let at = stamp(now);
     if processed.resolves_triage.is_none() {
         let claimed = sqlx::query(
-                "UPDATE messages SET state = 'processed', kind = $2, trust = $3, summary = $4, case_reference = $5 WHERE id = $1 AND state <> 'processed'",
+                "UPDATE messages SET state = 'processed', kind = $2, trust = $3, summary = $4, case_reference = $5, failure = $6 WHERE id = $1 AND state <> 'processed'",
             )
             .bind(processed.stored_id)
             .bind(processed.kind)
             .bind(processed.trust)
             .bind(processed.summary)
             .bind(outcome.case.as_ref().map(|c| c.reference.to_string()))
+            .bind(processed.failure)
             .execute(&mut **tx)
             .await
             .map_err(query_error("mark a message processed"))?;
@@ -537,30 +540,6 @@ impl Store {
         .await
         .map_err(query_error("read the audit log"))?;
         Ok(rows.into_iter().map(|r| (audit_row(&r), r.get(7))).collect())
-    }
-}
-
-impl Store {
-    /// Raw bodies of messages of cases closed before `closed_before` (ISO date): how many,
-    /// and how many bytes; with `apply`, they are removed (summaries, audit and the
-    /// chronology stay).
-    pub async fn purge_raw(&self, closed_before: &str, apply: bool) -> Result<(i64, i64), StoreError> {
-        let selection = "FROM messages WHERE raw IS NOT NULL AND case_reference IN
-             (SELECT reference FROM cases WHERE closed_at IS NOT NULL AND closed_at < $1)";
-        let row = sqlx::query(&format!("SELECT COUNT(*), COALESCE(SUM(size), 0) {selection}"))
-            .bind(closed_before)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(query_error("measure what retention would remove"))?;
-        let found: (i64, i64) = (row.get(0), row.get(1));
-        if apply && found.0 > 0 {
-            sqlx::query(&format!("UPDATE messages SET raw = NULL WHERE id IN (SELECT id {selection})"))
-                .bind(closed_before)
-                .execute(&self.pool)
-                .await
-                .map_err(query_error("remove raw messages"))?;
-        }
-        Ok(found)
     }
 }
 

@@ -17,6 +17,8 @@ pub struct NewMessage<'a> {
     pub raw: &'a [u8],
     /// IMAP INTERNALDATE or Maildir delivery time.
     pub arrived_at: DateTime<Utc>,
+    /// The message was over the size limit: `raw` is only its start, and this its size.
+    pub truncated_from: Option<u64>,
 }
 
 /// Whether storing added a row.
@@ -40,6 +42,10 @@ pub struct StoredMessage {
     pub id: i64,
     pub raw: Vec<u8>,
     pub arrived_at: DateTime<Utc>,
+    /// Processing attempts begun before this one (each committed before it began).
+    pub attempts: i64,
+    /// Over the size limit: only its start was kept, and this was its size.
+    pub truncated_from: Option<i64>,
 }
 
 /// The Message-ID header's value, read cheaply (no full parse) for deduplication.
@@ -111,7 +117,7 @@ impl Store {
 
     /// Stored messages not yet understood, oldest first.
     pub async fn pending_messages(&self, limit: u32) -> Result<Vec<StoredMessage>, StoreError> {
-        let rows = sqlx::query("SELECT id, raw, arrived_at FROM messages WHERE state = 'stored' ORDER BY id LIMIT $1")
+        let rows = sqlx::query("SELECT id, raw, arrived_at, attempts, truncated_from FROM messages WHERE state = 'stored' ORDER BY id LIMIT $1")
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await
@@ -124,8 +130,27 @@ impl Store {
                 arrived_at: DateTime::parse_from_rfc3339(&r.get::<String, _>(2))
                     .map(|d| d.with_timezone(&Utc))
                     .unwrap_or_default(),
+                attempts: r.get(3),
+                truncated_from: r.get(4),
             })
             .collect())
+    }
+
+    /// Counts an attempt at processing each of `ids`, committed before the attempt
+    /// begins: a crash, abort or watchdog kill during it is then counted too.
+    pub async fn count_attempts(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!("UPDATE messages SET attempts = attempts + 1 WHERE id IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *tx).await.map_err(query_error("count processing attempts"))?;
+        self.commit_write(tx, "commit processing attempts").await
     }
 
     /// `(id, uid, message_id, state, kind)` of every stored message, for operators and tests.
@@ -174,8 +199,8 @@ async fn insert_message(
     let dedupe_key = format!("{sha}|{}", id.as_deref().unwrap_or(""));
     // Write first, so that the transaction holds the write lock from its first statement.
     let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO messages (source, uidvalidity, uid, message_id, sha256, dedupe_key, size, raw, arrived_at, stored_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+        "INSERT INTO messages (source, uidvalidity, uid, message_id, sha256, dedupe_key, size, raw, arrived_at, stored_at, truncated_from)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
     )
     .bind(message.source)
     .bind(message.uidvalidity.map(i64::from))
@@ -187,6 +212,7 @@ async fn insert_message(
     .bind(message.raw)
     .bind(stamp(message.arrived_at))
     .bind(stamp(Utc::now()))
+    .bind(message.truncated_from.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
     .fetch_optional(&mut **tx)
     .await
     .map_err(query_error("store a message"))?;

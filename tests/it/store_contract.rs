@@ -12,6 +12,7 @@ async fn a_message_and_its_checkpoint_are_stored_once_on_both_engines() {
         let store = Store::open(&db.url).await.unwrap_or_else(|e| panic!("{}: {e}", db.name));
         let raw = message(1, "contract");
         let new = |uid| NewMessage {
+            truncated_from: None,
             source: "imap:test",
             uidvalidity: Some(7),
             uid: Some(uid),
@@ -27,6 +28,7 @@ async fn a_message_and_its_checkpoint_are_stored_once_on_both_engines() {
         let other = message(2, "contract");
         store
             .store_message(&NewMessage {
+                truncated_from: None,
                 source: "imap:test",
                 uidvalidity: Some(7),
                 uid: Some(2),
@@ -49,6 +51,7 @@ async fn a_message_and_its_checkpoint_are_stored_once_on_both_engines() {
             trust: "untrusted",
             summary: "{}",
             new_case_year: None,
+            failure: None,
             resolves_triage: None,
         };
         let outcome = cspr::protocol::Outcome::triage("not recognised");
