@@ -301,8 +301,14 @@ async fn backlog(env: &Env, count: usize) {
 async fn template_case(url: &str, config: &Config, now: chrono::DateTime<Utc>) -> CaseState {
     let store = Store::open(url).await.expect("database opens");
     let raw = notification("SIN-2026-TEMPLATE");
-    let message =
-        NewMessage { source: "bench", uidvalidity: Some(1), uid: Some(1), raw: raw.as_bytes(), arrived_at: now };
+    let message = NewMessage {
+        truncated_from: None,
+        source: "bench",
+        uidvalidity: Some(1),
+        uid: Some(1),
+        raw: raw.as_bytes(),
+        arrived_at: now,
+    };
     store.store_message(&message).await.expect("stored");
     try_step(&store, config, now).await.expect("processed");
     let template = store.load_case("BENCH-2026-001").await.expect("loaded").expect("a case");

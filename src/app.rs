@@ -21,12 +21,25 @@ use crate::store::Store;
 /// the watchdog that they are alive.
 const SAFETY_TICK: Duration = Duration::from_secs(20);
 
-/// When each loop last came round (Unix seconds), for the watchdog.
+/// What the worker loops share: when each last came round (Unix seconds, for the
+/// watchdog), and whether the store's disk is full.
 #[derive(Default)]
 struct Heartbeats {
     ingest: AtomicI64,
     scheduler: AtomicI64,
     delivery: AtomicI64,
+    space: crate::jobs::space::Space,
+}
+
+/// How a worker waits after a transient store error: a full disk is logged once and
+/// waited out with backoff; anything else (busy, a lost connection) briefly.
+fn transient_wait(beats: &Heartbeats, who: &str, error: &crate::store::StoreError, busy: &str) -> Duration {
+    if error.is_disk_full() {
+        beats.space.full(who, error)
+    } else {
+        tracing::warn!(%error, "{busy}");
+        Duration::from_secs(1)
+    }
 }
 
 fn beat(cell: &AtomicI64) {
@@ -114,8 +127,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let stored = Arc::new(Notify::new());
     let queued = Arc::new(Notify::new());
-    let source =
-        tokio::spawn(run_source(config.clone(), store.clone(), stored.clone(), health.clone(), shutdown.clone()));
+    let source = tokio::spawn(run_source(
+        config.clone(),
+        store.clone(),
+        stored.clone(),
+        health.clone(),
+        beats.clone(),
+        shutdown.clone(),
+    ));
     let worker = tokio::spawn(run_ingest(
         config.clone(),
         store.clone(),
@@ -190,19 +209,27 @@ async fn run_source(
     store: Store,
     stored: Arc<Notify>,
     health: Arc<crate::http::Health>,
+    beats: Arc<Heartbeats>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     match &config.mailbox {
         MailboxSource::Maildir { path, poll_interval, read_only } => {
-            let source = if *read_only { MaildirSource::new(path).read_only() } else { MaildirSource::new(path) };
+            let source = MaildirSource::new(path).max_message_bytes(config.intake.max_message_bytes);
+            let source = if *read_only { source.read_only() } else { source };
             tracing::info!(source = source.name(), "watching Maildir");
             let mut ready = false;
             while !*shutdown.borrow() {
+                let mut wait = *poll_interval;
                 match source.scan_once(&store).await {
-                    Ok(scan) if scan.stored > 0 => stored.notify_one(),
-                    Ok(_) => {}
+                    Ok(scan) => {
+                        if scan.stored > 0 {
+                            stored.notify_one();
+                        }
+                        beats.space.check_returned(&store).await;
+                    }
                     Err(crate::sources::maildir::MaildirError::Store(e)) if e.is_transient() => {
-                        tracing::warn!(error = %e, "the store is busy; the Maildir is read again shortly");
+                        let busy = "the store is busy; the Maildir is read again shortly";
+                        wait = wait.max(transient_wait(&beats, "mail source", &e, busy));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -212,14 +239,14 @@ async fn run_source(
                     crate::notify::notify("READY=1\nSTATUS=watching the Maildir");
                 }
                 tokio::select! {
-                    _ = tokio::time::sleep(*poll_interval) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     _ = shutdown.changed() => {}
                 }
             }
             Ok(())
         }
         MailboxSource::Imap(settings) => {
-            let source = ImapSource::new((**settings).clone());
+            let source = ImapSource::new((**settings).clone()).max_message_bytes(config.intake.max_message_bytes);
             let (state, mut states) = watch::channel(crate::sources::imap::SourceState::Disconnected);
             tokio::spawn(async move {
                 if states.wait_for(|s| *s != crate::sources::imap::SourceState::Disconnected).await.is_ok() {
@@ -249,12 +276,23 @@ async fn run_ingest(
 ) -> anyhow::Result<()> {
     loop {
         beat(&beats.ingest);
-        match ingest::drain(&store, &config, Utc::now).await {
-            Ok(n) if n > 0 => queued.notify_one(),
-            Ok(_) => {}
+        let beat_ingest = || beat(&beats.ingest);
+        match ingest::drain(&store, &config, Utc::now, &beat_ingest).await {
+            Ok(n) => {
+                if n > 0 {
+                    queued.notify_one();
+                }
+                beats.space.check_returned(&store).await;
+            }
             Err(e) if e.is_transient() => {
-                tracing::warn!(error = %e, "the store is busy; processing resumes shortly");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                let wait = transient_wait(&beats, "ingest", &e, "the store is busy; processing resumes shortly");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => {}
+                }
+                if *shutdown.borrow() {
+                    return Ok(());
+                }
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -309,6 +347,15 @@ async fn run_scheduler(
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "retention could not run; it will next tick"),
             }
+            let unlinked = Utc::now() - chrono::Duration::days(i64::from(config.unlinked_retention_days));
+            match store.purge_unlinked(unlinked, true).await {
+                Ok(found) if found.messages > 0 => tracing::info!(
+                    messages = found.messages,
+                    "raw text of messages tied to no case removed under the retention period"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "retention could not run; it will next tick"),
+            }
         }
         match outcome {
             Ok((result, digests)) if result.queued + digests > 0 => {
@@ -316,7 +363,11 @@ async fn run_scheduler(
                 queued.notify_one();
             }
             Ok(_) => {}
-            Err(e) if e.is_transient() => tracing::warn!(error = %e, "the store is busy; the next tick will catch up"),
+            Err(e) if e.is_transient() => {
+                let wait = transient_wait(&beats, "scheduler", &e, "the store is busy; the next tick will catch up");
+                next_tick = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                continue;
+            }
             Err(e) => return Err(e.into()),
         }
         next_tick =
@@ -351,7 +402,11 @@ async fn run_delivery(
                 Ok(crate::jobs::deliver::Delivery::Idle) => break,
                 Ok(_) => {}
                 Err(e) if e.is_transient() => {
-                    tracing::warn!(error = %e, "the store is busy; delivery resumes shortly");
+                    let wait = transient_wait(&beats, "delivery", &e, "the store is busy; delivery resumes shortly");
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = shutdown.changed() => {}
+                    }
                     break;
                 }
                 Err(e) => return Err(e.into()),

@@ -4,5 +4,6 @@
 pub mod deliver;
 pub mod ingest;
 pub mod simulate;
+pub mod space;
 pub mod tick;
 pub mod triage;

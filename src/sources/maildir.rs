@@ -30,6 +30,8 @@ pub struct MaildirSource {
     name: String,
     /// Leave the files where they are (a dry run changes nothing).
     read_only: bool,
+    /// Files larger than this are not read whole: only their start is kept.
+    max_message_bytes: u64,
 }
 
 /// What one scan did.
@@ -43,10 +45,16 @@ impl MaildirSource {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
         let name = format!("maildir:{}", dir.display());
-        Self { dir, name, read_only: false }
+        Self { dir, name, read_only: false, max_message_bytes: 25 * 1024 * 1024 }
     }
 
     /// Reads without moving anything (the store still skips what it has).
+    /// Files larger than `bytes` are not read whole: only their first 512 KiB are kept.
+    pub fn max_message_bytes(mut self, bytes: u64) -> Self {
+        self.max_message_bytes = bytes;
+        self
+    }
+
     pub fn read_only(mut self) -> Self {
         self.read_only = true;
         self
@@ -80,8 +88,8 @@ impl MaildirSource {
         entries.sort();
         let mut scan = Scan::default();
         for path in entries {
-            let raw = match tokio::fs::read(&path).await {
-                Ok(raw) => raw,
+            let (raw, truncated_from) = match read_start(&path, self.max_message_bytes).await {
+                Ok(read) => read,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(io(&path)(e)),
             };
@@ -90,7 +98,8 @@ impl MaildirSource {
                 .and_then(|m| m.modified())
                 .map(DateTime::from)
                 .unwrap_or_else(|_| Utc::now());
-            let message = NewMessage { source: &self.name, uidvalidity: None, uid: None, raw: &raw, arrived_at };
+            let message =
+                NewMessage { truncated_from, source: &self.name, uidvalidity: None, uid: None, raw: &raw, arrived_at };
             match store.store_message(&message).await? {
                 Stored::New(_) => scan.stored += 1,
                 Stored::Duplicate(_) => scan.duplicates += 1,
@@ -104,4 +113,20 @@ impl MaildirSource {
         }
         Ok(scan)
     }
+}
+
+/// The file's bytes, or only its first `2 × OVERSIZED_KEEP` bytes (header and the start of
+/// the text) with its size when it is larger than `limit`.
+async fn read_start(path: &std::path::Path, limit: u64) -> std::io::Result<(Vec<u8>, Option<u64>)> {
+    use tokio::io::AsyncReadExt;
+    let file = tokio::fs::File::open(path).await?;
+    let size = file.metadata().await?.len();
+    if size <= limit {
+        let mut raw = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        file.take(limit + 1).read_to_end(&mut raw).await?;
+        return Ok((raw, None));
+    }
+    let mut start = Vec::new();
+    file.take(2 * crate::sources::imap::OVERSIZED_KEEP).read_to_end(&mut start).await?;
+    Ok((start, Some(size)))
 }

@@ -5,6 +5,7 @@
 mod cases;
 mod messages;
 mod outbox;
+mod retention;
 
 use std::path::Path;
 use std::sync::{Arc, Once, OnceLock};
@@ -15,6 +16,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use cases::{AuditRow, Batch, CaseRow, IntentRow, Processed, TriageRow};
 pub use messages::{Checkpoint, NewMessage, Stored, StoredMessage};
 pub use outbox::OutboxRow;
+pub use retention::Purged;
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -48,8 +50,27 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// A busy or locked database, or a lost connection: worth trying again.
+    /// The disk holding the database is full (SQLite's SQLITE_FULL, PostgreSQL's
+    /// disk_full, or the system's ENOSPC): transient, once space is made.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Query { source, .. } | StoreError::Open { source, .. } => match source {
+                sqlx::Error::Io(e) => e.raw_os_error() == Some(28),
+                sqlx::Error::Database(db) => {
+                    let code = db.code().unwrap_or_default();
+                    code.parse::<u32>().is_ok_and(|c| c & 0xff == 13) || code == "53100"
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// A busy or locked database, a lost connection or a full disk: worth trying again.
     pub fn is_transient(&self) -> bool {
+        if self.is_disk_full() {
+            return true;
+        }
         match self {
             StoreError::Query { source, .. } | StoreError::Open { source, .. } => match source {
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,

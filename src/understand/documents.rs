@@ -6,8 +6,50 @@
 //! nothing else in it can be acted on). TNEF (`winmail.dat`) is recognised and reported.
 
 use std::io::Read;
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, mpsc};
 use std::time::Duration;
+
+/// Reader threads running at once at most, across all messages: a reader that overran
+/// is left to finish on its own (its input is bounded), but holds its place until then.
+pub const MAX_READERS: usize = 4;
+
+/// Places for reader threads.
+struct Readers {
+    running: Mutex<usize>,
+    freed: Condvar,
+}
+
+static READERS: Readers = Readers { running: Mutex::new(0), freed: Condvar::new() };
+
+/// A reader thread's place, given back when it is dropped (when the thread ends).
+struct Place;
+
+impl Place {
+    /// Waits up to `wait` for a place.
+    fn take(wait: Duration) -> Option<Place> {
+        let running = READERS.running.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut running, _) =
+            READERS.freed.wait_timeout_while(running, wait, |n| *n >= MAX_READERS).unwrap_or_else(|e| e.into_inner());
+        if *running >= MAX_READERS {
+            return None;
+        }
+        *running += 1;
+        Some(Place)
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut running = READERS.running.lock().unwrap_or_else(|e| e.into_inner());
+        *running = running.saturating_sub(1);
+        READERS.freed.notify_one();
+    }
+}
+
+/// Reader threads running now.
+pub fn readers_running() -> usize {
+    *READERS.running.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Bounds on one document.
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +93,7 @@ impl DocKind {
             DocKind::Pdf => "PDF",
             DocKind::Docx => "Word document",
             DocKind::Msg => "Outlook message (.msg)",
-            DocKind::Tnef => "Outlook rich-text attachment (winmail.dat)",
+            DocKind::Tnef => "Outlook rich-text file (winmail.dat)",
         }
     }
 }
@@ -78,12 +120,11 @@ pub fn kind_of(name: Option<&str>, bytes: &[u8]) -> Option<DocKind> {
     }
 }
 
-/// The text of one document, or why there is none (a sentence for triage).
-pub fn extract(kind: DocKind, name: Option<&str>, bytes: &[u8], limits: &Limits) -> Result<String, String> {
-    let label = match name {
-        Some(name) => format!("{} '{}'", kind.name(), name.chars().take(80).collect::<String>()),
-        None => kind.name().to_owned(),
-    };
+/// The text of one document, or why there is none (a sentence for triage, which
+/// reaches emails: it names the kind of document, never its file name, which can name
+/// a child).
+pub fn extract(kind: DocKind, bytes: &[u8], limits: &Limits) -> Result<String, String> {
+    let label = format!("An attached {}", kind.name());
     if kind == DocKind::Tnef {
         return Err(format!(
             "{label} cannot be read: ask the sender to forward the notification as plain text, HTML or PDF"
@@ -92,6 +133,9 @@ pub fn extract(kind: DocKind, name: Option<&str>, bytes: &[u8], limits: &Limits)
     if bytes.len() > limits.max_bytes {
         return Err(format!("{label} is {} bytes, over the limit of {}", bytes.len(), limits.max_bytes));
     }
+    let Some(place) = Place::take(limits.time) else {
+        return Err(format!("{label} was not read: {MAX_READERS} documents were already being read"));
+    };
     // The worker owns its copy: if it overruns the time limit it is left to finish on
     // its own (its input is bounded) and its answer is ignored.
     let owned = bytes.to_vec();
@@ -99,6 +143,7 @@ pub fn extract(kind: DocKind, name: Option<&str>, bytes: &[u8], limits: &Limits)
     let (sender, receiver) = mpsc::sync_channel(1);
     let spawned =
         std::thread::Builder::new().name("cspr-document".into()).stack_size(8 * 1024 * 1024).spawn(move || {
+            let _place = place;
             let result = std::panic::catch_unwind(move || match kind {
                 DocKind::Pdf => pdf_text(&owned, &limits_copy),
                 DocKind::Docx => docx_text(&owned, &limits_copy),
@@ -389,7 +434,7 @@ mod tests {
         let mut pdf = b"%PDF-1.4\n1 0 obj <</Length 1 /Filter /FlateDecode>> stream\n".to_vec();
         pdf.extend_from_slice(&bomb);
         pdf.extend_from_slice(b"\nendstream endobj\n%%EOF");
-        let error = extract(DocKind::Pdf, Some("bomb.pdf"), &pdf, &Limits::default()).expect_err("refused");
+        let error = extract(DocKind::Pdf, &pdf, &Limits::default()).expect_err("refused");
         assert!(error.contains("expands beyond the limit"), "{error}");
     }
 
@@ -407,7 +452,7 @@ mod tests {
         }
         let bytes = file.into_inner().into_inner();
         assert_eq!(kind_of(Some("Notification.msg"), &bytes), Some(DocKind::Msg));
-        let text = extract(DocKind::Msg, Some("Notification.msg"), &bytes, &Limits::default()).expect("read");
+        let text = extract(DocKind::Msg, &bytes, &Limits::default()).expect("read");
         assert!(
             text.starts_with("From: cfs.safeguarding@hackney.gov.uk\nSubject: Serious incident notification\n"),
             "{text}"
@@ -430,14 +475,23 @@ mod tests {
             zip.write_all(xml.as_bytes()).expect("zip");
             zip.finish().expect("zip");
         }
-        let error = extract(DocKind::Docx, None, buffer.get_ref(), &limits).expect_err("abandoned");
-        assert_eq!(error, "Word document took longer than 0 s to read");
+        let error = extract(DocKind::Docx, buffer.get_ref(), &limits).expect_err("abandoned");
+        assert_eq!(error, "An attached Word document took longer than 0 s to read");
     }
 
     #[test]
     fn a_corrupt_pdf_is_a_reason_not_a_panic() {
-        let error =
-            extract(DocKind::Pdf, Some("n.pdf"), b"%PDF-1.4\ngarbage", &Limits::default()).expect_err("refused");
-        assert!(error.starts_with("PDF 'n.pdf' cannot be read"), "{error}");
+        let error = extract(DocKind::Pdf, b"%PDF-1.4\ngarbage", &Limits::default()).expect_err("refused");
+        assert!(error.starts_with("An attached PDF cannot be read"), "{error}");
+    }
+
+    #[test]
+    fn reader_threads_are_capped_and_their_places_given_back() {
+        let wait = Duration::from_secs(10);
+        let places: Vec<Place> = (0..MAX_READERS).map(|_| Place::take(wait).expect("a place")).collect();
+        assert!(Place::take(Duration::ZERO).is_none(), "no fifth reader");
+        assert_eq!(readers_running(), MAX_READERS);
+        drop(places);
+        assert!(Place::take(Duration::ZERO).is_some(), "places are given back");
     }
 }

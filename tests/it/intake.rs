@@ -283,3 +283,48 @@ async fn without_idle_it_polls_and_moves_stored_mail_to_the_processed_folder_unr
     assert!(moved.iter().all(|f| !f.iter().any(|x| x.contains("Seen"))), "still unread: {moved:?}");
     assert_eq!(count(&store).await, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_over_the_size_limit_is_not_downloaded_whole_and_goes_to_triage_with_its_size() {
+    let _shared = SERVERS.read().await;
+    let folder = unique_folder("oversized");
+    let mut setup = session("chscp").await;
+    create_folder(&mut setup, &folder).await;
+    // 3 MB of text after the header, against a limit of 1 MB; a small one after it.
+    let mut big = String::from_utf8(message(1, &folder)).unwrap();
+    let line = "The agencies involved have been asked to secure their records in full.\r\n";
+    while big.len() < 3 * 1024 * 1024 {
+        big.push_str(line);
+    }
+    append(&mut setup, &folder, big.as_bytes()).await;
+    append(&mut setup, &folder, &message(2, &folder)).await;
+    let (_dir, store) = temp_store().await;
+    let settings = imap("chscp", &folder, TlsMode::Implicit);
+    let source = ImapSource::new(settings.clone()).max_message_bytes(1024 * 1024);
+    let mut watcher = connect(&settings).await.unwrap();
+    let sync = source.sync(&mut watcher, &store).await.unwrap();
+    assert_eq!((sync.stored, sync.duplicates), (2, 0));
+    let pending = store.pending_messages(10).await.unwrap();
+    let keep = cspr::sources::imap::OVERSIZED_KEEP as usize;
+    assert!(pending[0].raw.len() <= 2 * keep, "only the start was downloaded: {} bytes", pending[0].raw.len());
+    assert!(pending[0].raw.starts_with(b"From: Social Worker"), "its header first");
+    assert_eq!(pending[0].truncated_from, Some(big.len() as i64), "its real size is kept");
+    assert_eq!(pending[1].truncated_from, None);
+    assert_eq!(pending[1].raw, message(2, &folder), "a message within the limit whole");
+
+    let mut config = cspr::config::Config::defaults();
+    config.intake.max_message_bytes = 1024 * 1024;
+    let now = chrono::Utc::now();
+    cspr::jobs::ingest::try_step(&store, &config, now).await.unwrap();
+    let triage = store.triage(true).await.unwrap();
+    assert_eq!(triage.len(), 1, "{triage:?}");
+    assert_eq!(
+        triage[0].reason,
+        format!(
+            "the message is {} bytes, over the limit of 1048576: only its headers and the start of its text were downloaded",
+            big.len()
+        )
+    );
+    let alerts: Vec<_> = store.intents().await.unwrap().into_iter().filter(|i| i.template == "triage_alert").collect();
+    assert_eq!(alerts.len(), 1, "the SPA is told: {alerts:?}");
+}

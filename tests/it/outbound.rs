@@ -191,6 +191,7 @@ async fn a_scripted_case_reaches_each_mailbox_exactly_as_expected_inside_the_sen
                 Date LA became aware: 08/12/2026\r\nDate notified to the Panel: 10/12/2026\r\nPanel reference: SIN-2026-09001\r\n";
     let raw = mail("la@test.local", "FW: Serious incident notification", "Thu, 10 Dec 2026 10:00:00 +0000", body, true);
     let message = NewMessage {
+        truncated_from: None,
         source: "test",
         uidvalidity: None,
         uid: None,

@@ -111,6 +111,7 @@ async fn the_sent_copy_of_an_approval_request_carries_no_token_that_counts() {
     let mut deliver = async |raw: String, when: &str| {
         uid += 1;
         let message = NewMessage {
+            truncated_from: None,
             source: "test",
             uidvalidity: Some(1),
             uid: Some(uid),

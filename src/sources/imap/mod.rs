@@ -8,4 +8,4 @@ mod stream;
 mod watch;
 
 pub use connect::{ImapError, Session, connect, connect_with_details};
-pub use watch::{ImapSource, SourceState, Sync};
+pub use watch::{ImapSource, OVERSIZED_KEEP, SourceState, Sync};

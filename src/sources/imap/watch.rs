@@ -9,13 +9,71 @@ use chrono::Utc;
 use futures::TryStreamExt;
 use tokio::sync::{Notify, watch};
 
-use super::connect::{ImapError, Session, connect, protocol};
+use super::connect::{ImapError, Session, connect, protocol, within};
 use crate::config::ImapSettings;
 use crate::sources::Backoff;
 use crate::store::{NewMessage, Store, Stored};
 
-/// UIDs fetched per round trip: bounds memory with a large backlog.
+/// UIDs fetched per round trip at most.
 const FETCH_CHUNK: usize = 50;
+/// Bytes fetched per round trip at most (by the sizes the server reports; a message
+/// larger than this, but within the size limit, is fetched alone).
+const FETCH_BYTES: u64 = 8 * 1024 * 1024;
+/// UIDs whose sizes are asked per round trip.
+const SIZE_CHUNK: usize = 1000;
+/// Of a message over the size limit, this much of its header and of its text is kept.
+pub const OVERSIZED_KEEP: u64 = 256 * 1024;
+
+/// One round trip of fetching.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fetch {
+    /// Whole messages, within `FETCH_CHUNK` and `FETCH_BYTES` together.
+    Whole(Vec<u32>),
+    /// A message over the size limit: only its start, with its real size.
+    Start(u32, u64),
+}
+
+/// Round trips for `sized` (UID and size, in UID order): whole messages grouped while
+/// they fit, oversized ones on their own.
+fn plan(sized: &[(u32, u64)], limit: u64) -> Vec<Fetch> {
+    let mut trips = Vec::new();
+    let mut group: Vec<u32> = Vec::new();
+    let mut bytes = 0u64;
+    for &(uid, size) in sized {
+        if size > limit {
+            if !group.is_empty() {
+                trips.push(Fetch::Whole(std::mem::take(&mut group)));
+                bytes = 0;
+            }
+            trips.push(Fetch::Start(uid, size));
+            continue;
+        }
+        if !group.is_empty() && (group.len() == FETCH_CHUNK || bytes + size > FETCH_BYTES) {
+            trips.push(Fetch::Whole(std::mem::take(&mut group)));
+            bytes = 0;
+        }
+        group.push(uid);
+        bytes += size;
+    }
+    if !group.is_empty() {
+        trips.push(Fetch::Whole(group));
+    }
+    trips
+}
+
+/// `UID FETCH` of `set` with `items`, collected, within the command deadline.
+async fn fetch(session: &mut Session, set: String, items: &str) -> Result<Vec<async_imap::types::Fetch>, ImapError> {
+    within("UID FETCH", async {
+        session
+            .uid_fetch(set, items)
+            .await
+            .map_err(protocol("UID FETCH"))?
+            .try_collect()
+            .await
+            .map_err(protocol("UID FETCH"))
+    })
+    .await
+}
 
 /// What one synchronisation did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -39,6 +97,8 @@ pub enum SourceState {
 pub struct ImapSource {
     settings: ImapSettings,
     name: String,
+    /// Messages larger than this are not downloaded whole.
+    max_message_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +112,13 @@ pub enum WatchError {
 impl ImapSource {
     pub fn new(settings: ImapSettings) -> Self {
         let name = format!("imap:{}@{}:{}/{}", settings.username, settings.host, settings.port, settings.folder);
-        Self { settings, name }
+        Self { settings, name, max_message_bytes: 25 * 1024 * 1024 }
+    }
+
+    /// Messages larger than `bytes` are not downloaded whole: only their start is kept.
+    pub fn max_message_bytes(mut self, bytes: u64) -> Self {
+        self.max_message_bytes = bytes;
+        self
     }
 
     pub fn name(&self) -> &str {
@@ -80,8 +146,8 @@ impl ImapSource {
         };
         // Read-only unless stored messages are to be moved.
         let mailbox = match &self.settings.processed_folder {
-            None => session.examine(folder).await.map_err(no_folder)?,
-            Some(_) => session.select(folder).await.map_err(no_folder)?,
+            None => within("EXAMINE", async { session.examine(folder).await.map_err(no_folder) }).await?,
+            Some(_) => within("SELECT", async { session.select(folder).await.map_err(no_folder) }).await?,
         };
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
         let last_uid = match store.checkpoint(&self.name).await? {
@@ -99,42 +165,69 @@ impl ImapSource {
         }
         if last_uid > 0 {
             // Stored before a crash but not yet moved.
-            let left: Vec<u32> = session
-                .uid_search(format!("UID 1:{last_uid}"))
-                .await
-                .map_err(protocol("UID SEARCH"))?
-                .into_iter()
-                .filter(|u| *u <= last_uid)
-                .collect();
+            let left: Vec<u32> = within("UID SEARCH", async {
+                session.uid_search(format!("UID 1:{last_uid}")).await.map_err(protocol("UID SEARCH"))
+            })
+            .await?
+            .into_iter()
+            .filter(|u| *u <= last_uid)
+            .collect();
             self.move_processed(session, &left).await?;
         }
-        let mut uids: Vec<u32> = session
-            .uid_search(format!("UID {}:*", last_uid.saturating_add(1)))
-            .await
-            .map_err(protocol("UID SEARCH"))?
-            .into_iter()
-            .filter(|uid| *uid > last_uid)
-            .collect();
+        let mut uids: Vec<u32> = within("UID SEARCH", async {
+            session.uid_search(format!("UID {}:*", last_uid.saturating_add(1))).await.map_err(protocol("UID SEARCH"))
+        })
+        .await?
+        .into_iter()
+        .filter(|uid| *uid > last_uid)
+        .collect();
         uids.sort_unstable();
-        for chunk in uids.chunks(FETCH_CHUNK) {
+        // Sizes first: nothing is downloaded before it is known to fit.
+        let mut sized: Vec<(u32, u64)> = Vec::with_capacity(uids.len());
+        for chunk in uids.chunks(SIZE_CHUNK) {
             let set: Vec<String> = chunk.iter().map(u32::to_string).collect();
-            let fetches: Vec<_> = session
-                .uid_fetch(set.join(","), "(UID INTERNALDATE BODY.PEEK[])")
-                .await
-                .map_err(protocol("UID FETCH"))?
-                .try_collect()
-                .await
-                .map_err(protocol("UID FETCH"))?;
+            let fetches = fetch(session, set.join(","), "(UID RFC822.SIZE)").await?;
+            sized.extend(fetches.iter().filter_map(|f| Some((f.uid?, u64::from(f.size.unwrap_or(0))))));
+        }
+        sized.retain(|(uid, _)| *uid > last_uid);
+        sized.sort_unstable();
+        sized.dedup_by_key(|(uid, _)| *uid);
+        for trip in plan(&sized, self.max_message_bytes) {
+            let (uids, fetches) = match &trip {
+                Fetch::Whole(uids) => {
+                    let set: Vec<String> = uids.iter().map(u32::to_string).collect();
+                    (uids.clone(), fetch(session, set.join(","), "(UID INTERNALDATE BODY.PEEK[])").await?)
+                }
+                Fetch::Start(uid, size) => {
+                    tracing::warn!(source = %self.name, uid, size, limit = self.max_message_bytes, "message over the size limit: only its start is downloaded");
+                    let items = format!(
+                        "(UID INTERNALDATE BODY.PEEK[HEADER]<0.{OVERSIZED_KEEP}> BODY.PEEK[TEXT]<0.{OVERSIZED_KEEP}>)"
+                    );
+                    (vec![*uid], fetch(session, uid.to_string(), &items).await?)
+                }
+            };
             let mut fetches: Vec<_> = fetches.into_iter().filter(|f| f.uid.is_some_and(|u| u > last_uid)).collect();
             fetches.sort_by_key(|f| f.uid);
-            // One transaction for the chunk: stored together, the checkpoint past the last.
-            let received: Vec<(u32, &[u8], chrono::DateTime<Utc>)> = fetches
+            // One transaction for the round trip: stored together, the checkpoint past the last.
+            let received: Vec<(u32, std::borrow::Cow<'_, [u8]>, chrono::DateTime<Utc>)> = fetches
                 .iter()
                 .filter_map(|fetch| {
                     let arrived_at = fetch.internal_date().map(|d| d.with_timezone(&Utc)).unwrap_or_else(Utc::now);
-                    Some((fetch.uid?, fetch.body()?, arrived_at))
+                    let raw = match &trip {
+                        Fetch::Whole(_) => std::borrow::Cow::Borrowed(fetch.body()?),
+                        Fetch::Start(..) => {
+                            let mut start = fetch.header()?.to_vec();
+                            start.extend_from_slice(fetch.text().unwrap_or_default());
+                            std::borrow::Cow::Owned(start)
+                        }
+                    };
+                    Some((fetch.uid?, raw, arrived_at))
                 })
                 .collect();
+            let truncated_from = match &trip {
+                Fetch::Start(_, size) => Some(*size),
+                Fetch::Whole(_) => None,
+            };
             let messages: Vec<NewMessage<'_>> = received
                 .iter()
                 .map(|(uid, raw, arrived_at)| NewMessage {
@@ -143,6 +236,7 @@ impl ImapSource {
                     uid: Some(*uid),
                     raw,
                     arrived_at: *arrived_at,
+                    truncated_from,
                 })
                 .collect();
             for (message, outcome) in messages.iter().zip(store.store_messages(&messages).await?) {
@@ -163,7 +257,7 @@ impl ImapSource {
             {
                 stored.notify_one();
             }
-            self.move_processed(session, chunk).await?;
+            self.move_processed(session, &uids).await?;
         }
         Ok(sync)
     }
@@ -176,7 +270,7 @@ impl ImapSource {
             return Ok(());
         }
         let set: Vec<String> = uids.iter().map(u32::to_string).collect();
-        session.uid_mv(set.join(","), target).await.map_err(protocol("UID MOVE"))
+        within("UID MOVE", async { session.uid_mv(set.join(","), target).await.map_err(protocol("UID MOVE")) }).await
     }
 
     /// Watches the folder until `shutdown` turns true: sync, then IDLE or poll, and
@@ -220,7 +314,8 @@ impl ImapSource {
         outage: &mut Outage,
     ) -> Result<(), WatchError> {
         let mut session = connect(&self.settings).await?;
-        let capabilities = session.capabilities().await.map_err(protocol("CAPABILITY"))?;
+        let capabilities =
+            within("CAPABILITY", async { session.capabilities().await.map_err(protocol("CAPABILITY")) }).await?;
         let can_idle = self.settings.idle && capabilities.has_str("IDLE");
         tracing::info!(source = %self.name, idle = can_idle, "mailbox open");
         loop {
@@ -240,7 +335,7 @@ impl ImapSource {
                 continue;
             }
             if *shutdown.borrow() {
-                let _ = session.logout().await;
+                let _ = tokio::time::timeout(super::connect::COMMAND_DEADLINE, session.logout()).await;
                 return Ok(());
             }
             if can_idle {
@@ -248,7 +343,7 @@ impl ImapSource {
                 // sync) reaches this channel rather than the wait: look at it first.
                 let unsolicited = session.unsolicited_responses.clone();
                 let mut idle = session.idle();
-                idle.init().await.map_err(protocol("IDLE"))?;
+                within("IDLE", async { idle.init().await.map_err(protocol("IDLE")) }).await?;
                 state.send_replace(SourceState::Waiting);
                 let arrived_meanwhile = std::iter::from_fn(|| unsolicited.try_recv().ok())
                     .any(|r| matches!(r, UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)));
@@ -261,9 +356,9 @@ impl ImapSource {
                         _ = shutdown.changed() => true,
                     }
                 };
-                session = idle.done().await.map_err(protocol("DONE"))?;
+                session = within("DONE", async { idle.done().await.map_err(protocol("DONE")) }).await?;
                 if stop_requested {
-                    let _ = session.logout().await;
+                    let _ = tokio::time::timeout(super::connect::COMMAND_DEADLINE, session.logout()).await;
                     return Ok(());
                 }
             } else {
@@ -352,5 +447,30 @@ impl Outage {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_are_bounded_in_count_and_bytes_and_oversized_messages_go_alone() {
+        let mb = 1024 * 1024;
+        let sized = [(1, 3 * mb), (2, 3 * mb), (3, 3 * mb), (4, 30 * mb), (5, 100), (6, 9 * mb)];
+        assert_eq!(
+            plan(&sized, 25 * mb),
+            vec![
+                Fetch::Whole(vec![1, 2]),
+                Fetch::Whole(vec![3]),
+                Fetch::Start(4, 30 * mb),
+                Fetch::Whole(vec![5]),
+                Fetch::Whole(vec![6]),
+            ]
+        );
+        let many: Vec<(u32, u64)> = (1..=120).map(|uid| (uid, 1000)).collect();
+        let trips = plan(&many, 25 * mb);
+        assert_eq!(trips.len(), 3);
+        assert!(matches!(&trips[0], Fetch::Whole(uids) if uids.len() == FETCH_CHUNK));
     }
 }
