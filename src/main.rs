@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     match run(cli, &mut stdout) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", cspr::cli::printable::clean(&format!("{error:#}")));
             ExitCode::from(error.exit_code())
         }
     }

@@ -8,6 +8,7 @@ mod clocks;
 mod connectivity;
 mod inspect;
 mod outbox;
+pub mod printable;
 mod reports;
 mod simulate;
 
@@ -113,8 +114,15 @@ impl CliError {
     }
 }
 
-/// Runs one command, writing its report to `out`.
+/// Runs one command, writing its report to `out` with control characters dropped.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
+    let mut printable = printable::Printable::new(out);
+    let result = run_command(cli, &mut printable);
+    let _ = printable.flush();
+    result
+}
+
+fn run_command(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     match cli.command {
         Command::Calendar(command) => calendar::run(command, &load(cli.config)?, out),
         Command::Clocks(args) => clocks::run(&args, &load(cli.config)?, out),

@@ -77,10 +77,14 @@ pub async fn purge(args: &PurgeArgs, config: &Config, out: &mut dyn Write) -> Re
     let store = open_store(config).await?;
     let cutoff = london_date(&Utc::now()) - chrono::Duration::days(i64::from(config.retention_days));
     let (count, bytes) = store.purge_raw(&cutoff.to_string(), !args.dry_run).await.map_err(failed)?;
+    let stored_before = Utc::now() - chrono::Duration::days(i64::from(config.unlinked_retention_days));
+    let unlinked = store.purge_unlinked(stored_before, !args.dry_run).await.map_err(failed)?;
     store.close().await;
     let verb = if args.dry_run { "would remove" } else { "removed" };
     let text = format!(
-        "{verb} the raw text of {count} message(s), {bytes} bytes, of cases closed before {cutoff}; their summaries, audit entries and chronology stay\n"
+        "{verb} the raw text of {count} message(s), {bytes} bytes, of cases closed before {cutoff}; their summaries, audit entries and chronology stay\n\
+         {verb} the raw text of {} message(s), {} bytes, tied to no case and stored more than {} days ago\n",
+        unlinked.messages, unlinked.bytes, config.unlinked_retention_days
     );
     out.write_all(text.as_bytes()).map_err(write_failed)
 }

@@ -1,11 +1,20 @@
 //! Email wording: one template per purpose, shipped in `templates/` (first line
 //! `Subject: …`, then the text), overridable by files of the same name in a configured
-//! folder. The HTML part is the text, escaped, in paragraphs, unless `NAME.html` exists.
+//! folder. The HTML part is the text, escaped, in paragraphs, unless `NAME.html` exists;
+//! values in an HTML template are escaped automatically (a fact can hold what a sender
+//! wrote, and must never become markup).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use minijinja::Environment;
+use minijinja::{AutoEscape, Environment};
+
+/// An environment whose templates escape every value as HTML unless marked safe.
+fn html_environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env
+}
 
 macro_rules! shipped {
     ($($name:literal),* $(,)?) => {
@@ -43,6 +52,7 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "triage_alert",
     "mailbox_unreachable",
     "mailbox_recovered",
+    "storage_recovered",
 );
 
 /// Shipped HTML parts (the others are made from the text).
@@ -126,16 +136,17 @@ impl Templates {
     pub fn render(&self, name: &str, context: &serde_json::Value) -> Result<Rendered, TemplateError> {
         let source = self.text.get(name).ok_or_else(|| TemplateError::Missing(name.to_owned()))?;
         let env = Environment::new();
-        let render = |body: &str| {
+        let html_env = html_environment();
+        let render = |env: &Environment, body: &str| {
             env.render_str(body, context).map_err(|source| TemplateError::Render { name: name.to_owned(), source })
         };
-        let full = render(source)?;
+        let full = render(&env, source)?;
         let (first, rest) = full.split_once('\n').unwrap_or((&full, ""));
         let subject =
             first.strip_prefix("Subject:").ok_or_else(|| TemplateError::NoSubject { name: name.to_owned() })?;
         let text = rest.trim().to_owned() + "\n";
         let html = match self.html.get(name) {
-            Some(body) => render(body)?,
+            Some(body) => render(&html_env, body)?,
             None => paragraphs(&text),
         };
         Ok(Rendered { subject: subject.split_whitespace().collect::<Vec<_>>().join(" "), text, html })

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per capability.
 
 mod approvals;
+mod bounded;
 mod calendar_cli;
 mod clocks;
 mod config;

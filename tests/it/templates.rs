@@ -79,7 +79,8 @@ fn acknowledgements_say_where_referrals_go_and_every_email_carries_the_case_tag(
     for (name, _) in SHIPPED {
         let rendered = templates.render(name, &sample()).unwrap();
         if !(name.starts_with("referral")
-            || ["digest", "weekly", "triage_alert", "mailbox_unreachable", "mailbox_recovered"].contains(name))
+            || ["digest", "weekly", "triage_alert", "mailbox_unreachable", "mailbox_recovered", "storage_recovered"]
+                .contains(name))
         {
             assert!(rendered.subject.contains("[CHSCP-2026-004]"), "{name}: {}", rendered.subject);
         }
@@ -118,4 +119,18 @@ fn a_composed_email_is_loop_protected_threaded_and_has_both_parts() {
     let config = cspr::config::Config::defaults();
     let understood = cspr::understand::understand(raw.as_bytes(), &config);
     assert_eq!(understood.kind, cspr::domain::message::Kind::AutoReply);
+}
+
+#[test]
+fn values_in_an_html_template_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("triage_alert.html"), "<p>Held: {{ reason }}</p>").unwrap();
+    let templates = Templates::load(Some(dir.path())).unwrap();
+    let mut context = sample();
+    context["reason"] = json!("<script>alert('x')</script> & <a href=\"http://evil.example\">click</a>");
+    let rendered = templates.render("triage_alert", &context).unwrap();
+    assert!(!rendered.html.contains("<script>") && !rendered.html.contains("<a href"), "{}", rendered.html);
+    assert!(rendered.html.contains("&lt;script&gt;"), "{}", rendered.html);
+    // The text part is text: nothing to escape.
+    assert!(rendered.text.contains("<script>alert('x')</script>"), "{}", rendered.text);
 }
