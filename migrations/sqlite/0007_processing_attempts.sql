@@ -6,4 +6,4 @@ ALTER TABLE messages ADD COLUMN failure TEXT;
 -- A message over the size limit is stored as its start only; this is its real size.
 ALTER TABLE messages ADD COLUMN truncated_from BIGINT;
 -- Retention of messages tied to no case: found by when they were stored.
-CREATE INDEX messages_unlinked ON messages (stored_at) WHERE case_reference IS NULL AND raw IS NOT NULL;
+CREATE INDEX messages_unlinked ON messages (stored_at) WHERE case_reference IS NULL;

@@ -175,11 +175,13 @@ impl Store {
 
     /// The raw bytes and arrival time of a stored message.
     pub async fn message_raw(&self, id: i64) -> Result<Option<(Vec<u8>, DateTime<Utc>)>, StoreError> {
-        let row = sqlx::query("SELECT raw, arrived_at FROM messages WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error("read a message"))?;
+        let row = sqlx::query(
+            "SELECT b.raw, m.arrived_at FROM messages m LEFT JOIN message_bodies b ON b.message = m.id WHERE m.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error("read a message"))?;
         Ok(row.map(|r| {
             let arrived =
                 DateTime::parse_from_rfc3339(&r.get::<String, _>(1)).map(|d| d.with_timezone(&Utc)).unwrap_or_default();

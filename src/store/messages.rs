@@ -117,11 +117,14 @@ impl Store {
 
     /// Stored messages not yet understood, oldest first.
     pub async fn pending_messages(&self, limit: u32) -> Result<Vec<StoredMessage>, StoreError> {
-        let rows = sqlx::query("SELECT id, raw, arrived_at, attempts, truncated_from FROM messages WHERE state = 'stored' ORDER BY id LIMIT $1")
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(query_error("read pending messages"))?;
+        let rows = sqlx::query(
+            "SELECT m.id, b.raw, m.arrived_at, m.attempts, m.truncated_from FROM messages m
+             LEFT JOIN message_bodies b ON b.message = m.id WHERE m.state = 'stored' ORDER BY m.id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("read pending messages"))?;
         Ok(rows
             .into_iter()
             .map(|r| StoredMessage {
@@ -199,8 +202,8 @@ async fn insert_message(
     let dedupe_key = format!("{sha}|{}", id.as_deref().unwrap_or(""));
     // Write first, so that the transaction holds the write lock from its first statement.
     let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO messages (source, uidvalidity, uid, message_id, sha256, dedupe_key, size, raw, arrived_at, stored_at, truncated_from)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+        "INSERT INTO messages (source, uidvalidity, uid, message_id, sha256, dedupe_key, size, arrived_at, stored_at, truncated_from)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
     )
     .bind(message.source)
     .bind(message.uidvalidity.map(i64::from))
@@ -209,7 +212,6 @@ async fn insert_message(
     .bind(&sha)
     .bind(&dedupe_key)
     .bind(i64::try_from(message.raw.len()).unwrap_or(i64::MAX))
-    .bind(message.raw)
     .bind(stamp(message.arrived_at))
     .bind(stamp(Utc::now()))
     .bind(message.truncated_from.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
@@ -217,7 +219,15 @@ async fn insert_message(
     .await
     .map_err(query_error("store a message"))?;
     let stored = match inserted {
-        Some(new) => Stored::New(new),
+        Some(new) => {
+            sqlx::query("INSERT INTO message_bodies (message, raw) VALUES ($1, $2)")
+                .bind(new)
+                .bind(message.raw)
+                .execute(&mut **tx)
+                .await
+                .map_err(query_error("store a message's text"))?;
+            Stored::New(new)
+        }
         None => {
             let existing: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE dedupe_key = $1")
                 .bind(&dedupe_key)

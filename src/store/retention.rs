@@ -19,7 +19,7 @@ impl Store {
     /// Raw bodies of messages of cases closed before `closed_before` (ISO date): how many,
     /// and how many bytes; with `apply`, they are removed.
     pub async fn purge_raw(&self, closed_before: &str, apply: bool) -> Result<(i64, i64), StoreError> {
-        let selection = "FROM messages WHERE raw IS NOT NULL AND case_reference IN
+        let selection = "FROM messages WHERE id IN (SELECT message FROM message_bodies) AND case_reference IN
              (SELECT reference FROM cases WHERE closed_at IS NOT NULL AND closed_at < $1)";
         let found = self.purge(selection, closed_before, apply).await?;
         Ok((found.messages, found.bytes))
@@ -29,8 +29,8 @@ impl Store {
     /// `stored_before`; a message still waiting in triage for a person keeps its text
     /// until it is resolved. With `apply`, they are removed.
     pub async fn purge_unlinked(&self, stored_before: DateTime<Utc>, apply: bool) -> Result<Purged, StoreError> {
-        let selection = "FROM messages WHERE raw IS NOT NULL AND case_reference IS NULL AND state = 'processed'
-             AND stored_at < $1
+        let selection = "FROM messages WHERE case_reference IS NULL AND state = 'processed' AND stored_at < $1
+             AND id IN (SELECT message FROM message_bodies)
              AND NOT EXISTS (SELECT 1 FROM triage WHERE triage.message = messages.id AND triage.resolved_at IS NULL)";
         self.purge(selection, &stamp(stored_before), apply).await
     }
@@ -44,7 +44,7 @@ impl Store {
         let found = Purged { messages: row.get(0), bytes: row.get(1) };
         if apply && found.messages > 0 {
             let mut tx = self.begin_write().await?;
-            sqlx::query(&format!("UPDATE messages SET raw = NULL WHERE id IN (SELECT id {selection})"))
+            sqlx::query(&format!("DELETE FROM message_bodies WHERE message IN (SELECT id {selection})"))
                 .bind(bound)
                 .execute(&mut *tx)
                 .await

@@ -113,7 +113,7 @@ fn documents_in<'a>(message: &'a Message<'a>, depth: usize, found: &mut Vec<(Opt
 }
 
 /// The text of each attached document, and a sentence for each that could not be read.
-fn read_documents(message: &Message<'_>) -> (Vec<String>, Vec<String>) {
+fn read_documents(message: &Message<'_>, budget: &Budget) -> Result<(Vec<String>, Vec<String>), Overrun> {
     let limits = documents::Limits::default();
     let mut found = Vec::new();
     documents_in(message, 0, &mut found);
@@ -131,12 +131,13 @@ fn read_documents(message: &Message<'_>) -> (Vec<String>, Vec<String>) {
         ));
     }
     for (kind, bytes) in recognised.into_iter().take(limits.max_documents) {
+        budget.check()?;
         match documents::extract(kind, bytes, &limits) {
             Ok(text) => texts.push(text),
             Err(problem) => problems.push(problem),
         }
     }
-    (texts, problems)
+    Ok((texts, problems))
 }
 
 fn sender_of(message: &Message<'_>) -> Sender {
@@ -318,7 +319,8 @@ pub fn understand_within(raw: &[u8], config: &Config, budget: &Budget) -> Result
     let mut extracted = fields::extract(original_text, original_subject, written_on, config);
     let found_in_body = extracted.found;
     // A notification sent as a document: its text stands for the body when it says more.
-    let (document_texts, document_problems) = if hostile { (Vec::new(), Vec::new()) } else { read_documents(&message) };
+    let (document_texts, document_problems) =
+        if hostile { (Vec::new(), Vec::new()) } else { read_documents(&message, budget)? };
     for text in &document_texts {
         budget.check()?;
         let from_document = fields::extract(text, original_subject, written_on, config);
