@@ -7,6 +7,10 @@ use sqlx::Row;
 
 use super::{Store, StoreError, query_error, stamp};
 
+/// Text of waiting messages read into memory at once at most (one larger message is
+/// read alone).
+const PENDING_BYTES: i64 = 32 * 1024 * 1024;
+
 /// A message as a source hands it over.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
@@ -115,13 +119,33 @@ impl Store {
         Ok(())
     }
 
-    /// Stored messages not yet understood, oldest first.
+    /// Stored messages not yet understood, oldest first: at most `limit`, and no more
+    /// than `PENDING_BYTES` of text together (always at least one).
     pub async fn pending_messages(&self, limit: u32) -> Result<Vec<StoredMessage>, StoreError> {
+        let sizes = sqlx::query("SELECT id, size FROM messages WHERE state = 'stored' ORDER BY id LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error("read pending messages"))?;
+        let mut total = 0i64;
+        let mut last = None;
+        for (n, row) in sizes.iter().enumerate() {
+            total = total.saturating_add(row.get::<i64, _>(1));
+            if n > 0 && total > PENDING_BYTES {
+                break;
+            }
+            last = Some(row.get::<i64, _>(0));
+        }
+        let (Some(first), Some(last)) = (sizes.first().map(|r| r.get::<i64, _>(0)), last) else {
+            return Ok(Vec::new());
+        };
         let rows = sqlx::query(
             "SELECT m.id, b.raw, m.arrived_at, m.attempts, m.truncated_from FROM messages m
-             LEFT JOIN message_bodies b ON b.message = m.id WHERE m.state = 'stored' ORDER BY m.id LIMIT $1",
+             LEFT JOIN message_bodies b ON b.message = m.id
+             WHERE m.state = 'stored' AND m.id BETWEEN $1 AND $2 ORDER BY m.id",
         )
-        .bind(i64::from(limit))
+        .bind(first)
+        .bind(last)
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("read pending messages"))?;

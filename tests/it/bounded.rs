@@ -419,3 +419,27 @@ async fn nothing_cspr_prints_carries_control_characters() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn waiting_messages_are_read_into_memory_in_bounded_batches() {
+    let db = crate::databases::sqlite();
+    let store = Store::open(&db.url).await.unwrap();
+    let big = "x".repeat(12 * 1024 * 1024);
+    for n in 0..3 {
+        let raw = question(n).replace("Thanks", &format!("Thanks\r\n{big}"));
+        let message = cspr::store::NewMessage {
+            source: "test",
+            uidvalidity: None,
+            uid: None,
+            raw: raw.as_bytes(),
+            arrived_at: Utc::now(),
+            truncated_from: None,
+        };
+        store.store_message(&message).await.unwrap();
+    }
+    let first = store.pending_messages(100).await.unwrap();
+    assert_eq!(first.len(), 2, "36 MiB waiting: the first two (24 MiB) are read, not all three");
+    let one = store.pending_messages(1).await.unwrap();
+    assert_eq!(one.len(), 1);
+    store.close().await;
+}
