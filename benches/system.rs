@@ -52,6 +52,7 @@ impl Env {
             poll_interval: Duration::from_secs(3600),
             processed_folder: None,
             unreachable_alert_after: Duration::from_secs(1800),
+            command_timeout: Duration::from_secs(120),
             alert_roles: Vec::new(),
         }
     }

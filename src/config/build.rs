@@ -562,6 +562,7 @@ fn build_mailbox(raw: &RawMailbox, files: &dyn Files, issues: &mut Issues) -> Op
                 processed_folder: raw.processed_folder.as_ref().map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()),
                 unreachable_alert_after: std::time::Duration::from_secs(raw.unreachable_alert_seconds.max(1)),
                 alert_roles,
+                command_timeout: std::time::Duration::from_secs(raw.command_timeout_seconds.max(1)),
             })))
         }
         other => {

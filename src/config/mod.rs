@@ -236,6 +236,9 @@ pub struct ImapSettings {
     /// After this long without a working connection, one alert email goes out.
     pub unreachable_alert_after: std::time::Duration,
     pub alert_roles: Vec<Role>,
+    /// Every IMAP command (connecting and logging in too) is answered within this, or
+    /// the connection is given up and made again.
+    pub command_timeout: std::time::Duration,
 }
 
 /// Where mail comes from.

@@ -160,6 +160,7 @@ pub struct RawMailbox {
     pub idle_reissue_minutes: u64,
     pub processed_folder: Option<String>,
     pub unreachable_alert_seconds: u64,
+    pub command_timeout_seconds: u64,
     pub alert_roles: Vec<String>,
 }
 
@@ -226,6 +227,7 @@ impl Default for RawMailbox {
             idle_reissue_minutes: 25,
             processed_folder: None,
             unreachable_alert_seconds: 1800,
+            command_timeout_seconds: 120,
             alert_roles: vec!["spa".into()],
         }
     }

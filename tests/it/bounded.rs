@@ -443,3 +443,74 @@ async fn waiting_messages_are_read_into_memory_in_bounded_batches() {
     assert_eq!(one.len(), 1);
     store.close().await;
 }
+
+/// An IMAP server on loopback that answers the greeting, CAPABILITY and LOGIN, then
+/// says nothing more to anything else; and one that never even greets.
+fn stalling_imap_server(greets: bool) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                if !greets {
+                    std::thread::sleep(Duration::from_secs(600));
+                    return;
+                }
+                let _ = stream.write_all(b"* OK IMAP4rev1 ready\r\n");
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    let tag = line.split_whitespace().next().unwrap_or("*").to_owned();
+                    let upper = line.to_ascii_uppercase();
+                    if upper.contains("CAPABILITY") {
+                        let _ =
+                            stream.write_all(format!("* CAPABILITY IMAP4rev1 IDLE\r\n{tag} OK done\r\n").as_bytes());
+                    } else if upper.contains("LOGIN") {
+                        let _ = stream.write_all(format!("{tag} OK logged in\r\n").as_bytes());
+                    }
+                    // Anything else: no answer, ever.
+                    line.clear();
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_imap_server_that_stops_answering_is_given_up_within_the_command_timeout() {
+    use cspr::config::{Credential, ImapSettings, TlsMode};
+    use cspr::sources::imap::{ImapError, ImapSource, connect};
+    let settings = |port| ImapSettings {
+        host: "127.0.0.1".into(),
+        port,
+        tls: TlsMode::Plain,
+        username: "chscp".into(),
+        credential: Credential::Password(secrecy::SecretString::from("chscp-pass")),
+        ca_file: None,
+        folder: "INBOX".into(),
+        idle: true,
+        idle_reissue: Duration::from_secs(25 * 60),
+        poll_interval: Duration::from_secs(3600),
+        processed_folder: None,
+        unreachable_alert_after: Duration::from_secs(1800),
+        alert_roles: Vec::new(),
+        command_timeout: Duration::from_secs(1),
+    };
+    let silent = settings(stalling_imap_server(false));
+    let Err(error) = connect(&silent).await else { panic!("no session from a server that never greets") };
+    assert!(matches!(error, ImapError::Timeout { action: "login", seconds: 1 }), "{error}");
+
+    let stalls = settings(stalling_imap_server(true));
+    let mut session = connect(&stalls).await.expect("greeted and logged in");
+    let (_dir, store) = {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("cspr.db").display())).await.unwrap();
+        (dir, store)
+    };
+    let error = ImapSource::new(stalls.clone()).sync(&mut session, &store).await.expect_err("the folder never opens");
+    assert!(error.to_string().contains("IMAP EXAMINE had no answer within 1 s"), "{error}");
+    store.close().await;
+}

@@ -59,6 +59,7 @@ pub fn imap(user: &str, folder: &str, tls: TlsMode) -> ImapSettings {
         poll_interval: Duration::from_secs(3600),
         processed_folder: None,
         unreachable_alert_after: Duration::from_secs(30 * 60),
+        command_timeout: Duration::from_secs(120),
         alert_roles: vec![cspr::domain::Role::Spa],
     }
 }

@@ -56,20 +56,20 @@ pub enum ImapError {
     NoFolder(String),
     #[error("the server closed the connection")]
     Closed,
-    #[error("IMAP {action} had no answer within {} s", COMMAND_DEADLINE.as_secs())]
-    Timeout { action: &'static str },
+    #[error("IMAP {action} had no answer within {} s", seconds)]
+    Timeout { action: &'static str, seconds: u64 },
 }
 
-/// Every IMAP command (and connecting, with TLS and login) is answered within this, or
-/// the connection is given up and made again.
-pub const COMMAND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
-
-/// `command`, or `ImapError::Timeout` if it takes longer than `COMMAND_DEADLINE`.
+/// `command`, or `ImapError::Timeout` if it takes longer than `deadline` (the mailbox's
+/// `command_timeout`): no command waits for ever on a server that stopped answering.
 pub async fn within<T>(
+    deadline: std::time::Duration,
     action: &'static str,
     command: impl std::future::Future<Output = Result<T, ImapError>>,
 ) -> Result<T, ImapError> {
-    tokio::time::timeout(COMMAND_DEADLINE, command).await.unwrap_or(Err(ImapError::Timeout { action }))
+    tokio::time::timeout(deadline, command)
+        .await
+        .unwrap_or(Err(ImapError::Timeout { action, seconds: deadline.as_secs() }))
 }
 
 impl ImapError {
@@ -132,7 +132,7 @@ async fn greeting(client: &mut async_imap::Client<Conn>) -> Result<(), ImapError
 
 /// Connects, secures the connection as configured and logs in.
 pub async fn connect(settings: &ImapSettings) -> Result<Session, ImapError> {
-    within("login", connect_with_details(settings)).await.map(|(session, _)| session)
+    within(settings.command_timeout, "login", connect_with_details(settings)).await.map(|(session, _)| session)
 }
 
 /// Connects and logs in; also says which login mechanism was used.

@@ -62,8 +62,13 @@ fn plan(sized: &[(u32, u64)], limit: u64) -> Vec<Fetch> {
 }
 
 /// `UID FETCH` of `set` with `items`, collected, within the command deadline.
-async fn fetch(session: &mut Session, set: String, items: &str) -> Result<Vec<async_imap::types::Fetch>, ImapError> {
-    within("UID FETCH", async {
+async fn fetch(
+    session: &mut Session,
+    deadline: Duration,
+    set: String,
+    items: &str,
+) -> Result<Vec<async_imap::types::Fetch>, ImapError> {
+    within(deadline, "UID FETCH", async {
         session
             .uid_fetch(set, items)
             .await
@@ -146,8 +151,18 @@ impl ImapSource {
         };
         // Read-only unless stored messages are to be moved.
         let mailbox = match &self.settings.processed_folder {
-            None => within("EXAMINE", async { session.examine(folder).await.map_err(no_folder) }).await?,
-            Some(_) => within("SELECT", async { session.select(folder).await.map_err(no_folder) }).await?,
+            None => {
+                within(self.settings.command_timeout, "EXAMINE", async {
+                    session.examine(folder).await.map_err(no_folder)
+                })
+                .await?
+            }
+            Some(_) => {
+                within(self.settings.command_timeout, "SELECT", async {
+                    session.select(folder).await.map_err(no_folder)
+                })
+                .await?
+            }
         };
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
         let last_uid = match store.checkpoint(&self.name).await? {
@@ -165,7 +180,7 @@ impl ImapSource {
         }
         if last_uid > 0 {
             // Stored before a crash but not yet moved.
-            let left: Vec<u32> = within("UID SEARCH", async {
+            let left: Vec<u32> = within(self.settings.command_timeout, "UID SEARCH", async {
                 session.uid_search(format!("UID 1:{last_uid}")).await.map_err(protocol("UID SEARCH"))
             })
             .await?
@@ -174,7 +189,7 @@ impl ImapSource {
             .collect();
             self.move_processed(session, &left).await?;
         }
-        let mut uids: Vec<u32> = within("UID SEARCH", async {
+        let mut uids: Vec<u32> = within(self.settings.command_timeout, "UID SEARCH", async {
             session.uid_search(format!("UID {}:*", last_uid.saturating_add(1))).await.map_err(protocol("UID SEARCH"))
         })
         .await?
@@ -186,7 +201,7 @@ impl ImapSource {
         let mut sized: Vec<(u32, u64)> = Vec::with_capacity(uids.len());
         for chunk in uids.chunks(SIZE_CHUNK) {
             let set: Vec<String> = chunk.iter().map(u32::to_string).collect();
-            let fetches = fetch(session, set.join(","), "(UID RFC822.SIZE)").await?;
+            let fetches = fetch(session, self.settings.command_timeout, set.join(","), "(UID RFC822.SIZE)").await?;
             sized.extend(fetches.iter().filter_map(|f| Some((f.uid?, u64::from(f.size.unwrap_or(0))))));
         }
         sized.retain(|(uid, _)| *uid > last_uid);
@@ -196,14 +211,18 @@ impl ImapSource {
             let (uids, fetches) = match &trip {
                 Fetch::Whole(uids) => {
                     let set: Vec<String> = uids.iter().map(u32::to_string).collect();
-                    (uids.clone(), fetch(session, set.join(","), "(UID INTERNALDATE BODY.PEEK[])").await?)
+                    (
+                        uids.clone(),
+                        fetch(session, self.settings.command_timeout, set.join(","), "(UID INTERNALDATE BODY.PEEK[])")
+                            .await?,
+                    )
                 }
                 Fetch::Start(uid, size) => {
                     tracing::warn!(source = %self.name, uid, size, limit = self.max_message_bytes, "message over the size limit: only its start is downloaded");
                     let items = format!(
                         "(UID INTERNALDATE BODY.PEEK[HEADER]<0.{OVERSIZED_KEEP}> BODY.PEEK[TEXT]<0.{OVERSIZED_KEEP}>)"
                     );
-                    (vec![*uid], fetch(session, uid.to_string(), &items).await?)
+                    (vec![*uid], fetch(session, self.settings.command_timeout, uid.to_string(), &items).await?)
                 }
             };
             let mut fetches: Vec<_> = fetches.into_iter().filter(|f| f.uid.is_some_and(|u| u > last_uid)).collect();
@@ -270,7 +289,10 @@ impl ImapSource {
             return Ok(());
         }
         let set: Vec<String> = uids.iter().map(u32::to_string).collect();
-        within("UID MOVE", async { session.uid_mv(set.join(","), target).await.map_err(protocol("UID MOVE")) }).await
+        within(self.settings.command_timeout, "UID MOVE", async {
+            session.uid_mv(set.join(","), target).await.map_err(protocol("UID MOVE"))
+        })
+        .await
     }
 
     /// Watches the folder until `shutdown` turns true: sync, then IDLE or poll, and
@@ -314,8 +336,10 @@ impl ImapSource {
         outage: &mut Outage,
     ) -> Result<(), WatchError> {
         let mut session = connect(&self.settings).await?;
-        let capabilities =
-            within("CAPABILITY", async { session.capabilities().await.map_err(protocol("CAPABILITY")) }).await?;
+        let capabilities = within(self.settings.command_timeout, "CAPABILITY", async {
+            session.capabilities().await.map_err(protocol("CAPABILITY"))
+        })
+        .await?;
         let can_idle = self.settings.idle && capabilities.has_str("IDLE");
         tracing::info!(source = %self.name, idle = can_idle, "mailbox open");
         loop {
@@ -335,7 +359,7 @@ impl ImapSource {
                 continue;
             }
             if *shutdown.borrow() {
-                let _ = tokio::time::timeout(super::connect::COMMAND_DEADLINE, session.logout()).await;
+                let _ = tokio::time::timeout(self.settings.command_timeout, session.logout()).await;
                 return Ok(());
             }
             if can_idle {
@@ -343,7 +367,8 @@ impl ImapSource {
                 // sync) reaches this channel rather than the wait: look at it first.
                 let unsolicited = session.unsolicited_responses.clone();
                 let mut idle = session.idle();
-                within("IDLE", async { idle.init().await.map_err(protocol("IDLE")) }).await?;
+                within(self.settings.command_timeout, "IDLE", async { idle.init().await.map_err(protocol("IDLE")) })
+                    .await?;
                 state.send_replace(SourceState::Waiting);
                 let arrived_meanwhile = std::iter::from_fn(|| unsolicited.try_recv().ok())
                     .any(|r| matches!(r, UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)));
@@ -356,9 +381,12 @@ impl ImapSource {
                         _ = shutdown.changed() => true,
                     }
                 };
-                session = within("DONE", async { idle.done().await.map_err(protocol("DONE")) }).await?;
+                session = within(self.settings.command_timeout, "DONE", async {
+                    idle.done().await.map_err(protocol("DONE"))
+                })
+                .await?;
                 if stop_requested {
-                    let _ = tokio::time::timeout(super::connect::COMMAND_DEADLINE, session.logout()).await;
+                    let _ = tokio::time::timeout(self.settings.command_timeout, session.logout()).await;
                     return Ok(());
                 }
             } else {
