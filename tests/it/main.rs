@@ -24,6 +24,7 @@ mod reports;
 mod scenarios;
 mod simulate;
 mod store_contract;
+mod stored;
 mod support;
 mod templates;
 mod token_server;
