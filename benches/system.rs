@@ -26,6 +26,10 @@ use futures::TryStreamExt;
 use secrecy::SecretString;
 use sqlx::Row;
 
+#[path = "../tests/shared/daemon_config.rs"]
+mod daemon_config;
+use daemon_config::daemon_config;
+
 struct Env {
     stack: HashMap<String, String>,
     binary: PathBuf,
@@ -64,39 +68,7 @@ impl Env {
     /// A configuration file for a daemon reading `folder` into `db`.
     fn config(&self, name: &str, db: &str, mailbox: &str, outbound: &str) -> PathBuf {
         let path = self.work.path().join(format!("{name}.toml"));
-        std::fs::write(
-            &path,
-            format!(
-                r#"
-[partnership]
-mailbox = "chscp@test.local"
-[cases]
-reference_prefix = "BENCH"
-[store]
-url = "{db}"
-[intake]
-authserv_id = "mx.chscp.test"
-own_message_id_domain = "cspr.chscp.test"
-[roles.local_authority]
-domains = ["test.local"]
-[roles.spa]
-addresses = ["spa@test.local"]
-[roles.icsc]
-addresses = ["icsc@test.local"]
-[roles.slt]
-addresses = ["slt@test.local"]
-[roles.duty]
-addresses = ["duty@test.local"]
-[mailbox]
-{mailbox}
-[outbound]
-{outbound}
-[scheduler]
-digest_roles = []
-weekly_roles = []
-"#
-            ),
-        )
+        std::fs::write(&path, daemon_config("BENCH", db, mailbox, outbound))
         .expect("config written");
         path
     }
@@ -335,7 +307,7 @@ async fn populate(url: &str, config: &Config, template: &CaseState, cases: usize
         for n in chunk_start..chunk_end {
             let mut state = template.clone();
             state.reference = CaseRef::parse(&format!("BENCH-2026-{:06}", n + 1)).expect("reference");
-            state.panel_reference = Some(format!("SIN-2026-B{n:06}"));
+            state.notification.panel_reference = Some(format!("SIN-2026-B{n:06}"));
             // Near due: started in the last 30 days, so that every case has a clock due
             // or overdue within the reminder horizon (the worst case). Otherwise due dates
             // spread over the coming year.

@@ -52,7 +52,7 @@ fn pipeline(c: &mut Criterion) {
     group.bench_function("mixed messages", |b| {
         b.iter(|| {
             for raw in &mixed {
-                black_box(understand(black_box(raw), &config));
+                black_box(understand(black_box(raw), &config.understanding()));
             }
         })
     });
@@ -60,7 +60,7 @@ fn pipeline(c: &mut Criterion) {
     group.bench_function("typical 20 KB notifications", |b| {
         b.iter(|| {
             for raw in &typical {
-                black_box(understand(black_box(raw), &config));
+                black_box(understand(black_box(raw), &config.understanding()));
             }
         })
     });
@@ -91,7 +91,7 @@ fn corpus_slowest(_: &mut Criterion) {
     for file in &files {
         let Ok(raw) = std::fs::read(file) else { continue };
         let started = std::time::Instant::now();
-        black_box(understand(&raw, &config));
+        black_box(understand(&raw, &config.understanding()));
         let took = started.elapsed();
         if took > slowest.0 {
             slowest = (took, file.strip_prefix(&root).unwrap_or(file).display().to_string());

@@ -20,14 +20,10 @@ const KEY: i64 = 0x6373_7072;
 pub enum LeaderError {
     #[error("another cspr is running on this database (lock {0})")]
     Busy(String),
-    #[error("cannot take the instance lock {path}: {source}")]
-    Lock {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot take the instance lock {path}: {cause}")]
+    Lock { path: String, cause: std::io::Error },
     #[error("cannot reach PostgreSQL for the leader lock: {0}")]
-    Postgres(#[source] sqlx::Error),
+    Postgres(sqlx::Error),
     #[error("stopped while standing by")]
     Stopped,
 }
@@ -45,7 +41,7 @@ impl Leadership {
     pub async fn acquire(url: &str, shutdown: &mut watch::Receiver<bool>) -> Result<Self, LeaderError> {
         if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             let path = format!("{}.lock", path.split('?').next().unwrap_or(path));
-            let lock_error = |source| LeaderError::Lock { path: path.clone(), source };
+            let lock_error = |source| LeaderError::Lock { path: path.clone(), cause: source };
             let file =
                 std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(lock_error)?;
             return match file.try_lock() {

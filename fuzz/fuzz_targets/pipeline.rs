@@ -23,7 +23,7 @@ static CASE: LazyLock<Option<CaseState>> = LazyLock::new(|| {
     let understood = understand(raw, &CONFIG);
     let now = Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).single()?;
     let incoming = Incoming { stored_id: 1, understood: &understood, arrived_at: now };
-    let ctx = Context { now, config: &CONFIG, released_by: Some("fuzz".into()) };
+    let ctx = Context { now, rules: CONFIG.protocol_rules(), released_by: Some("fuzz".into()) };
     decide(Target::New(CaseRef::parse("CHSCP-2026-001").ok()?), &incoming, &ctx).case
 });
 
@@ -39,10 +39,10 @@ fuzz_target!(|data: &[u8]| {
     let checks = AtomicUsize::new(0);
     let allowed = usize::from(data.first().copied().unwrap_or(0) % 16);
     let spent = || checks.fetch_add(1, Ordering::Relaxed) >= allowed;
-    let _ = understand_within(data, &CONFIG, &Budget::new(&spent));
+    let _ = understand_within(data, &CONFIG.understanding(), &Budget::new(&spent));
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).single().expect("a time");
     let incoming = Incoming { stored_id: 2, understood: &understood, arrived_at: now };
-    let ctx = Context { now, config: &CONFIG, released_by: None };
+    let ctx = Context { now, rules: CONFIG.protocol_rules(), released_by: None };
     if let Ok(reference) = CaseRef::parse("CHSCP-2026-002") {
         let _ = decide(Target::New(reference), &incoming, &ctx);
     }

@@ -56,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
             .collect(),
     };
     for config in [&*AUTHSERV, &*MICROSOFT] {
-        let verdict = judge(&headers, &from, config);
+        let verdict = judge(&headers, &from, &config.understanding());
         assert!(!verdict.reason.is_empty());
         if verdict.trust == Trust::Trusted {
             let [Some(addresses)] = from.headers.as_slice() else { panic!("trusted without one From header") };

@@ -157,8 +157,8 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
     } else if args.json {
         let value = json!({
             "reference": state.reference.as_str(), "type": kind_of(&state), "stage": state.stage(),
-            "opened_on": state.opened_on.to_string(), "local_authority": state.local_authority,
-            "incident_type": state.incident_type, "panel_reference": state.panel_reference, "la_reference": state.la_reference,
+            "opened_on": state.opened_on.to_string(), "local_authority": state.notification.local_authority,
+            "incident_type": state.notification.incident_type, "panel_reference": state.notification.panel_reference, "la_reference": state.notification.la_reference,
             "decision": state.decision.map(|(d, on)| json!({"decision": d, "on": on.to_string()})),
             "clocks": clocks, "messages": messages, "chronology": chronology,
         });
@@ -169,7 +169,7 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
             state.reference,
             kind_of(&state),
             state.stage(),
-            state.local_authority.as_deref().unwrap_or("not given")
+            state.notification.local_authority.as_deref().unwrap_or("not given")
         );
         for c in &state.clocks {
             let closed = c.closed_on.map(|d| format!(" on {d}")).unwrap_or_default();
@@ -256,8 +256,8 @@ pub async fn migrate(config: &Config, out: &mut dyn Write) -> Result<(), CliErro
 fn export(state: &CaseState, audit: &[crate::store::AuditRow], messages: &[Value]) -> String {
     let mut t = format!("# Case {}\n\n", state.reference);
     t.push_str(&format!("- Type: {}\n- Stage: {}\n- Opened: {}\n", kind_of(state), state.stage(), state.opened_on));
-    t.push_str(&format!("- Area: {}\n", state.local_authority.as_deref().unwrap_or("not given")));
-    if let Some(r) = &state.panel_reference {
+    t.push_str(&format!("- Area: {}\n", state.notification.local_authority.as_deref().unwrap_or("not given")));
+    if let Some(r) = &state.notification.panel_reference {
         t.push_str(&format!("- Panel reference: {r}\n"));
     }
     t.push_str(&format!(

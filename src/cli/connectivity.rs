@@ -8,9 +8,9 @@ use anyhow::anyhow;
 
 use super::{CliError, write_failed};
 use crate::config::{Config, Credential, ImapSettings, MailboxSource, Transport as TransportSettings};
+use crate::imap::{ImapError, connect_with_details};
 use crate::oauth::TokenError;
 use crate::outbound::SmtpClient;
-use crate::sources::imap::{ImapError, connect_with_details};
 
 /// What to do about a TLS failure, from the error's words (rustls names the problem).
 fn tls_advice(text: &str, host: &str, key: &str) -> Option<String> {
@@ -51,7 +51,7 @@ fn token_advice(error: &TokenError) -> String {
 
 fn imap_advice(error: &ImapError, settings: &ImapSettings) -> String {
     match error {
-        ImapError::Connect { source, .. } => format!(
+        ImapError::Connect { cause: source, .. } => format!(
             "{error}. Check mailbox.host and mailbox.port{}.",
             if source.kind() == std::io::ErrorKind::ConnectionRefused {
                 " (nothing listens there)"
@@ -59,7 +59,7 @@ fn imap_advice(error: &ImapError, settings: &ImapSettings) -> String {
                 ", and that a firewall lets this machine through"
             }
         ),
-        ImapError::Handshake { source, .. } => {
+        ImapError::Handshake { cause: source, .. } => {
             let text = format!("{source:?} {source}");
             tls_advice(&text, &settings.host, "mailbox")
                 .map(|advice| format!("{error}: {advice}"))

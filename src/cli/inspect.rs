@@ -8,7 +8,8 @@ use clap::Args;
 
 use super::{CliError, write_failed};
 use crate::config::Config;
-use crate::understand::{to_json, understand};
+use crate::domain::message::Understood;
+use crate::understand::{Budget, to_json, understand_within};
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -23,7 +24,8 @@ pub struct InspectArgs {
 pub fn run(args: &InspectArgs, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
     let raw =
         std::fs::read(&args.file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", args.file.display())))?;
-    let understood = understand(&raw, config);
+    let understood = understand_within(&raw, &config.understanding(), &Budget::unlimited(), &crate::readers::Threaded)
+        .unwrap_or_else(|overrun| Understood::empty(vec![overrun.to_string()]));
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&to_json(&understood)).map_err(anyhow::Error::from)?)
     } else {

@@ -52,7 +52,7 @@ pub async fn run(args: &OutboxArgs, config: &Config, out: &mut dyn Write) -> Res
                 let list: Vec<Value> = rows
                     .iter()
                     .map(|r| {
-                        json!({"id": r.id, "case": r.case_reference, "purpose": r.purpose, "template": r.template,
+                        json!({"id": r.id, "case": r.case_reference, "purpose": r.purpose.as_str(), "template": r.template,
                                "to": r.recipients, "status": r.status, "attempts": r.attempts, "message_id": r.message_id,
                                "next_attempt_at": r.next_attempt_at, "last_error": r.last_error,
                                "created_at": r.created_at, "sent_at": r.sent_at})

@@ -4,19 +4,21 @@
 
 mod build;
 mod env;
-mod labels;
 mod load;
 mod raw;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
 use secrecy::SecretString;
 
-use crate::domain::{Calendar, ClockDef, ClockId, EmailAddress, Role, SendingWindow};
+use crate::domain::{Calendar, ClockDef, ClockId, Directory, EmailAddress, Role, SendingWindow};
 
-pub use labels::Labels;
+pub use crate::domain::directory::{LocalAuthority, RoleMembers};
+pub use crate::domain::policy::{Approvals, CaseNumbering, Intake, ResultsFrom};
+pub use crate::protocol::alerts::AlertRecipients;
+
+pub use crate::understand::Labels;
 pub use load::{Sources, load};
 
 /// The partnership whose mailbox this is.
@@ -27,37 +29,6 @@ pub struct Partnership {
     pub mailbox: EmailAddress,
     /// Where referrals go: said in every acknowledgement (protocol 1.2).
     pub referral_advice: String,
-}
-
-/// How case references are made: `PREFIX-YYYY-NNN`.
-#[derive(Debug, Clone)]
-pub struct CaseNumbering {
-    pub prefix: String,
-    pub digits: usize,
-    /// Finds our references (`PREFIX-YYYY-N…`) in text; built once from the prefix.
-    pub pattern: regex::Regex,
-}
-
-/// The people and domains behind a role.
-#[derive(Debug, Clone, Default)]
-pub struct RoleMembers {
-    pub addresses: Vec<EmailAddress>,
-    pub domains: Vec<String>,
-}
-
-/// Delay approvals by the SLT (protocol 8.1).
-#[derive(Debug, Clone)]
-pub struct Approvals {
-    pub quorum: u32,
-    pub token_valid_days: u32,
-    /// Working days before C6 is due at which approval is requested automatically.
-    pub request_at: i32,
-    pub token_secret: Option<SecretString>,
-    /// Send the notice of reasons for a delay straight to the Panel and the Secretary of
-    /// State, instead of as a draft to the SPA.
-    pub send_statutory_notices: bool,
-    /// The new date an automatic delay request proposes: this many months later.
-    pub default_extension_months: u32,
 }
 
 /// Where the calendar's data came from.
@@ -75,11 +46,10 @@ pub struct Config {
     pub calendar: Calendar,
     pub calendar_source: CalendarSource,
     pub sending_window: SendingWindow,
-    pub roles: BTreeMap<Role, RoleMembers>,
+    pub directory: Directory,
     pub clocks: Vec<ClockDef>,
     pub approvals: Approvals,
     pub intake: Intake,
-    pub local_authorities: Vec<LocalAuthority>,
     pub labels: Labels,
     pub panel_patterns: Vec<regex::Regex>,
     pub la_patterns: Vec<regex::Regex>,
@@ -95,6 +65,10 @@ pub struct Config {
     /// this many days after it was stored.
     pub unlinked_retention_days: u32,
     pub http: HttpSettings,
+    /// Who is told of triage, dead letters, mailbox outages and a full disk.
+    pub alerts: AlertRecipients,
+    /// Who may give each staff command (the table's defaults unless configured).
+    pub commands: crate::domain::command::CommandRoles,
 }
 
 /// The optional HTTP listener.
@@ -202,8 +176,6 @@ pub struct OutboundSettings {
     pub max_attempts: u32,
     /// The first pause after a failed send (doubling with each attempt, to an hour).
     pub retry_base: std::time::Duration,
-    /// One alert per triaged message (`true`), or only in the daily digest.
-    pub triage_alert_each: bool,
 }
 
 /// How the connection to an IMAP server is secured.
@@ -248,43 +220,6 @@ pub enum MailboxSource {
     Imap(Box<ImapSettings>),
 }
 
-/// Whose `Authentication-Results` verdict counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResultsFrom {
-    /// The topmost header carrying our `authserv_id` (Postfix, Google Workspace, …).
-    AuthservId,
-    /// Exchange Online's: the topmost header (written with no authserv-id), and
-    /// `X-MS-Exchange-Organization-AuthAs: Internal` for the tenant's own domains.
-    Microsoft365,
-}
-
-/// How incoming mail is judged.
-#[derive(Debug, Clone)]
-pub struct Intake {
-    /// The authserv-id our own receiving server writes in `Authentication-Results`;
-    /// without it (and without the Microsoft 365 profile), sender trust is `unknown`.
-    pub authserv_id: Option<String>,
-    pub results_from: ResultsFrom,
-    /// The Microsoft 365 tenant's accepted domains: their internal mail is authenticated.
-    pub tenant_domains: Vec<String>,
-    /// ARC sealers whose results we accept when our own verdict says `arc=pass`.
-    pub arc_signers: Vec<String>,
-    /// Untrusted or unknown senders change no case (they go to triage).
-    pub require_authentication: bool,
-    pub max_message_bytes: u64,
-    /// The domain of the Message-IDs we send: replies to them are ours.
-    pub own_message_id_domain: String,
-    /// How long processing one message may take before it is given up on (triaged).
-    pub processing_budget: std::time::Duration,
-}
-
-/// A local authority's canonical name and the other names it goes by.
-#[derive(Debug, Clone)]
-pub struct LocalAuthority {
-    pub name: String,
-    pub aliases: Vec<String>,
-}
-
 impl Config {
     /// The same configuration for a dry run: the real mailbox read without any change
     /// (no moves), all state in `store_url` (never the production database), emails
@@ -303,37 +238,44 @@ impl Config {
         Ok(self)
     }
 
-    /// The most working days before a due date at which anything is sent: the earliest
-    /// reminder or escalation of any clock, or the automatic approval request.
+    /// What understanding a message consults.
+    pub fn understanding(&self) -> crate::understand::Rules<'_> {
+        crate::understand::Rules {
+            directory: &self.directory,
+            intake: &self.intake,
+            case_pattern: &self.cases.pattern,
+            labels: &self.labels,
+            panel_patterns: &self.panel_patterns,
+            la_patterns: &self.la_patterns,
+        }
+    }
+
+    /// What the protocol's decisions consult.
+    pub fn protocol_rules(&self) -> crate::protocol::Rules<'_> {
+        crate::protocol::Rules {
+            directory: &self.directory,
+            calendar: &self.calendar,
+            clocks: &self.clocks,
+            approvals: &self.approvals,
+            require_authentication: self.intake.require_authentication,
+            alerts: &self.alerts,
+            commands: &self.commands,
+        }
+    }
+
+    /// The most working days before a due date at which anything is sent.
     pub fn longest_lead(&self) -> i32 {
-        let steps = self
-            .clocks
-            .iter()
-            .filter(|c| c.enabled)
-            .flat_map(|c| c.reminders.iter().chain(&c.escalations))
-            .map(|s| -s.at);
-        steps.chain(std::iter::once(-self.approvals.request_at)).max().unwrap_or(0).max(0)
+        self.protocol_rules().longest_lead()
     }
 
     /// The canonical name of an authority written as `written`, else `written` itself.
     pub fn canonical_authority(&self, written: &str) -> String {
-        let wanted = written.trim().trim_end_matches('.').to_lowercase();
-        self.local_authorities
-            .iter()
-            .find(|la| la.name.to_lowercase() == wanted || la.aliases.iter().any(|a| a.to_lowercase() == wanted))
-            .map(|la| la.name.clone())
-            .unwrap_or_else(|| written.trim().to_owned())
+        self.directory.canonical_authority(written)
     }
 
     /// The roles whose allowlist holds `address` (by address or domain).
     pub fn roles_of(&self, address: &EmailAddress) -> Vec<Role> {
-        self.roles
-            .iter()
-            .filter(|(_, m)| {
-                m.addresses.iter().any(|a| a.same_mailbox(address)) || m.domains.iter().any(|d| d == address.domain())
-            })
-            .map(|(role, _)| *role)
-            .collect()
+        self.directory.roles_of(address)
     }
 
     /// The embedded defaults: every command works without a file.
@@ -349,7 +291,7 @@ impl Config {
     }
 
     pub fn members(&self, role: Role) -> Option<&RoleMembers> {
-        self.roles.get(&role)
+        self.directory.members(role)
     }
 
     /// Things that are allowed but probably wrong, for `check-config`: placeholder
@@ -371,7 +313,7 @@ impl Config {
                     .to_owned(),
             );
         }
-        for (role, members) in &self.roles {
+        for (role, members) in &self.directory.roles {
             if members.addresses.iter().any(EmailAddress::is_placeholder) {
                 out.push(format!(
                     "roles.{role}.addresses: still a placeholder address; set the real one before going live"

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::clock::ClockId;
-use super::message::{ChildIdentifiers, IncidentType, PanelOutcome};
+use super::message::{ChildIdentifiers, NotificationFields, PanelOutcome};
 
 /// A case reference: `PREFIX-YYYY-NNN`, numbers never reused.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -57,6 +57,16 @@ pub enum CaseKind {
     Consideration,
 }
 
+impl CaseKind {
+    /// As stored and shown (`incident`, `consideration`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseKind::Incident => "incident",
+            CaseKind::Consideration => "consideration",
+        }
+    }
+}
+
 /// The ICSC's decision after the Rapid Review (4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,6 +87,18 @@ pub enum ClockStatus {
     MetLate,
     /// Stopped without completion (case closed, or the clock no longer applies).
     Stopped,
+}
+
+impl ClockStatus {
+    /// As stored and shown (`running`, `met`, `met_late`, `stopped`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockStatus::Running => "running",
+            ClockStatus::Met => "met",
+            ClockStatus::MetLate => "met_late",
+            ClockStatus::Stopped => "stopped",
+        }
+    }
 }
 
 /// One running (or finished) clock of a case.
@@ -128,15 +150,10 @@ pub struct CaseState {
     pub reference: CaseRef,
     pub kind: CaseKind,
     pub opened_on: NaiveDate,
-    pub local_authority: Option<String>,
-    pub incident_type: Option<IncidentType>,
-    pub aware_date: Option<NaiveDate>,
-    pub notified_date: Option<NaiveDate>,
-    pub panel_reference: Option<String>,
-    pub la_reference: Option<String>,
-    pub children: Option<u32>,
-    pub looked_after: Option<bool>,
-    pub abuse_or_neglect_suspected: Option<bool>,
+    /// What the notification said (stored flat, beside the case's other facts).
+    #[serde(flatten)]
+    pub notification: NotificationFields,
+    /// The child's identifiers, kept apart from the notification's other fields.
     #[serde(default)]
     pub child: ChildIdentifiers,
     /// The Secretary of State must be told (a looked-after child's or care leaver's death, 2.3).
@@ -166,15 +183,7 @@ impl CaseState {
             reference,
             kind,
             opened_on,
-            local_authority: None,
-            incident_type: None,
-            aware_date: None,
-            notified_date: None,
-            panel_reference: None,
-            la_reference: None,
-            children: None,
-            looked_after: None,
-            abuse_or_neglect_suspected: None,
+            notification: NotificationFields::default(),
             child: ChildIdentifiers::default(),
             secretary_of_state_duty: false,
             secretary_of_state_notified: None,

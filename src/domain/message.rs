@@ -97,7 +97,7 @@ pub struct Forwarded {
 
 /// The fields of a Panel notification copy. Child identifiers are kept for the case
 /// but never serialised or logged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 pub struct NotificationFields {
     pub local_authority: Option<String>,
     pub incident_type: Option<IncidentType>,
@@ -108,8 +108,30 @@ pub struct NotificationFields {
     pub children: Option<u32>,
     pub looked_after: Option<bool>,
     pub abuse_or_neglect_suspected: Option<bool>,
+    /// Never written out with the fields (a case keeps them apart, in `child`).
     #[serde(skip)]
     pub child_identifiers: ChildIdentifiers,
+}
+
+impl NotificationFields {
+    /// Fills what is still unknown from `other` (another copy of the notification);
+    /// nothing known is overwritten.
+    pub fn fill_blanks(&mut self, other: &NotificationFields) {
+        fn keep<T: Clone>(mine: &mut Option<T>, theirs: &Option<T>) {
+            if mine.is_none() {
+                mine.clone_from(theirs);
+            }
+        }
+        keep(&mut self.local_authority, &other.local_authority);
+        keep(&mut self.incident_type, &other.incident_type);
+        keep(&mut self.aware_date, &other.aware_date);
+        keep(&mut self.notified_date, &other.notified_date);
+        keep(&mut self.panel_reference, &other.panel_reference);
+        keep(&mut self.la_reference, &other.la_reference);
+        keep(&mut self.children, &other.children);
+        keep(&mut self.looked_after, &other.looked_after);
+        keep(&mut self.abuse_or_neglect_suspected, &other.abuse_or_neglect_suspected);
+    }
 }
 
 /// Identifying details of the child: stored only where needed, never logged.
@@ -134,8 +156,8 @@ impl std::fmt::Debug for ChildIdentifiers {
 /// A staff command found on the first line of a reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommandLine {
-    /// The command word, upper-case (`SUBMITTED`, `DECISION`, …).
-    pub word: String,
+    /// The command its first word names.
+    pub command: super::command::Command,
     /// The rest of the line, trimmed.
     pub rest: String,
 }

@@ -4,13 +4,20 @@
 pub mod calendar;
 pub mod case;
 pub mod clock;
+pub mod command;
 pub mod dates;
+pub mod directory;
 pub mod email_address;
+pub mod mailbox;
 pub mod message;
+pub mod policy;
 pub mod role;
+pub mod written;
 
 pub use calendar::{Calendar, Holiday, HolidaySource};
 pub use clock::{ClockDef, ClockId, Deadline, DeadlineStatus, DueRule, SendingWindow, StartEvent, Step};
 pub use dates::{NotADate, add_months, format_long, london_date, parse_iso_date};
+pub use directory::{Directory, LocalAuthority, RoleMembers};
 pub use email_address::EmailAddress;
 pub use role::Role;
+pub use written::{parse_loose_datetime, parse_uk_date};

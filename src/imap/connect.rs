@@ -21,21 +21,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImapError {
-    #[error("cannot connect to {host}:{port}: {source}")]
-    Connect {
-        host: String,
-        port: u16,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot connect to {host}:{port}: {cause}")]
+    Connect { host: String, port: u16, cause: std::io::Error },
     #[error("cannot set up TLS: {0}")]
     TlsSetup(String),
-    #[error("TLS handshake with {host} failed: {source}")]
-    Handshake {
-        host: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("TLS handshake with {host} failed: {cause}")]
+    Handshake { host: String, cause: std::io::Error },
     #[error("the server refused the login for {user}: {reason}")]
     Login { user: String, reason: String },
     #[error("the server refused the access token for {user} ({mechanism}): {reason}")]
@@ -46,12 +37,8 @@ pub enum ImapError {
     Token(#[from] TokenError),
     #[error("the server cannot check logins now: {0}")]
     AuthUnavailable(String),
-    #[error("IMAP {action} failed: {source}")]
-    Protocol {
-        action: &'static str,
-        #[source]
-        source: async_imap::error::Error,
-    },
+    #[error("IMAP {action} failed: {cause}")]
+    Protocol { action: &'static str, cause: async_imap::error::Error },
     #[error("the server has no folder '{0}'")]
     NoFolder(String),
     #[error("the server closed the connection")]
@@ -86,8 +73,8 @@ impl ImapError {
     }
 }
 
-pub(super) fn protocol(action: &'static str) -> impl FnOnce(async_imap::error::Error) -> ImapError {
-    move |source| ImapError::Protocol { action, source }
+pub fn protocol(action: &'static str) -> impl FnOnce(async_imap::error::Error) -> ImapError {
+    move |source| ImapError::Protocol { action, cause: source }
 }
 
 fn tls_connector(settings: &ImapSettings) -> Result<TlsConnector, ImapError> {
@@ -118,7 +105,7 @@ async fn handshake(settings: &ImapSettings, tcp: TcpStream) -> Result<Conn, Imap
     let tls = connector
         .connect(name, tcp)
         .await
-        .map_err(|source| ImapError::Handshake { host: settings.host.clone(), source })?;
+        .map_err(|source| ImapError::Handshake { host: settings.host.clone(), cause: source })?;
     Ok(Conn::Tls(Box::new(tls)))
 }
 
@@ -126,7 +113,7 @@ async fn greeting(client: &mut async_imap::Client<Conn>) -> Result<(), ImapError
     match client.read_response().await {
         Ok(Some(_)) => Ok(()),
         Ok(None) => Err(ImapError::Closed),
-        Err(e) => Err(ImapError::Protocol { action: "greeting", source: e.into() }),
+        Err(e) => Err(ImapError::Protocol { action: "greeting", cause: e.into() }),
     }
 }
 
@@ -137,7 +124,7 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, ImapError> {
 
 /// Connects and logs in; also says which login mechanism was used.
 pub async fn connect_with_details(settings: &ImapSettings) -> Result<(Session, &'static str), ImapError> {
-    let connect_error = |source| ImapError::Connect { host: settings.host.clone(), port: settings.port, source };
+    let connect_error = |source| ImapError::Connect { host: settings.host.clone(), port: settings.port, cause: source };
     let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((settings.host.as_str(), settings.port)))
         .await
         .map_err(|_| connect_error(std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out")))?

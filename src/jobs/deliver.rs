@@ -9,11 +9,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::backoff::Backoff;
 use crate::config::Config;
-use crate::domain::Role;
 use crate::outbound::{Envelope, Templates, Transport, compose, message_id};
-use crate::protocol::{Intent, Purpose, Recipient};
-use crate::sources::Backoff;
+use crate::protocol::Recipient;
+use crate::protocol::alerts::{self, DeadLetter};
 use crate::store::{OutboxRow, Store, StoreError};
 
 /// What one step did.
@@ -37,12 +37,16 @@ pub struct Outbox<'a> {
     pub templates: &'a Templates,
 }
 
+/// The longest pause between attempts to record an accepted email (about two minutes
+/// of attempts in all).
+const MAX_RECORD_WAIT: Duration = Duration::from_secs(60);
+
 /// What the Sent copy of an approval request shows instead of the approver's token.
 pub const WITHHELD: &str = "<token withheld from this copy: only the approver's own email carries it>";
 
 /// Emails that go at once, whatever the hour.
 fn immediate(row: &OutboxRow) -> bool {
-    row.urgent || matches!(row.purpose.as_str(), "acknowledgement" | "command_reply" | "referral_alert")
+    row.urgent || row.purpose.goes_at_once()
 }
 
 fn addresses(row: &OutboxRow, config: &Config) -> Vec<String> {
@@ -171,7 +175,7 @@ impl Outbox<'_> {
         crate::fault::point("delivery:accepted");
         // Recorded at once: the only moment a crash can cause a second copy (with the
         // same Message-ID) is between the server's acceptance and this commit.
-        self.store.email_sent(row.id, now).await?;
+        self.record_sent(row.id, now).await?;
         match &copy {
             Some(copy) => {
                 if let Err(error) = self.transport.keep_copy(copy).await {
@@ -185,24 +189,34 @@ impl Outbox<'_> {
         Ok(Delivery::Sent(row.id))
     }
 
+    /// Records an email the server has accepted. A busy store (SQLite's write lock held
+    /// by processing, a PostgreSQL failover) is waited out here rather than reported:
+    /// left unrecorded, the email would be sent a second time.
+    async fn record_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut wait = Duration::from_millis(50);
+        loop {
+            match self.store.email_sent(id, now).await {
+                Ok(()) => return Ok(()),
+                Err(error) if error.is_transient() && wait <= MAX_RECORD_WAIT => {
+                    tracing::warn!(email = id, %error, "sent, but not yet recorded: trying again");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
     async fn dead(&self, row: &OutboxRow, error: String, now: DateTime<Utc>) -> Result<Delivery, StoreError> {
         tracing::error!(email = row.id, %error, "email set aside as a dead letter");
         self.store.email_dead(row.id, &error).await?;
-        if row.template != "dead_letter" {
-            let mut facts = std::collections::BTreeMap::new();
-            facts.insert("failed_template".to_owned(), row.template.clone());
-            facts.insert("failed_id".to_owned(), row.id.to_string());
-            facts.insert("error".to_owned(), error);
-            let alert = Intent {
-                purpose: Purpose::TriageAlert,
-                to: vec![Recipient::Role(Role::Spa)],
-                case: row.case_reference.as_deref().and_then(|c| crate::domain::case::CaseRef::parse(c).ok()),
-                template: "dead_letter".into(),
-                facts,
-                dedupe_key: format!("dead:{}", row.id),
-                urgent: true,
-                not_before: None,
-            };
+        let dead = DeadLetter {
+            outbox_id: row.id,
+            template: &row.template,
+            case: row.case_reference.as_deref().and_then(|c| crate::domain::case::CaseRef::parse(c).ok()),
+            error,
+        };
+        if let Some(alert) = alerts::dead_letter(&self.config.alerts, dead) {
             self.store.add_intent(&alert, None, now).await?;
         }
         Ok(Delivery::Dead(row.id))

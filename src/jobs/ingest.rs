@@ -18,6 +18,7 @@ use chrono::{DateTime, Datelike, Utc};
 use crate::config::Config;
 use crate::domain::london_date;
 use crate::domain::message::{Kind, Understood};
+use crate::protocol::alerts::{self, AlertRecipients};
 use crate::protocol::{
     Context, Failure, Incoming, MAX_ATTEMPTS, Match, Outcome as Decision, Target, decide, failed, match_case,
 };
@@ -100,11 +101,11 @@ async fn process(
     };
     let understood = match understood {
         Ok(understood) => understood,
-        Err(failure) => return give_up(batch, now, message.id, failure).await,
+        Err(failure) => return give_up(batch, now, message.id, failure, &config.alerts).await,
     };
     crate::fault::point("processing:understood");
     let found = batch.lookups(&understood, &config.intake.own_message_id_domain).await?;
-    let ctx = Context { now, config, released_by: None };
+    let ctx = Context { now, rules: config.protocol_rules(), released_by: None };
     let incoming = Incoming { stored_id: message.id, understood: &understood, arrived_at: message.arrived_at };
     let mut new_year = None;
     let decision = match match_case(understood.kind, &found) {
@@ -124,17 +125,8 @@ async fn process(
         Match::NoCase => decide(Target::None, &incoming, &ctx),
     };
     let mut decision = decision;
-    if let Some(reason) = decision.triage.clone().filter(|_| config.outbound.triage_alert_each) {
-        decision.intents.push(crate::protocol::Intent {
-            purpose: crate::protocol::Purpose::TriageAlert,
-            to: vec![crate::protocol::Recipient::Role(crate::domain::Role::Spa)],
-            case: None,
-            template: "triage_alert".into(),
-            facts: [("reason".to_owned(), reason)].into(),
-            dedupe_key: format!("message:{}:triage_alert", message.id),
-            urgent: false,
-            not_before: None,
-        });
+    if let Some(alert) = decision.triage.as_deref().and_then(|r| alerts::triaged(&config.alerts, message.id, r)) {
+        decision.intents.push(alert);
     }
     let opened = decision.case.as_ref().filter(|_| new_year.is_some()).is_some();
     let summary = to_json(&understood).to_string();
@@ -180,7 +172,7 @@ pub fn understand_bounded(id: i64, raw: &[u8], config: &Config) -> Result<Unders
         if crate::fault::at_message("panic", id) {
             panic!("fault injected for stored message {id}");
         }
-        understand_within(raw, config, &budget)
+        understand_within(raw, &config.understanding(), &budget, &crate::readers::Threaded)
     }));
     match result {
         Ok(Ok(understood)) => Ok(understood),
@@ -190,7 +182,13 @@ pub fn understand_bounded(id: i64, raw: &[u8], config: &Config) -> Result<Unders
 }
 
 /// Records a message given up on: triaged with the reason, the SPA told once.
-async fn give_up(batch: &mut Batch, now: DateTime<Utc>, id: i64, failure: Failure) -> Result<bool, StoreError> {
+async fn give_up(
+    batch: &mut Batch,
+    now: DateTime<Utc>,
+    id: i64,
+    failure: Failure,
+    recipients: &AlertRecipients,
+) -> Result<bool, StoreError> {
     let reason = failure.reason();
     let summary = serde_json::json!({ "kind": "unknown", "failure": reason, "problems": [reason] }).to_string();
     let processed = Processed {
@@ -202,7 +200,7 @@ async fn give_up(batch: &mut Batch, now: DateTime<Utc>, id: i64, failure: Failur
         resolves_triage: None,
         failure: Some(&reason),
     };
-    let recorded = batch.record(&processed, &failed(id, failure), now).await?;
+    let recorded = batch.record(&processed, &failed(id, failure, recipients), now).await?;
     if recorded {
         tracing::warn!(stored_id = id, reason = %reason, "message given up on and held for triage");
     }

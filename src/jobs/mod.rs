@@ -3,6 +3,7 @@
 
 pub mod deliver;
 pub mod ingest;
+pub mod intake;
 pub mod simulate;
 pub mod space;
 pub mod tick;

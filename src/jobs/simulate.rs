@@ -61,12 +61,8 @@ impl Event {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimulateError {
-    #[error("cannot read the mail folder {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read the mail folder {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot set up outbound mail: {0}")]
@@ -76,8 +72,9 @@ pub enum SimulateError {
 /// The messages in a Maildir (`new/`, `cur/`) or a plain folder of `.eml` files, each
 /// with the moment it is delivered: its `Date:`.
 pub fn load_messages(dir: &Path) -> Result<Vec<Timed>, SimulateError> {
-    let read =
-        |p: &Path| std::fs::read_dir(p).map_err(|source| SimulateError::Read { path: p.display().to_string(), source });
+    let read = |p: &Path| {
+        std::fs::read_dir(p).map_err(|source| SimulateError::Read { path: p.display().to_string(), cause: source })
+    };
     let mut paths = Vec::new();
     for sub in [dir.join("new"), dir.join("cur"), dir.to_path_buf()] {
         if !sub.is_dir() {
@@ -93,8 +90,8 @@ pub fn load_messages(dir: &Path) -> Result<Vec<Timed>, SimulateError> {
     paths.sort();
     let mut out = Vec::new();
     for path in paths {
-        let raw =
-            std::fs::read(&path).map_err(|source| SimulateError::Read { path: path.display().to_string(), source })?;
+        let raw = std::fs::read(&path)
+            .map_err(|source| SimulateError::Read { path: path.display().to_string(), cause: source })?;
         let date = mail_parser::MessageParser::default()
             .parse_headers(&raw)
             .and_then(|m| m.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp()))
@@ -205,7 +202,7 @@ impl Recorder<'_> {
                 }
             }
             event.to = Some(to);
-            event.purpose = Some(row.purpose.clone());
+            event.purpose = Some(row.purpose.as_str().to_owned());
             let context = serde_json::to_value(&row.facts).unwrap_or_default();
             let mut context = context.as_object().cloned().unwrap_or_default();
             for (k, v) in &row.facts {

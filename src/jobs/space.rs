@@ -1,14 +1,13 @@
 //! A full disk is a pause, not a crash: the workers that hit it wait (backing off) and
 //! try again; it is logged once when it begins and once when it ends, and when space
-//! returns the SPA is told (the alert is the first write that proves it has returned).
+//! returns those told of storage alerts (the SPA) hear of it (the alert is the first write that proves it has returned).
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::Role;
-use crate::protocol::{Intent, Purpose, Recipient};
+use crate::protocol::alerts::{self, AlertRecipients};
 use crate::store::{Store, StoreError};
 
 /// The longest wait between attempts while the disk is full.
@@ -52,23 +51,10 @@ impl Space {
 
     /// A worker's step succeeded: if the disk was full, try to tell the SPA that space
     /// has returned (that write is the proof); the episode ends once it is queued.
-    pub async fn check_returned(&self, store: &Store) {
+    pub async fn check_returned(&self, store: &Store, recipients: &AlertRecipients) {
         let Some(since) = self.full_since() else { return };
         let now = Utc::now();
-        let intent = Intent {
-            purpose: Purpose::TriageAlert,
-            to: vec![Recipient::Role(Role::Spa)],
-            case: None,
-            template: "storage_recovered".into(),
-            facts: [
-                ("since".to_owned(), since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                ("now".to_owned(), now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            ]
-            .into(),
-            dedupe_key: format!("storage:recovered:{}", since.timestamp()),
-            urgent: true,
-            not_before: None,
-        };
+        let intent = alerts::storage_recovered(recipients, since, now);
         match store.add_intent(&intent, None, now).await {
             Ok(_) => {
                 let mut episode = self.episode.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,5 +1,5 @@
-//! The scheduler's tick: for every running clock, the reminder and escalation steps
-//! that have fallen due become outbox rows, keyed so that each step is queued once.
+//! The scheduler's tick: for every running clock, the reminder and escalation steps the
+//! protocol finds due become outbox rows, keyed so that each step is queued once.
 //! After downtime, steps missed along the way are not sent as a burst: only the latest
 //! day's steps of each clock go. A moved due date (extension, calendar change) cancels
 //! the rows queued for the old one.
@@ -7,10 +7,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::domain::clock::DeadlineStatus;
-use crate::domain::clock::{Owner, StepKind, deadline};
-use crate::domain::{format_long, london_date};
-use crate::protocol::{Context, Intent, Purpose, Recipient, on_tick};
+use crate::domain::london_date;
+use crate::protocol::{Context, DigestRow, TriageRow, clock_steps, digest_due, digest_intents, digest_row, on_tick};
 use crate::store::{Store, StoreError};
 
 /// What one tick did.
@@ -37,7 +35,7 @@ pub async fn run_since(
     let today = london_date(&now);
     let seen = since.map(|t| (crate::store::stamp(t), london_date(&t)));
     let mut tick = Tick::default();
-    let ctx = Context { now, config, released_by: None };
+    let ctx = Context { now, rules: config.protocol_rules(), released_by: None };
     // Only clocks close enough to their due date for a step (or an automatic approval
     // request) to fall due are read: an index range, not every open case.
     let horizon = config.calendar.add_working_days(today, config.longest_lead());
@@ -51,47 +49,18 @@ pub async fn run_since(
         }
         let case = &row.state;
         let unchanged_since = seen.as_ref().filter(|(stamp, _)| row.updated_at < *stamp).map(|(_, day)| *day);
-        for instance in case.clocks.iter().filter(|c| c.is_running()) {
-            let Some(def) = config.clock(instance.clock).filter(|d| d.enabled && d.owner == Owner::Partnership) else {
-                continue;
-            };
-            let Ok(dl) = deadline(def, instance.started, &instance.extensions, now, &config.calendar) else { continue };
+        for clock in clock_steps(case, &ctx) {
             tick.clocks += 1;
-            let prefix = format!("clock:{}:{}:", case.reference, instance.clock);
-            let latest = dl.steps.iter().filter(|s| s.date <= today).map(|s| s.date).max();
             if let Some(last_day) = unchanged_since {
                 // Its due date has not moved, and the last tick saw these steps.
-                if latest.is_none_or(|latest| latest <= last_day) {
+                if clock.latest.is_none_or(|latest| latest <= last_day) {
                     continue;
                 }
             } else {
-                batch.cancel_pending_except(case.reference.as_str(), &prefix, &format!(":{}", dl.due)).await?;
+                let keep = format!(":{}", clock.deadline.due);
+                batch.cancel_pending_except(case.reference.as_str(), &clock.prefix, &keep).await?;
             }
-            let Some(latest) = latest else { continue };
-            for step in dl.steps.iter().filter(|s| s.date == latest) {
-                let kind = if step.kind == StepKind::Reminder { "reminder" } else { "escalation" };
-                let facts = [
-                    ("clock", instance.clock.to_string()),
-                    ("clock_title", def.title.clone()),
-                    ("due", format_long(dl.due)),
-                    ("command", def.completed_by.first().cloned().unwrap_or_default()),
-                    ("overdue", if today > dl.due { "yes".into() } else { String::new() }),
-                ];
-                let mut facts: std::collections::BTreeMap<String, String> =
-                    facts.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_owned(), v)).collect();
-                facts.insert("case".into(), case.reference.to_string());
-                let intent = Intent {
-                    purpose: if step.kind == StepKind::Reminder { Purpose::Reminder } else { Purpose::Escalation },
-                    to: vec![Recipient::Role(step.to)],
-                    case: Some(case.reference.clone()),
-                    template: kind.to_owned(),
-                    facts,
-                    dedupe_key: format!("{prefix}{kind}:{}:{}:{}", step.step, step.occurrence, dl.due),
-                    urgent: step.urgent,
-                    not_before: None,
-                };
-                let not_before =
-                    if step.urgent { None } else { Some(def.sending_window.next_open(now, &config.calendar)) };
+            for (intent, not_before) in clock.intents(case, &ctx) {
                 if batch.add_intent(&intent, not_before, now).await? {
                     tick.queued += 1;
                 }
@@ -102,83 +71,24 @@ pub async fn run_since(
     Ok(tick)
 }
 
-/// One summary row of an open case.
-fn summary_row(state: &crate::domain::case::CaseState, config: &Config, now: DateTime<Utc>) -> serde_json::Value {
-    let next = state.next_due();
-    let status = next.and_then(|c| {
-        let def = config.clock(c.clock)?;
-        deadline(def, c.started, &c.extensions, now, &config.calendar).ok().map(|d| d.status)
-    });
-    let rag = match status {
-        Some(DeadlineStatus::Overdue | DeadlineStatus::DueToday) => "RED",
-        Some(DeadlineStatus::DueSoon) => "AMBER",
-        _ => "GREEN",
-    };
-    serde_json::json!({
-        "reference": state.reference.as_str(),
-        "stage": state.stage(),
-        "clock": next.map(|c| c.clock.to_string()),
-        "due": next.map(|c| format_long(c.due_in_force())),
-        "status": status.map(DeadlineStatus::as_str),
-        "rag": rag,
-    })
-}
-
 /// Queues each configured digest once on each day its schedule has come round by `now`
 /// (London time): open cases, next deadlines with red/amber/green, and triage items.
 pub async fn digests(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let today = london_date(&now);
+    let ctx = Context { now, rules: config.protocol_rules(), released_by: None };
     let mut queued = 0;
-    let mut rows: Option<(Vec<serde_json::Value>, Vec<serde_json::Value>)> = None;
-    for digest in &config.digests {
-        let Some(start) = today
-            .and_hms_opt(0, 0, 0)
-            .and_then(|t| chrono::TimeZone::from_local_datetime(&chrono_tz::Europe::London, &t).earliest())
-        else {
-            continue;
-        };
-        let due_today = digest
-            .schedule
-            .after_utc(&(start.with_timezone(&Utc) - chrono::Duration::seconds(1)))
-            .next()
-            .is_some_and(|at| at <= now && london_date(&at) == today);
-        if !due_today {
-            continue;
-        }
+    let mut rows: Option<(Vec<DigestRow>, Vec<TriageRow>)> = None;
+    for digest in config.digests.iter().filter(|d| digest_due(&d.schedule, now)) {
         if rows.is_none() {
-            let mut cases: Vec<serde_json::Value> =
-                store.cases(true).await?.iter().map(|r| summary_row(&r.state, config, now)).collect();
-            let order = |v: &serde_json::Value| match v["rag"].as_str() {
-                Some("RED") => 0,
-                Some("AMBER") => 1,
-                _ => 2,
-            };
-            cases.sort_by_key(|c| order(c));
+            let cases = store.cases(true).await?.iter().map(|r| digest_row(&r.state, &ctx)).collect();
             let triage =
-                store.triage(true).await?.iter().map(|t| serde_json::json!({"id": t.id, "reason": t.reason})).collect();
+                store.triage(true).await?.into_iter().map(|t| TriageRow { id: t.id, reason: t.reason }).collect();
             rows = Some((cases, triage));
         }
         let Some((cases, triage)) = &rows else { continue };
-        let count = |rag: &str| cases.iter().filter(|c| c["rag"] == rag).count().to_string();
-        for role in &digest.roles {
-            let facts = [
-                ("date", format_long(today)),
-                ("cases_list", serde_json::to_string(cases).unwrap_or_default()),
-                ("triage_list", serde_json::to_string(triage).unwrap_or_default()),
-                ("red", count("RED")),
-                ("amber", count("AMBER")),
-                ("green", count("GREEN")),
-            ];
-            let intent = Intent {
-                purpose: Purpose::Digest,
-                to: vec![Recipient::Role(*role)],
-                case: None,
-                template: digest.name.to_owned(),
-                facts: facts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-                dedupe_key: format!("{}:{role}:{today}", digest.name),
-                urgent: false,
-                not_before: None,
-            };
+        let intents = digest_intents(digest.name, &digest.roles, today, cases.clone(), triage)
+            .map_err(|e| StoreError::Conflict(format!("cannot write the digest's lists: {e}")))?;
+        for intent in intents {
             if store.add_intent(&intent, None, now).await? {
                 queued += 1;
             }

@@ -57,7 +57,7 @@ pub async fn resolve(
         Err(failure) if resolution == Resolution::Ignore => Understood::empty(vec![failure.reason()]),
         Err(failure) => return Err(ResolveError::Refused(failure.reason())),
     };
-    let ctx = Context { now, config, released_by: Some(released_by.to_owned()) };
+    let ctx = Context { now, rules: config.protocol_rules(), released_by: Some(released_by.to_owned()) };
     let incoming = Incoming { stored_id: item.message, understood: &understood, arrived_at };
     let mut new_year = None;
     let (outcome, label) = match &resolution {
@@ -94,6 +94,6 @@ pub async fn resolve(
         .audit
         .iter()
         .any(|a| a.event == "command_not_run")
-        .then(|| understood.command.as_ref().map_or_else(String::new, |c| c.word.clone()));
+        .then(|| understood.command.as_ref().map_or_else(String::new, |c| c.command.word().to_owned()));
     Ok(Resolved { case: outcome.case.map(|c| c.reference.to_string()), command_not_run })
 }

@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use crate::backoff::Backoff;
 use crate::config::{OAuth2Settings, OAuthGrant};
-use crate::sources::Backoff;
 
 /// Requests to token endpoints, and the ones that failed (for `/metrics`).
 static REQUESTS: AtomicU64 = AtomicU64::new(0);

@@ -13,7 +13,7 @@ use lettre::transport::smtp::commands::Ehlo;
 use lettre::transport::smtp::extension::ClientId;
 use secrecy::ExposeSecret;
 
-use super::transport::SendError;
+use super::error::SendError;
 use crate::config::{Credential, SmtpSettings, TlsMode};
 use crate::oauth::{AccessToken, Mechanism, TokenSource, sasl};
 

@@ -65,18 +65,10 @@ pub enum TemplateError {
     Missing(String),
     #[error("template '{name}' has no 'Subject:' first line")]
     NoSubject { name: String },
-    #[error("cannot render template '{name}': {source}")]
-    Render {
-        name: String,
-        #[source]
-        source: minijinja::Error,
-    },
-    #[error("cannot read template {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot render template '{name}': {cause}")]
+    Render { name: String, cause: minijinja::Error },
+    #[error("cannot read template {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
 }
 
 /// A rendered email body.
@@ -108,8 +100,10 @@ impl Templates {
                 for (ext, map) in [("txt", &mut text), ("html", &mut html)] {
                     let path = dir.join(format!("{name}.{ext}"));
                     if path.exists() {
-                        let body = std::fs::read_to_string(&path)
-                            .map_err(|source| TemplateError::Read { path: path.display().to_string(), source })?;
+                        let body = std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
+                            path: path.display().to_string(),
+                            cause: source,
+                        })?;
                         map.insert((*name).to_owned(), body);
                     }
                 }
@@ -127,7 +121,8 @@ impl Templates {
             if self.text.contains_key(name) && !self.text[name].starts_with("Subject:") {
                 return Err(TemplateError::NoSubject { name: name.clone() });
             }
-            env.template_from_str(body).map_err(|source| TemplateError::Render { name: name.clone(), source })?;
+            env.template_from_str(body)
+                .map_err(|source| TemplateError::Render { name: name.clone(), cause: source })?;
         }
         Ok(())
     }
@@ -138,7 +133,8 @@ impl Templates {
         let env = Environment::new();
         let html_env = html_environment();
         let render = |env: &Environment, body: &str| {
-            env.render_str(body, context).map_err(|source| TemplateError::Render { name: name.to_owned(), source })
+            env.render_str(body, context)
+                .map_err(|source| TemplateError::Render { name: name.to_owned(), cause: source })
         };
         let full = render(&env, source)?;
         let (first, rest) = full.split_once('\n').unwrap_or((&full, ""));

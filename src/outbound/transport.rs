@@ -7,27 +7,10 @@ use std::path::PathBuf;
 use lettre::Address;
 use lettre::address::Envelope;
 
+use super::error::SendError;
 use super::smtp::SmtpClient;
 use crate::config::{ImapSettings, Transport as TransportSettings};
-use crate::sources::imap::{ImapError, connect};
-
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// Worth trying again later (connection, 4xx, timeout).
-    #[error("temporary failure: {0}")]
-    Transient(String),
-    /// The server refused for good (5xx, a bad address).
-    #[error("permanent failure: {0}")]
-    Permanent(String),
-    #[error("cannot set up the transport: {0}")]
-    Setup(String),
-}
-
-impl SendError {
-    pub fn is_permanent(&self) -> bool {
-        matches!(self, SendError::Permanent(_) | SendError::Setup(_))
-    }
-}
+use crate::imap::{ImapError, connect};
 
 enum Kind {
     Smtp(SmtpClient),

@@ -6,14 +6,13 @@ use super::commands;
 use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient, Target};
 use crate::domain::case::{CaseKind, CaseRef, CaseState, ClockStatus};
 use crate::domain::clock::{ClockId, StartEvent, due_date};
+use crate::domain::command::Command;
 use crate::domain::message::{IncidentType, Kind, NotificationFields, PanelOutcome, Trust};
 use crate::domain::{Role, format_long, london_date};
 
 /// Whether the sender's mail may change a case.
 fn authenticated(incoming: &Incoming<'_>, ctx: &Context<'_>) -> bool {
-    ctx.released_by.is_some()
-        || incoming.understood.trust == Trust::Trusted
-        || !ctx.config.intake.require_authentication
+    ctx.released_by.is_some() || incoming.understood.trust == Trust::Trusted || !ctx.rules.require_authentication
 }
 
 pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
@@ -33,7 +32,11 @@ pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Cont
     }
     if !authenticated(incoming, ctx) {
         // A forged approval is refused and recorded on the case it names; the case is not changed.
-        let approval = incoming.understood.command.as_ref().is_some_and(|c| c.word == "APPROVE" || c.word == "DECLINE");
+        let approval = incoming
+            .understood
+            .command
+            .as_ref()
+            .is_some_and(|c| matches!(c.command, Command::Approve | Command::Decline));
         if let (true, Target::Existing(state)) = (approval, &target) {
             let mut b = Builder::new(incoming, ctx);
             b.audit(
@@ -67,24 +70,7 @@ pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Cont
 }
 
 fn fill(state: &mut CaseState, fields: &NotificationFields) {
-    macro_rules! keep {
-        ($field:ident) => {
-            if state.$field.is_none() {
-                state.$field = fields.$field.clone();
-            }
-        };
-    }
-    keep!(local_authority);
-    keep!(incident_type);
-    keep!(aware_date);
-    keep!(notified_date);
-    keep!(panel_reference);
-    keep!(la_reference);
-    keep!(children);
-    keep!(looked_after);
-    if state.abuse_or_neglect_suspected.is_none() {
-        state.abuse_or_neglect_suspected = fields.abuse_or_neglect_suspected;
-    }
+    state.notification.fill_blanks(fields);
     if state.child.is_empty() {
         state.child = fields.child_identifiers.clone();
     }
@@ -101,13 +87,13 @@ fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'
 
     // C1 and C2: the local authority's duties, recorded on arrival.
     let mut late = Vec::new();
-    if let Some(aware) = state.aware_date {
+    if let Some(aware) = state.notification.aware_date {
         for (clock, done_on, what) in [
-            (ClockId::C1, state.notified_date, "Panel notified"),
+            (ClockId::C1, state.notification.notified_date, "Panel notified"),
             (ClockId::C2, Some(arrived_on), "partnership copy received"),
         ] {
-            let Some(def) = ctx.config.clock(clock).filter(|d| d.enabled) else { continue };
-            let Ok(due) = due_date(def, aware, &ctx.config.calendar) else { continue };
+            let Some(def) = ctx.rules.clock(clock).filter(|d| d.enabled) else { continue };
+            let Ok(due) = due_date(def, aware, ctx.rules.calendar) else { continue };
             let status = match done_on {
                 Some(on) if on <= due => ClockStatus::Met,
                 Some(_) => ClockStatus::MetLate,
@@ -135,7 +121,7 @@ fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'
         );
     }
 
-    let death = matches!(state.incident_type, Some(IncidentType::LookedAfterDeath | IncidentType::CareLeaverDeath));
+    let death = matches!(state.notification.incident_type, Some(IncidentType::LookedAfterDeath | IncidentType::CareLeaverDeath));
     if death {
         state.secretary_of_state_duty = true;
         b.audit(
@@ -152,17 +138,17 @@ fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'
             false,
         );
     }
-    if death && state.abuse_or_neglect_suspected == Some(false) {
+    if death && state.notification.abuse_or_neglect_suspected == Some(false) {
         state.dfe_ofsted_only = true;
         b.audit(
             "dfe_ofsted_only",
             None,
             "no abuse or neglect suspected: for DfE and Ofsted, not the Panel; no Rapid Review (footnote 1)",
         );
-    } else if let Some(def) = ctx.config.clock(ClockId::C3) {
+    } else if let Some(def) = ctx.rules.clock(ClockId::C3) {
         let start = match def.start {
-            StartEvent::LaAware => state.aware_date.or(state.notified_date),
-            _ => state.notified_date.or(state.aware_date),
+            StartEvent::LaAware => state.notification.aware_date.or(state.notification.notified_date),
+            _ => state.notification.notified_date.or(state.notification.aware_date),
         };
         let start = start.unwrap_or_else(|| {
             b.audit(
@@ -176,7 +162,7 @@ fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'
     }
 
     let due = state.running(ClockId::C3).map(|c| format_long(c.due_in_force())).unwrap_or_default();
-    let area = state.local_authority.clone().unwrap_or_default();
+    let area = state.notification.local_authority.clone().unwrap_or_default();
     b.intent(
         Purpose::Acknowledgement,
         b.reply_to_sender(),
@@ -209,7 +195,7 @@ fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'
 
 fn repeat_notification(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
     let fields = incoming.understood.notification.clone().unwrap_or_default();
-    if let (Some(ours), Some(theirs)) = (&state.panel_reference, &fields.panel_reference)
+    if let (Some(ours), Some(theirs)) = (&state.notification.panel_reference, &fields.panel_reference)
         && ours != theirs
     {
         return Outcome::triage(format!("a notification for {} with a different Panel reference", state.reference));

@@ -2,8 +2,8 @@
 //! budget, or was interrupted too many times — is given up on: held in triage with the
 //! reason, and the SPA told once. It never blocks the messages behind it.
 
-use super::{Intent, Outcome, Purpose, Recipient};
-use crate::domain::Role;
+use super::Outcome;
+use super::alerts::{AlertRecipients, given_up};
 
 /// Attempts after which a message that keeps interrupting processing is given up on.
 pub const MAX_ATTEMPTS: i64 = 3;
@@ -40,30 +40,23 @@ impl Failure {
     }
 }
 
-/// The outcome for a message given up on: triage, and one alert to the SPA (its
-/// dedupe key is the message's, so a replay adds nothing).
-pub fn failed(stored_id: i64, failure: Failure) -> Outcome {
+/// The outcome for a message given up on: triage, and one alert to those told of
+/// triage (its dedupe key is the message's, so a replay adds nothing).
+pub fn failed(stored_id: i64, failure: Failure, recipients: &AlertRecipients) -> Outcome {
     let reason = failure.reason();
-    let alert = Intent {
-        purpose: Purpose::TriageAlert,
-        to: vec![Recipient::Role(Role::Spa)],
-        case: None,
-        template: "triage_alert".into(),
-        facts: [("reason".to_owned(), format!("{reason} (stored message {stored_id})"))].into(),
-        dedupe_key: format!("message:{stored_id}:failed"),
-        urgent: false,
-        not_before: None,
-    };
+    let alert = given_up(recipients, stored_id, &reason);
     Outcome { intents: vec![alert], ..Outcome::triage(reason) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Role;
+    use crate::protocol::Recipient;
 
     #[test]
     fn a_failed_message_is_triaged_and_reported_once_to_the_spa() {
-        let outcome = failed(42, Failure::Overran { budget_secs: 10 });
+        let outcome = failed(42, Failure::Overran { budget_secs: 10 }, &AlertRecipients::default());
         assert_eq!(outcome.triage.as_deref(), Some("processing this message took longer than its budget of 10 s"));
         assert!(outcome.case.is_none());
         assert_eq!(outcome.intents.len(), 1);

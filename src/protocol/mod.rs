@@ -2,23 +2,28 @@
 //! it becomes, audit entries, outbound intents, or triage with a reason. No I/O, no
 //! clock reads: `now` and the calendar come in.
 
+pub mod alerts;
 pub mod approvals;
+mod args;
 mod commands;
+mod delays;
 mod events;
 mod failure;
 mod matching;
 mod release;
+mod rules;
+mod tick;
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use commands::{COMMAND_ROLES, allowed_roles};
 pub use failure::{Failure, MAX_ATTEMPTS, failed};
 pub use matching::{Lookups, Match, match_case};
+pub use rules::Rules;
+pub use tick::{ClockSteps, DigestRow, Rag, TriageRow, clock_steps, digest_due, digest_intents, digest_row, on_tick};
 
-use crate::config::Config;
 use crate::domain::case::{CaseRef, CaseState, ClockInstance, ClockStatus};
 use crate::domain::clock::{ClockId, due_date};
 use crate::domain::message::{Trust, Understood};
@@ -82,6 +87,29 @@ impl Purpose {
             Purpose::LateNotice => "late_notice",
             Purpose::Digest => "digest",
         }
+    }
+
+    /// The purpose stored as `text` (`as_str`'s inverse).
+    pub fn parse(text: &str) -> Option<Purpose> {
+        const ALL: [Purpose; 10] = [
+            Purpose::Acknowledgement,
+            Purpose::Reminder,
+            Purpose::Escalation,
+            Purpose::ApprovalRequest,
+            Purpose::NoticeDraft,
+            Purpose::CommandReply,
+            Purpose::TriageAlert,
+            Purpose::ReferralAlert,
+            Purpose::LateNotice,
+            Purpose::Digest,
+        ];
+        ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
+    /// Emails of this purpose go at once, whatever the hour: an answer to someone who
+    /// just wrote (an acknowledgement, a command's reply, a referral's redirection).
+    pub fn goes_at_once(self) -> bool {
+        matches!(self, Purpose::Acknowledgement | Purpose::CommandReply | Purpose::ReferralAlert)
     }
 }
 
@@ -148,7 +176,7 @@ impl Outcome {
 /// What a decision may consult.
 pub struct Context<'a> {
     pub now: DateTime<Utc>,
-    pub config: &'a Config,
+    pub rules: Rules<'a>,
     /// Who released the message from triage, if a person did. A release ties the
     /// message to a case (or opens one) in that person's name; it is not the claimed
     /// sender's signature, so a released staff command or approval is never run.
@@ -242,11 +270,11 @@ impl<'a> Builder<'a> {
 
     /// Starts a clock on `state` from `start`, unless the same clock is running.
     pub fn start_clock(&mut self, state: &mut CaseState, clock: ClockId, start: NaiveDate) {
-        let Some(def) = self.ctx.config.clock(clock).filter(|d| d.enabled) else { return };
+        let Some(def) = self.ctx.rules.clock(clock).filter(|d| d.enabled) else { return };
         if state.running(clock).is_some() {
             return;
         }
-        let Ok(due) = due_date(def, start, &self.ctx.config.calendar) else {
+        let Ok(due) = due_date(def, start, self.ctx.rules.calendar) else {
             self.audit("clock_not_started", Some(clock), format!("{clock}: no due date can be found from {start}"));
             return;
         };
@@ -275,30 +303,6 @@ impl<'a> Builder<'a> {
         );
         true
     }
-}
-
-/// What the passing of time does to a case (the scheduler's decisions): a review due
-/// within `approvals.request_at` working days and not published gets an automatic
-/// delay-approval request to the SLT (8.1).
-pub fn on_tick(state: &CaseState, ctx: &Context<'_>) -> Option<Outcome> {
-    let c6 = state.running(ClockId::C6)?;
-    if state.delay.is_some() || state.published.is_some() || state.is_closed() {
-        return None;
-    }
-    let today = london_date(&ctx.now);
-    let due = c6.due_in_force();
-    let ask_from = ctx.config.calendar.add_working_days(due, ctx.config.approvals.request_at);
-    if today < ask_from {
-        return None;
-    }
-    let new_due =
-        crate::domain::add_months(due, i32::try_from(ctx.config.approvals.default_extension_months).unwrap_or(3))?;
-    let mut state = state.clone();
-    let mut b = Builder::scheduled(format!("tick:{}:delay:{due}", state.reference), ctx);
-    let reason = format!("the review is due on {due} and is not yet published");
-    commands::request_approval(&mut state, &mut b, new_due, &reason, today).ok()?;
-    b.out.case = Some(state);
-    Some(b.out)
 }
 
 /// Decides what one message does to its case.

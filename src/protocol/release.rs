@@ -42,7 +42,7 @@ fn released_command(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) 
         return Outcome::triage("a staff command opens no case");
     };
     let mut b = Builder::new(incoming, ctx);
-    let word = incoming.understood.command.as_ref().map_or("a command", |c| c.word.as_str());
+    let word = incoming.understood.command.as_ref().map_or("a command", |c| c.command.word());
     b.audit(
         "command_not_run",
         None,

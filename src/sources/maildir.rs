@@ -5,22 +5,19 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{NewMessage, Store, StoreError, Stored};
+use super::{Sink, SinkError};
+use crate::domain::mailbox::{NewMessage, Stored};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MaildirError {
-    #[error("cannot read the Maildir {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    #[error("cannot read the Maildir {path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
+    #[error("cannot keep what was read: {0}")]
+    Sink(SinkError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MaildirError + '_ {
-    move |source| MaildirError::Io { path: path.display().to_string(), source }
+    move |source| MaildirError::Io { path: path.display().to_string(), cause: source }
 }
 
 /// A Maildir folder to take mail from.
@@ -66,7 +63,7 @@ impl MaildirSource {
 
     /// Stores every message in `new/` and moves it to `cur/`; one step, driven by the
     /// caller's loop (or a test).
-    pub async fn scan_once(&self, store: &Store) -> Result<Scan, MaildirError> {
+    pub async fn scan_once(&self, sink: &impl Sink) -> Result<Scan, MaildirError> {
         for sub in ["new", "cur", "tmp"] {
             let path = self.dir.join(sub);
             if !self.read_only {
@@ -100,9 +97,10 @@ impl MaildirSource {
                 .unwrap_or_else(|_| Utc::now());
             let message =
                 NewMessage { truncated_from, source: &self.name, uidvalidity: None, uid: None, raw: &raw, arrived_at };
-            match store.store_message(&message).await? {
-                Stored::New(_) => scan.stored += 1,
-                Stored::Duplicate(_) => scan.duplicates += 1,
+            match sink.keep(std::slice::from_ref(&message)).await.map_err(MaildirError::Sink)?.pop() {
+                Some(Stored::New(_)) => scan.stored += 1,
+                Some(Stored::Duplicate(_)) => scan.duplicates += 1,
+                None => return Err(MaildirError::Sink("the message was not kept".into())),
             }
             let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
             if self.read_only {

@@ -6,39 +6,11 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::{Store, StoreError, query_error, stamp};
+pub use crate::domain::mailbox::{Checkpoint, NewMessage, Stored};
 
 /// Text of waiting messages read into memory at once at most (one larger message is
 /// read alone).
 const PENDING_BYTES: i64 = 32 * 1024 * 1024;
-
-/// A message as a source hands it over.
-#[derive(Debug, Clone)]
-pub struct NewMessage<'a> {
-    /// Which mailbox it came from (`imap:user@host/INBOX`, `maildir:/path`).
-    pub source: &'a str,
-    pub uidvalidity: Option<u32>,
-    pub uid: Option<u32>,
-    pub raw: &'a [u8],
-    /// IMAP INTERNALDATE or Maildir delivery time.
-    pub arrived_at: DateTime<Utc>,
-    /// The message was over the size limit: `raw` is only its start, and this its size.
-    pub truncated_from: Option<u64>,
-}
-
-/// Whether storing added a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stored {
-    New(i64),
-    /// Already stored (same Message-ID and content): nothing added.
-    Duplicate(i64),
-}
-
-/// Where a mailbox was read up to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Checkpoint {
-    pub uidvalidity: u32,
-    pub last_uid: u32,
-}
 
 /// A stored message waiting to be understood.
 #[derive(Debug, Clone)]

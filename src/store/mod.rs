@@ -2,6 +2,8 @@
 //! (later) cases, audit and outbox. All SQL lives here. SQLite by default: WAL,
 //! synchronous writes, the file created with mode 0600.
 
+mod audit;
+mod batch;
 mod cases;
 mod messages;
 mod outbox;
@@ -13,7 +15,9 @@ use std::sync::{Arc, Once, OnceLock};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
-pub use cases::{AuditRow, Batch, CaseRow, IntentRow, Processed, TriageRow};
+pub use audit::{AuditRow, TriageRow};
+pub use batch::{Batch, Processed};
+pub use cases::{CaseRow, IntentRow};
 pub use messages::{Checkpoint, NewMessage, Stored, StoredMessage};
 pub use outbox::OutboxRow;
 pub use retention::Purged;
@@ -21,28 +25,18 @@ pub use retention::Purged;
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {url}: {source}")]
-    Open {
-        url: String,
-        #[source]
-        source: sqlx::Error,
-    },
-    #[error("cannot create the database file {path}: {source}")]
-    CreateFile {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot open the database {url}: {cause}")]
+    Open { url: String, cause: sqlx::Error },
+    #[error("cannot create the database file {path}: {cause}")]
+    CreateFile { path: String, cause: std::io::Error },
     #[error("cannot apply migrations: {0}")]
-    Migrate(#[source] sqlx::migrate::MigrateError),
-    #[error("cannot {action}: {source}")]
-    Query {
-        action: &'static str,
-        #[source]
-        source: sqlx::Error,
-    },
+    Migrate(sqlx::migrate::MigrateError),
+    #[error("cannot {action}: {cause}")]
+    Query { action: &'static str, cause: sqlx::Error },
     #[error("cannot store the change: {0}")]
     Conflict(String),
+    #[error("cannot encode {what}: {cause}")]
+    Encode { what: &'static str, cause: serde_json::Error },
     #[error("unsupported database URL '{0}' (expected sqlite:PATH or postgres://…)")]
     Unsupported(String),
     #[error("cannot write: another instance leads now (its epoch {current}, ours {ours}); this one stops")]
@@ -54,7 +48,7 @@ impl StoreError {
     /// disk_full, or the system's ENOSPC): transient, once space is made.
     pub fn is_disk_full(&self) -> bool {
         match self {
-            StoreError::Query { source, .. } | StoreError::Open { source, .. } => match source {
+            StoreError::Query { cause: source, .. } | StoreError::Open { cause: source, .. } => match source {
                 sqlx::Error::Io(e) => e.raw_os_error() == Some(28),
                 sqlx::Error::Database(db) => {
                     let code = db.code().unwrap_or_default();
@@ -72,7 +66,7 @@ impl StoreError {
             return true;
         }
         match self {
-            StoreError::Query { source, .. } | StoreError::Open { source, .. } => match source {
+            StoreError::Query { cause: source, .. } | StoreError::Open { cause: source, .. } => match source {
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
                 sqlx::Error::Database(db) => {
                     let code = db.code().unwrap_or_default();
@@ -98,7 +92,7 @@ pub(crate) fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 pub(crate) fn query_error(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| StoreError::Query { action, source }
+    move |source| StoreError::Query { action, cause: source }
 }
 
 /// Which engine a store runs on.
@@ -124,7 +118,7 @@ impl Store {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
-        let open_error = |source| StoreError::Open { url: redact(url), source };
+        let open_error = |source| StoreError::Open { url: redact(url), cause: source };
         let engine = if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             let path = rest.split('?').next().unwrap_or(rest);
             if path != ":memory:" && !path.is_empty() {
@@ -267,7 +261,7 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
-            .map_err(|source| StoreError::CreateFile { path: path.display().to_string(), source })?;
+            .map_err(|source| StoreError::CreateFile { path: path.display().to_string(), cause: source })?;
     }
     std::fs::OpenOptions::new()
         .write(true)
@@ -276,7 +270,7 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
         .open(path)
         .map(drop)
         .or_else(|e| if e.kind() == std::io::ErrorKind::AlreadyExists { Ok(()) } else { Err(e) })
-        .map_err(|source| StoreError::CreateFile { path: path.display().to_string(), source })
+        .map_err(|source| StoreError::CreateFile { path: path.display().to_string(), cause: source })
 }
 
 /// An exclusive lock on `<database>.migrate.lock` (none for an in-memory database).
@@ -287,7 +281,7 @@ async fn sqlite_migration_lock(url: &str) -> Result<Option<std::fs::File>, Store
         return Ok(None);
     }
     let lock = format!("{path}.migrate.lock");
-    let error = |source| StoreError::CreateFile { path: lock.clone(), source };
+    let error = |source| StoreError::CreateFile { path: lock.clone(), cause: source };
     let locking = lock.clone();
     tokio::task::spawn_blocking(move || {
         let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&locking)?;
@@ -298,4 +292,10 @@ async fn sqlite_migration_lock(url: &str) -> Result<Option<std::fs::File>, Store
     .map_err(|e| error(std::io::Error::other(e)))?
     .map(Some)
     .map_err(error)
+}
+
+/// `value` as JSON text for a column; a value that cannot be written is an error, never
+/// an empty string in the database.
+pub(crate) fn encode(what: &'static str, value: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|cause| StoreError::Encode { what, cause })
 }

@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError, query_error, stamp};
-use crate::protocol::{Intent, Recipient};
+use super::{Store, StoreError, encode, query_error, stamp};
+use crate::protocol::{Intent, Purpose, Recipient};
 
 /// One outbox row.
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
     pub id: i64,
     pub case_reference: Option<String>,
-    pub purpose: String,
+    pub purpose: Purpose,
     pub recipients: Vec<Recipient>,
     pub template: String,
     pub facts: BTreeMap<String, String>,
@@ -33,14 +33,19 @@ pub struct OutboxRow {
 
 const COLUMNS: &str = "id, case_reference, purpose, recipients, template, facts, dedupe_key, urgent, status, attempts, message_id, next_attempt_at, last_error, created_at, sent_at, coalesced";
 
-fn row(r: sqlx::any::AnyRow) -> OutboxRow {
-    OutboxRow {
-        id: r.get(0),
+fn row(r: sqlx::any::AnyRow) -> Result<OutboxRow, StoreError> {
+    let id: i64 = r.get(0);
+    let purpose: String = r.get(2);
+    let undecodable = |what: &str, detail: String| StoreError::Conflict(format!("outbox row {id}: {what} ({detail})"));
+    Ok(OutboxRow {
+        id,
         case_reference: r.get(1),
-        purpose: r.get(2),
-        recipients: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
+        purpose: Purpose::parse(&purpose).ok_or_else(|| undecodable("unknown purpose", purpose.clone()))?,
+        recipients: serde_json::from_str(&r.get::<String, _>(3))
+            .map_err(|e| undecodable("unreadable recipients", e.to_string()))?,
         template: r.get(4),
-        facts: serde_json::from_str(&r.get::<String, _>(5)).unwrap_or_default(),
+        facts: serde_json::from_str(&r.get::<String, _>(5))
+            .map_err(|e| undecodable("unreadable facts", e.to_string()))?,
         dedupe_key: r.get(6),
         urgent: r.get::<i64, _>(7) != 0,
         status: r.get(8),
@@ -51,7 +56,7 @@ fn row(r: sqlx::any::AnyRow) -> OutboxRow {
         created_at: r.get(13),
         sent_at: r.get(14),
         coalesced: u32::try_from(r.get::<i64, _>(15)).unwrap_or(u32::MAX),
-    }
+    })
 }
 
 impl Store {
@@ -79,7 +84,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await
             .map_err(query_error("read the outbox"))?;
-        Ok(found.map(row))
+        found.map(row).transpose()
     }
 
     /// Marks a row `sending` with its Message-ID; false if another worker took it.
@@ -140,7 +145,7 @@ impl Store {
     pub async fn emails_in_flight(&self) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM intents WHERE status = 'sending' ORDER BY id");
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(query_error("read the outbox"))?;
-        Ok(rows.into_iter().map(row).collect())
+        rows.into_iter().map(row).collect()
     }
 
     /// The outbox, optionally one status only.
@@ -153,7 +158,7 @@ impl Store {
             None => sqlx::query(&format!("SELECT {COLUMNS} FROM intents ORDER BY id")).fetch_all(&self.pool).await,
         }
         .map_err(query_error("read the outbox"))?;
-        Ok(rows.into_iter().map(row).collect())
+        rows.into_iter().map(row).collect()
     }
 
     /// Puts a dead letter back in the queue.
@@ -182,8 +187,8 @@ pub(super) fn insert_intent(
     message: Option<i64>,
     created: String,
     not_before: Option<DateTime<Utc>>,
-) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments<'static>> {
-    sqlx::query(
+) -> Result<sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments<'static>>, StoreError> {
+    Ok(sqlx::query(
         "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at, next_attempt_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (dedupe_key) DO UPDATE SET coalesced = intents.coalesced + 1
@@ -192,13 +197,13 @@ pub(super) fn insert_intent(
     .bind(intent.case.as_ref().map(|c| c.to_string()))
     .bind(message)
     .bind(intent.purpose.as_str().to_owned())
-    .bind(serde_json::to_string(&intent.to).unwrap_or_default())
+    .bind(encode("an email's recipients", &intent.to)?)
     .bind(intent.template.clone())
-    .bind(serde_json::to_string(&intent.facts).unwrap_or_default())
+    .bind(encode("an email's facts", &intent.facts)?)
     .bind(intent.dedupe_key.clone())
     .bind(i64::from(intent.urgent))
     .bind(created)
-    .bind(intent.not_before.or(not_before).map(stamp))
+    .bind(intent.not_before.or(not_before).map(stamp)))
 }
 
 pub(super) async fn add_intent_in<'e>(
@@ -207,7 +212,7 @@ pub(super) async fn add_intent_in<'e>(
     not_before: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let result = insert_intent(intent, None, stamp(now), not_before)
+    let result = insert_intent(intent, None, stamp(now), not_before)?
         .execute(executor)
         .await
         .map_err(query_error("add an email to the outbox"))?;

@@ -5,27 +5,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::domain::command::Command;
 use crate::domain::message::{CommandLine, Kind, PanelOutcome};
-
-/// The reply commands staff may give on the first line.
-pub const COMMANDS: &[&str] = &[
-    "SUBMITTED",
-    "DECISION",
-    "MEETING-HELD",
-    "NOTIFIED-ORGS",
-    "FAMILY-CONTACTED",
-    "SOS-NOTIFIED",
-    "SUBGROUP-DECISION",
-    "PUBLICATION-DATE",
-    "COPY-SENT",
-    "PUBLISHED",
-    "NOT-PUBLISHING",
-    "DELAY",
-    "NOTE",
-    "CLOSE",
-    "APPROVE",
-    "DECLINE",
-];
 
 /// Our own loop-marker header on everything we send.
 pub const LOOP_HEADER: &str = "x-cspr-loop";
@@ -65,7 +46,7 @@ pub fn command(new_text: &str) -> Option<CommandLine> {
     let first = new_text.lines().map(str::trim).find(|l| !l.is_empty())?;
     let word_end = first.find(char::is_whitespace).unwrap_or(first.len());
     let word = first[..word_end].trim_end_matches([':', ',', '.']).to_ascii_uppercase();
-    COMMANDS.contains(&word.as_str()).then(|| CommandLine { word, rest: first[word_end..].trim().to_owned() })
+    Command::parse(&word).map(|command| CommandLine { command, rest: first[word_end..].trim().to_owned() })
 }
 
 /// What classification looks at.

@@ -7,9 +7,9 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::Regex;
 
-use super::dates::parse_uk_date;
-use crate::config::{Config as Rules, Labels};
+use super::{Labels, Rules};
 use crate::domain::message::{IncidentType, NotificationFields};
+use crate::domain::parse_uk_date;
 
 static AWARE_SENTENCE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)became aware of (?:the |this )?(?:incident|death|serious harm|it)?[^.\n]{0,40}? on ([^.\n]{6,40})")
@@ -93,11 +93,11 @@ fn incident(value: &str) -> IncidentType {
 
 /// Reads notification fields from `text`. `written_on` is the London date of the text
 /// (what "today" means in it).
-pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>, rules: &Rules) -> Extracted {
+pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>, rules: &Rules<'_>) -> Extracted {
     let mut out = Extracted::default();
     let f = &mut out.fields;
     let lines: Vec<&str> = text.lines().collect();
-    let vocabulary = vocabulary(&rules.labels);
+    let vocabulary = vocabulary(rules.labels);
     for (i, line) in lines.iter().enumerate() {
         let line = line.trim_start_matches('>').trim();
         let split = line.split_once(':').or_else(|| line.split_once('\t'));
@@ -126,7 +126,7 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
         }
         match field {
             "local_authority" if f.local_authority.is_none() => {
-                f.local_authority = Some(rules.canonical_authority(&value))
+                f.local_authority = Some(rules.directory.canonical_authority(&value))
             }
             "incident_type" if f.incident_type.is_none() => f.incident_type = Some(incident(&value)),
             "aware_date" if f.aware_date.is_none() => f.aware_date = parse_uk_date(&value),

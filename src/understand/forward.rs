@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::budget::{Budget, Overrun};
-use super::dates::parse_loose_datetime;
 use crate::domain::message::{Forwarded, Sender};
+use crate::domain::parse_loose_datetime;
 
 /// Marker and "wrote:" lines are short; longer lines are not tried against them.
 const MAX_MARKER_LINE: usize = 400;

@@ -1,8 +1,6 @@
 //! The label vocabulary of notification fields: the words people put before each
 //! value. Configuration replaces any list; these are the defaults.
 
-use super::raw::RawLabels;
-
 /// For each field, the labels that introduce it.
 #[derive(Debug, Clone)]
 pub struct Labels {
@@ -14,97 +12,84 @@ fn words(list: &[&str]) -> Vec<String> {
 }
 
 impl Labels {
-    pub fn from_raw(raw: RawLabels) -> Self {
-        let pick = |configured: Option<Vec<String>>, default: &[&str]| configured.unwrap_or_else(|| words(default));
+    /// The labels in use when configuration names none.
+    pub fn defaults() -> Self {
         Self {
             fields: vec![
                 (
                     "local_authority",
-                    pick(
-                        raw.local_authority,
-                        &["Local authority", "Local authority area", "Local authority name", "LA", "Area"],
-                    ),
+                    words(&["Local authority", "Local authority area", "Local authority name", "LA", "Area"]),
                 ),
                 (
                     "incident_type",
-                    pick(
-                        raw.incident_type,
-                        &["Incident type", "Type of incident", "Notification type", "Nature of incident"],
-                    ),
+                    words(&["Incident type", "Type of incident", "Notification type", "Nature of incident"]),
                 ),
                 (
                     "aware_date",
-                    pick(
-                        raw.aware_date,
-                        &[
-                            "Date LA became aware",
-                            "LA aware of incident on",
-                            "Date the local authority became aware of the incident",
-                            "Date local authority became aware",
-                            "Date of awareness",
-                            "Date became aware",
-                        ],
-                    ),
+                    words(&[
+                        "Date LA became aware",
+                        "LA aware of incident on",
+                        "Date the local authority became aware of the incident",
+                        "Date local authority became aware",
+                        "Date of awareness",
+                        "Date became aware",
+                    ]),
                 ),
                 (
                     "notified_date",
-                    pick(
-                        raw.notified_date,
-                        &[
-                            "Date notified to the Panel",
-                            "Date notified to Panel",
-                            "Date of notification",
-                            "Notified to Panel on",
-                            "Date submitted to the Panel",
-                            "Date notification submitted",
-                        ],
-                    ),
+                    words(&[
+                        "Date notified to the Panel",
+                        "Date notified to Panel",
+                        "Date of notification",
+                        "Notified to Panel on",
+                        "Date submitted to the Panel",
+                        "Date notification submitted",
+                    ]),
                 ),
                 (
                     "panel_reference",
-                    pick(
-                        raw.panel_reference,
-                        &[
-                            "Panel reference",
-                            "Notification reference",
-                            "SIN reference",
-                            "Serious incident notification reference",
-                        ],
-                    ),
+                    words(&[
+                        "Panel reference",
+                        "Notification reference",
+                        "SIN reference",
+                        "Serious incident notification reference",
+                    ]),
                 ),
-                ("la_reference", pick(raw.la_reference, &["LA reference", "Local authority reference"])),
-                ("children", pick(raw.children, &["Number of children", "Number of children involved"])),
+                ("la_reference", words(&["LA reference", "Local authority reference"])),
+                ("children", words(&["Number of children", "Number of children involved"])),
                 (
                     "looked_after",
-                    pick(
-                        raw.looked_after,
-                        &[
-                            "Looked after child",
-                            "Was the child looked after",
-                            "Child looked after",
-                            "Is the child looked after",
-                            "Looked after",
-                        ],
-                    ),
+                    words(&[
+                        "Looked after child",
+                        "Was the child looked after",
+                        "Child looked after",
+                        "Is the child looked after",
+                        "Looked after",
+                    ]),
                 ),
                 (
                     "abuse_or_neglect",
-                    pick(
-                        raw.abuse_or_neglect,
-                        &[
-                            "Abuse or neglect suspected",
-                            "Is abuse or neglect suspected",
-                            "Abuse or neglect known or suspected",
-                            "Abuse/neglect suspected",
-                        ],
-                    ),
+                    words(&[
+                        "Abuse or neglect suspected",
+                        "Is abuse or neglect suspected",
+                        "Abuse or neglect known or suspected",
+                        "Abuse/neglect suspected",
+                    ]),
                 ),
-                (
-                    "child_name",
-                    pick(raw.child_name, &["Child's name", "Name of child", "Child name", "Child's initials"]),
-                ),
-                ("date_of_birth", pick(raw.date_of_birth, &["Date of birth", "DOB", "Child's date of birth"])),
+                ("child_name", words(&["Child's name", "Name of child", "Child name", "Child's initials"])),
+                ("date_of_birth", words(&["Date of birth", "DOB", "Child's date of birth"])),
             ],
+        }
+    }
+
+    /// Replaces the labels of `field` (one of the names in `all`); false for no such field.
+    pub fn replace(&mut self, field: &str, labels: Vec<String>) -> bool {
+        match self.fields.iter_mut().find(|(name, _)| *name == field) {
+            Some((_, words)) => {
+                *words = labels;
+                true
+            }
+            None => false,
         }
     }
 

@@ -13,10 +13,11 @@
 //!   the tenant's own accepted domains (`intake.tenant_domains`); Exchange strips
 //!   `X-MS-Exchange-Organization-*` headers arriving from outside.
 
+use super::Rules;
 use super::auth_results::{self, Results, Statement};
-use crate::config::{Config, ResultsFrom};
 use crate::domain::EmailAddress;
 use crate::domain::message::Trust;
+use crate::domain::policy::ResultsFrom;
 
 /// The From header as the parser read it: one entry per `From:` header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,8 +53,8 @@ fn spf_aligned(results: &Results, domain: &str) -> bool {
 }
 
 /// Judges the sender from the headers (top to bottom, as received) and the From field.
-pub fn judge(headers: &[(String, String)], from: &FromField, config: &Config) -> Verdict {
-    let intake = &config.intake;
+pub fn judge(headers: &[(String, String)], from: &FromField, rules: &Rules<'_>) -> Verdict {
+    let intake = rules.intake;
     let authserv_id = match (intake.results_from, intake.authserv_id.as_deref()) {
         (ResultsFrom::AuthservId, None) => {
             return Verdict::new(Trust::Unknown, "no authserv-id configured");
@@ -98,7 +99,7 @@ pub fn judge(headers: &[(String, String)], from: &FromField, config: &Config) ->
                 ResultsFrom::Microsoft365 => "no Authentication-Results from Microsoft 365".to_owned(),
             }),
             Some(results) => {
-                aligned(results, domain).or_else(|why| arc(results, headers, domain, config).unwrap_or(Err(why)))
+                aligned(results, domain).or_else(|why| arc(results, headers, domain, rules).unwrap_or(Err(why)))
             }
         }
     };
@@ -107,7 +108,7 @@ pub fn judge(headers: &[(String, String)], from: &FromField, config: &Config) ->
             reply_allowed: ours.as_ref().is_some_and(|r| spf_aligned(r, domain)),
             ..Verdict::new(Trust::Untrusted, why)
         },
-        Ok(how) if config.roles_of(&address).is_empty() => {
+        Ok(how) if rules.directory.roles_of(&address).is_empty() => {
             Verdict::new(Trust::Authenticated, format!("{how}; no role"))
         }
         Ok(how) => Verdict::new(Trust::Trusted, how),
@@ -163,7 +164,12 @@ fn why_not(results: &Results, domain: &str) -> String {
 
 /// When our own verdict says `arc=pass`, the newest ARC set, if sealed by a signer we
 /// name, vouches with its own results: `None` when ARC has no say.
-fn arc(ours: &Results, headers: &[(String, String)], domain: &str, config: &Config) -> Option<Result<String, String>> {
+fn arc(
+    ours: &Results,
+    headers: &[(String, String)],
+    domain: &str,
+    rules: &Rules<'_>,
+) -> Option<Result<String, String>> {
     if !ours.statements.iter().any(|s| s.method == "arc" && s.result == "pass") {
         return None;
     }
@@ -171,7 +177,7 @@ fn arc(ours: &Results, headers: &[(String, String)], domain: &str, config: &Conf
     let Some((newest, sealer)) = seals.filter_map(|(i, d)| Some((i?, d?))).max_by_key(|(i, _)| *i) else {
         return Some(Err("arc pass without a readable seal".into()));
     };
-    if !config.intake.arc_signers.contains(&sealer) {
+    if !rules.intake.arc_signers.contains(&sealer) {
         return Some(Err(format!("arc sealed by {sealer}, not a named signer")));
     }
     let results = headers

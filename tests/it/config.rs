@@ -243,3 +243,27 @@ fn check_config_warns_when_no_sender_can_be_authenticated_or_authentication_is_o
     assert!(text.contains("error: intake.results_from: 'exchange' is not one of authserv-id, microsoft365"), "{text}");
     assert!(text.contains("error: intake.arc_signers: must be domain names"), "{text}");
 }
+
+#[test]
+fn who_may_give_each_command_and_who_is_alerted_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "good.toml",
+        "[commands.DELAY]\nroles = [\"icsc\"]\n[alerts]\ntriage_roles = [\"spa\", \"duty\"]\n",
+    );
+    let output = cspr(&["check-config", "--config", &good]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+
+    let wrong = write(
+        dir.path(),
+        "wrong.toml",
+        "[commands.POSTPONE]\nroles = [\"icsc\"]\n[commands.CLOSE]\nroles = []\n[alerts]\ndead_letter_roles = [\"boss\"]\n",
+    );
+    let output = cspr(&["check-config", "--config", &wrong]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    assert!(text.contains("error: commands.POSTPONE: is not a staff command"), "{text}");
+    assert!(text.contains("error: commands.CLOSE.roles: must name at least one role"), "{text}");
+    assert!(text.contains("error: alerts.dead_letter_roles[0]:"), "{text}");
+}

@@ -76,7 +76,7 @@ fn no_talon_reply_is_taken_for_a_forward() {
         let Some(file) = case["input_file"].as_str() else { continue };
         let raw = std::fs::read(base.join(file)).unwrap();
         let forwarded = if file.ends_with(".eml") {
-            understand(&raw, &config).forwarded.is_some()
+            understand(&raw, &config.understanding()).forwarded.is_some()
         } else {
             let text = String::from_utf8_lossy(&raw);
             forwarded_in_text(&text, Some("Re: reply")).is_some()
@@ -120,7 +120,7 @@ fn every_corpus_message_goes_through_the_pipeline_without_panic_or_hang() {
         let started = std::time::Instant::now();
         std::thread::spawn(move || {
             let config = Config::defaults();
-            let result = std::panic::catch_unwind(|| understand(&raw, &config).kind);
+            let result = std::panic::catch_unwind(|| understand(&raw, &config.understanding()).kind);
             let _ = done.send(result.is_ok());
         });
         match wait.recv_timeout(Duration::from_secs(10)) {
@@ -152,7 +152,7 @@ fn attached_originals_listed_by_mail_parser_are_found() {
             continue;
         }
         let raw = std::fs::read(base.join(file)).unwrap();
-        let understood = understand(&raw, &config);
+        let understood = understand(&raw, &config.understanding());
         checked += 1;
         let ok = understood
             .forwarded

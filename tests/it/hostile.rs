@@ -38,7 +38,7 @@ fn many_parts(parts: usize) -> Vec<u8> {
 fn run(raw: Vec<u8>) -> cspr::domain::message::Understood {
     let (done, wait) = mpsc::channel();
     std::thread::spawn(move || {
-        let _ = done.send(understand(&raw, &Config::defaults()));
+        let _ = done.send(understand(&raw, &Config::defaults().understanding()));
     });
     wait.recv_timeout(Duration::from_secs(10)).expect("understood within 10 s without panicking")
 }

@@ -7,8 +7,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use cspr::config::Config;
 use cspr::domain::case::{CaseRef, CaseState, ReviewDecision};
 use cspr::domain::clock::ClockId;
+use cspr::domain::command::COMMANDS;
 use cspr::domain::message::{CommandLine, Kind, NotificationFields, PanelOutcome, Trust, Understood};
-use cspr::protocol::{COMMAND_ROLES, Context, Incoming, Lookups, Match, Target, decide, match_case};
+use cspr::protocol::{Context, Incoming, Lookups, Match, Target, decide, match_case};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -30,7 +31,7 @@ const SENDERS: [&str; 5] = [
 fn event() -> impl Strategy<Value = Ev> {
     prop_oneof![
         (0u8..3, any::<bool>(), 0u8..20).prop_map(|(panel, trusted, days)| Ev::Notification { panel, trusted, days }),
-        (0..COMMAND_ROLES.len(), 0u8..4, 0u8..5, any::<bool>(), 0u8..3, 0u8..200).prop_map(
+        (0..COMMANDS.len(), 0u8..4, 0u8..5, any::<bool>(), 0u8..3, 0u8..200).prop_map(
             |(word, arg, sender, trusted, case, days)| Ev::Command { word, arg, sender, trusted, case, days }
         ),
         (any::<bool>(), 0u8..3, any::<bool>()).prop_map(|(disagree, case, trusted)| Ev::Panel {
@@ -63,7 +64,7 @@ fn understood(ev: &Ev) -> Understood {
             });
         }
         Ev::Command { word, arg, sender, trusted, case, days } => {
-            let (word, _) = COMMAND_ROLES[*word];
+            let (command, word) = (COMMANDS[*word].command, COMMANDS[*word].word);
             let date = (base_day() + Duration::days(i64::from(*days))).format("%d/%m/%Y").to_string();
             let rest = match (word, arg) {
                 ("DECISION", 0) => format!("CSPR {date}"),
@@ -80,7 +81,7 @@ fn understood(ev: &Ev) -> Understood {
             u.trust = trust(*trusted);
             u.from.address = Some(SENDERS[usize::from(*sender)].into());
             u.case_refs = vec![format!("CHSCP-2026-00{}", case + 1)];
-            u.command = Some(CommandLine { word: word.into(), rest });
+            u.command = Some(CommandLine { command, rest });
         }
         Ev::Panel { disagree, case, trusted } => {
             u.kind = Kind::PanelResponse;
@@ -114,9 +115,7 @@ fn valid(case: &CaseState, config: &Config) -> Result<(), String> {
         }
         if clock.is_running() {
             let def = config.clock(clock.clock).ok_or("unknown clock")?;
-            if def.completed_by.is_empty()
-                || !def.completed_by.iter().all(|w| COMMAND_ROLES.iter().any(|(c, _)| c == w))
-            {
+            if def.completed_by.is_empty() || !def.completed_by.iter().all(|w| COMMANDS.iter().any(|c| c.word == w)) {
                 return Err(format!("{}: running {} has no command that completes it", case.reference, clock.clock));
             }
         }
@@ -160,9 +159,9 @@ proptest! {
                 }
             }
             if let Some(panel) = u.notification.as_ref().and_then(|n| n.panel_reference.clone()) {
-                found.by_external.extend(cases.values().filter(|c| c.panel_reference.as_deref() == Some(&panel)).map(|c| c.reference.clone()));
+                found.by_external.extend(cases.values().filter(|c| c.notification.panel_reference.as_deref() == Some(&panel)).map(|c| c.reference.clone()));
             }
-            let ctx = Context { now: now + Duration::days(i as i64), config: &config, released_by: None };
+            let ctx = Context { now: now + Duration::days(i as i64), rules: config.protocol_rules(), released_by: None };
             let incoming = Incoming { stored_id: i as i64, understood: &u, arrived_at: ctx.now };
             let target = match match_case(u.kind, &found) {
                 Match::Existing(r) => Target::Existing(Box::new(cases[r.as_str()].clone())),

@@ -302,7 +302,7 @@ async fn a_second_copy_of_a_notification_updates_the_case_and_opens_no_other() {
         .await;
         assert_eq!(w.store.cases(false).await.unwrap().len(), 1, "{}", w.db.name);
         let case = w.case("CHSCP-2026-001").await;
-        assert_eq!(case.la_reference.as_deref(), Some("HK-77"));
+        assert_eq!(case.notification.la_reference.as_deref(), Some("HK-77"));
         assert!(w.events("CHSCP-2026-001").await.contains(&"notification_repeated".to_owned()));
         assert_eq!(w.templates().await.iter().filter(|t| *t == "acknowledgement").count(), 1);
     }
@@ -508,5 +508,29 @@ async fn a_notification_sent_as_a_document_opens_a_case_and_a_hostile_document_g
         assert!(triage.iter().any(|t| t.reason.contains("An attached PDF cannot be read")), "{triage:?}");
         assert!(triage.iter().all(|t| !t.reason.contains("notification.pdf")), "no file name: {triage:?}");
         assert_eq!(w.store.cases(false).await.unwrap().len(), 1, "{}: nothing else opened", w.db.name);
+    }
+}
+
+#[tokio::test]
+async fn who_may_give_a_command_comes_from_configuration() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        w.config.commands.set(cspr::domain::command::Command::Submitted, vec![cspr::domain::Role::Icsc]);
+        opened(&mut w, "SIN-2026-01008").await;
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "SUBMITTED 08/12/2026", "Tue, 8 Dec 2026 16:00:00 +0000"),
+            "2026-12-08T16:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(clock(&case, ClockId::C3).2, ClockStatus::Running, "the SPA may no longer: {}", w.db.name);
+        assert!(w.events("CHSCP-2026-001").await.contains(&"command_refused".to_owned()));
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "SUBMITTED 08/12/2026", "Tue, 8 Dec 2026 16:30:00 +0000"),
+            "2026-12-08T16:31:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(clock(&case, ClockId::C3).2, ClockStatus::Met, "the ICSC may: {}", w.db.name);
     }
 }

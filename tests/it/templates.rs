@@ -117,7 +117,7 @@ fn a_composed_email_is_loop_protected_threaded_and_has_both_parts() {
     assert!(raw.contains("multipart/alternative") && raw.contains("text/html") && raw.contains("text/plain"));
     // Our own email, read back in, is never acted on: loop protection.
     let config = cspr::config::Config::defaults();
-    let understood = cspr::understand::understand(raw.as_bytes(), &config);
+    let understood = cspr::understand::understand(raw.as_bytes(), &config.understanding());
     assert_eq!(understood.kind, cspr::domain::message::Kind::AutoReply);
 }
 

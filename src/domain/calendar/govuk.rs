@@ -17,7 +17,7 @@ const SUBSTITUTE_NOTE: &str = "Substitute day";
 #[derive(Debug, thiserror::Error)]
 pub enum GovukError {
     #[error("cannot read bank holidays: not JSON in the government's format ({0})")]
-    Json(#[source] serde_json::Error),
+    Json(serde_json::Error),
     #[error("cannot read bank holidays: no '{DIVISION}' division")]
     NoDivision,
     #[error("cannot read bank holidays: division is '{0}', expected '{DIVISION}'")]

@@ -3,9 +3,9 @@
 //! re-issued before servers end it — or poll when the server has no IDLE. Any
 //! connection error reconnects with capped backoff.
 
-mod connect;
-mod stream;
+mod fetch;
 mod watch;
 
-pub use connect::{ImapError, Session, connect, connect_with_details};
-pub use watch::{ImapSource, OVERSIZED_KEEP, SourceState, Sync};
+pub use crate::imap::{ImapError, Session, connect, connect_with_details};
+pub use fetch::OVERSIZED_KEEP;
+pub use watch::{ImapSource, SourceState, Sync};

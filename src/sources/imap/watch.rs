@@ -6,79 +6,15 @@ use std::time::Duration;
 
 use async_imap::types::UnsolicitedResponse;
 use chrono::Utc;
-use futures::TryStreamExt;
 use tokio::sync::{Notify, watch};
 
-use super::connect::{ImapError, Session, connect, protocol, within};
+use crate::backoff::Backoff;
 use crate::config::ImapSettings;
-use crate::sources::Backoff;
-use crate::store::{NewMessage, Store, Stored};
+use crate::domain::mailbox::{NewMessage, Outage as OutageReport, Stored};
+use crate::imap::{ImapError, Session, connect, protocol, within};
+use crate::sources::{Sink, SinkError};
 
-/// UIDs fetched per round trip at most.
-const FETCH_CHUNK: usize = 50;
-/// Bytes fetched per round trip at most (by the sizes the server reports; a message
-/// larger than this, but within the size limit, is fetched alone).
-const FETCH_BYTES: u64 = 8 * 1024 * 1024;
-/// UIDs whose sizes are asked per round trip.
-const SIZE_CHUNK: usize = 1000;
-/// Of a message over the size limit, this much of its header and of its text is kept.
-pub const OVERSIZED_KEEP: u64 = 256 * 1024;
-
-/// One round trip of fetching.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Fetch {
-    /// Whole messages, within `FETCH_CHUNK` and `FETCH_BYTES` together.
-    Whole(Vec<u32>),
-    /// A message over the size limit: only its start, with its real size.
-    Start(u32, u64),
-}
-
-/// Round trips for `sized` (UID and size, in UID order): whole messages grouped while
-/// they fit, oversized ones on their own.
-fn plan(sized: &[(u32, u64)], limit: u64) -> Vec<Fetch> {
-    let mut trips = Vec::new();
-    let mut group: Vec<u32> = Vec::new();
-    let mut bytes = 0u64;
-    for &(uid, size) in sized {
-        if size > limit {
-            if !group.is_empty() {
-                trips.push(Fetch::Whole(std::mem::take(&mut group)));
-                bytes = 0;
-            }
-            trips.push(Fetch::Start(uid, size));
-            continue;
-        }
-        if !group.is_empty() && (group.len() == FETCH_CHUNK || bytes + size > FETCH_BYTES) {
-            trips.push(Fetch::Whole(std::mem::take(&mut group)));
-            bytes = 0;
-        }
-        group.push(uid);
-        bytes += size;
-    }
-    if !group.is_empty() {
-        trips.push(Fetch::Whole(group));
-    }
-    trips
-}
-
-/// `UID FETCH` of `set` with `items`, collected, within the command deadline.
-async fn fetch(
-    session: &mut Session,
-    deadline: Duration,
-    set: String,
-    items: &str,
-) -> Result<Vec<async_imap::types::Fetch>, ImapError> {
-    within(deadline, "UID FETCH", async {
-        session
-            .uid_fetch(set, items)
-            .await
-            .map_err(protocol("UID FETCH"))?
-            .try_collect()
-            .await
-            .map_err(protocol("UID FETCH"))
-    })
-    .await
-}
+use super::fetch::{Fetch, OVERSIZED_KEEP, SIZE_CHUNK, fetch, plan};
 
 /// What one synchronisation did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -110,8 +46,8 @@ pub struct ImapSource {
 pub enum WatchError {
     #[error(transparent)]
     Imap(#[from] ImapError),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    #[error("cannot keep what was read: {0}")]
+    Sink(SinkError),
 }
 
 impl ImapSource {
@@ -132,8 +68,8 @@ impl ImapSource {
 
     /// Opens the folder read-only and stores everything newer than the checkpoint;
     /// a changed UIDVALIDITY starts the folder again (the store skips what it has).
-    pub async fn sync(&self, session: &mut Session, store: &Store) -> Result<Sync, WatchError> {
-        self.sync_notifying(session, store, None).await
+    pub async fn sync(&self, session: &mut Session, sink: &impl Sink) -> Result<Sync, WatchError> {
+        self.sync_notifying(session, sink, None).await
     }
 
     /// `sync`, telling `stored` after each chunk is committed (processing need not wait
@@ -141,7 +77,7 @@ impl ImapSource {
     async fn sync_notifying(
         &self,
         session: &mut Session,
-        store: &Store,
+        sink: &impl Sink,
         stored: Option<&Notify>,
     ) -> Result<Sync, WatchError> {
         let folder = &self.settings.folder;
@@ -165,11 +101,11 @@ impl ImapSource {
             }
         };
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
-        let last_uid = match store.checkpoint(&self.name).await? {
+        let last_uid = match sink.checkpoint(&self.name).await.map_err(WatchError::Sink)? {
             Some(cp) if cp.uidvalidity == uidvalidity => cp.last_uid,
             Some(cp) => {
                 tracing::warn!(source = %self.name, old = cp.uidvalidity, new = uidvalidity, "UIDVALIDITY changed: rescanning the folder");
-                store.reset_checkpoint(&self.name, uidvalidity).await?;
+                sink.reset_checkpoint(&self.name, uidvalidity).await.map_err(WatchError::Sink)?;
                 0
             }
             None => 0,
@@ -258,7 +194,7 @@ impl ImapSource {
                     truncated_from,
                 })
                 .collect();
-            for (message, outcome) in messages.iter().zip(store.store_messages(&messages).await?) {
+            for (message, outcome) in messages.iter().zip(sink.keep(&messages).await.map_err(WatchError::Sink)?) {
                 let uid = message.uid.unwrap_or(0);
                 match outcome {
                     Stored::New(id) => {
@@ -300,7 +236,7 @@ impl ImapSource {
     /// `state` tells where the watcher stands.
     pub async fn run(
         &self,
-        store: &Store,
+        sink: &impl Sink,
         stored: Arc<Notify>,
         state: watch::Sender<SourceState>,
         mut shutdown: watch::Receiver<bool>,
@@ -308,10 +244,10 @@ impl ImapSource {
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
         let mut outage = Outage::default();
         while !*shutdown.borrow() {
-            let result = self.session(store, &stored, &state, &mut backoff, &mut shutdown, &mut outage).await;
+            let result = self.session(sink, &stored, &state, &mut backoff, &mut shutdown, &mut outage).await;
             state.send_replace(SourceState::Disconnected);
             if let Err(error) = result {
-                outage.failed(self, store, &error).await;
+                outage.failed(self, sink, &error).await;
                 let wait = if matches!(&error, WatchError::Imap(e) if e.is_permanent()) {
                     Duration::from_secs(300).max(backoff.next_delay())
                 } else {
@@ -328,7 +264,7 @@ impl ImapSource {
 
     async fn session(
         &self,
-        store: &Store,
+        sink: &impl Sink,
         stored: &Notify,
         state: &watch::Sender<SourceState>,
         backoff: &mut Backoff,
@@ -344,12 +280,12 @@ impl ImapSource {
         tracing::info!(source = %self.name, idle = can_idle, "mailbox open");
         loop {
             state.send_replace(SourceState::Syncing);
-            let sync = self.sync_notifying(&mut session, store, Some(stored)).await?;
+            let sync = self.sync_notifying(&mut session, sink, Some(stored)).await?;
             if sync.stored > 0 {
                 stored.notify_one();
             }
             backoff.reset();
-            outage.ended(self, store).await;
+            outage.ended(self, sink).await;
             // Mail that arrived while syncing was announced alongside the replies: if
             // any was, sync again rather than wait for an announcement already made.
             let announced = std::iter::from_fn(|| session.unsolicited_responses.try_recv().ok())
@@ -408,8 +344,17 @@ pub struct Outage {
 }
 
 impl Outage {
-    /// A connection or sync failed: past the configured time, one alert email.
-    async fn failed(&mut self, source: &ImapSource, store: &Store, error: &WatchError) {
+    fn report(&self, source: &ImapSource, error: Option<&WatchError>) -> Option<OutageReport> {
+        Some(OutageReport {
+            mailbox: source.name.clone(),
+            since: self.since?,
+            now: Utc::now(),
+            error: error.map(ToString::to_string),
+        })
+    }
+
+    /// A connection or sync failed: past the configured time, the sink is told once.
+    async fn failed(&mut self, source: &ImapSource, sink: &impl Sink, error: &WatchError) {
         let now = Utc::now();
         let since = *self.since.get_or_insert(now);
         let after =
@@ -417,88 +362,22 @@ impl Outage {
         if self.alerted || now - since < after {
             return;
         }
-        let minutes = (now - since).num_minutes().to_string();
-        let facts = [
-            ("mailbox", source.name.clone()),
-            ("since", since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            ("minutes", minutes),
-            ("error", error.to_string()),
-        ];
-        let key = format!("unreachable:{}:{}", source.name, since.timestamp());
-        if self.alert(source, store, "mailbox_unreachable", &facts, key).await {
+        let Some(report) = self.report(source, Some(error)) else { return };
+        if sink.unreachable(&report).await {
             tracing::error!(source = %source.name, %error, since = %since, "mailbox unreachable: alert queued");
             self.alerted = true;
         }
     }
 
     /// A sync worked: the outage, if any, is over (and is reported over, if alerted).
-    async fn ended(&mut self, source: &ImapSource, store: &Store) {
-        let Some(since) = self.since else { return };
+    async fn ended(&mut self, source: &ImapSource, sink: &impl Sink) {
+        let Some(report) = self.report(source, None) else { return };
         if self.alerted {
-            let facts = [
-                ("mailbox", source.name.clone()),
-                ("since", since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                ("now", Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            ];
-            let key = format!("recovered:{}:{}", source.name, since.timestamp());
-            if !self.alert(source, store, "mailbox_recovered", &facts, key).await {
+            if !sink.reachable_again(&report).await {
                 return;
             }
-            tracing::info!(source = %source.name, since = %since, "mailbox reachable again");
+            tracing::info!(source = %source.name, since = %report.since, "mailbox reachable again");
         }
         *self = Outage::default();
-    }
-
-    async fn alert(
-        &self,
-        source: &ImapSource,
-        store: &Store,
-        template: &str,
-        facts: &[(&str, String)],
-        dedupe_key: String,
-    ) -> bool {
-        use crate::protocol::{Intent, Purpose, Recipient};
-        let intent = Intent {
-            purpose: Purpose::TriageAlert,
-            to: source.settings.alert_roles.iter().map(|r| Recipient::Role(*r)).collect(),
-            case: None,
-            template: template.to_owned(),
-            facts: facts.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
-            dedupe_key,
-            urgent: true,
-            not_before: None,
-        };
-        match store.add_intent(&intent, None, Utc::now()).await {
-            Ok(_) => true,
-            Err(error) => {
-                tracing::warn!(source = %source.name, %error, "cannot queue the mailbox alert");
-                false
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_trips_are_bounded_in_count_and_bytes_and_oversized_messages_go_alone() {
-        let mb = 1024 * 1024;
-        let sized = [(1, 3 * mb), (2, 3 * mb), (3, 3 * mb), (4, 30 * mb), (5, 100), (6, 9 * mb)];
-        assert_eq!(
-            plan(&sized, 25 * mb),
-            vec![
-                Fetch::Whole(vec![1, 2]),
-                Fetch::Whole(vec![3]),
-                Fetch::Start(4, 30 * mb),
-                Fetch::Whole(vec![5]),
-                Fetch::Whole(vec![6]),
-            ]
-        );
-        let many: Vec<(u32, u64)> = (1..=120).map(|uid| (uid, 1000)).collect();
-        let trips = plan(&many, 25 * mb);
-        assert_eq!(trips.len(), 3);
-        assert!(matches!(&trips[0], Fetch::Whole(uids) if uids.len() == FETCH_CHUNK));
     }
 }

@@ -1,0 +1,222 @@
+//! The scheduler's decisions: which reminder and escalation steps of a running clock
+//! fall due, when an automatic delay-approval request goes to the SLT, and what the
+//! digests say (open cases, red/amber/green first, and what waits in triage).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{Builder, Context, Intent, Outcome, Purpose, Recipient, delays};
+use crate::domain::case::CaseState;
+use crate::domain::clock::{ClockDef, ClockId, CronSchedule, Deadline, DeadlineStatus, Owner, StepKind, deadline};
+use crate::domain::{Role, format_long, london_date};
+
+/// What the passing of time does to a case (the scheduler's decisions): a review due
+/// within `approvals.request_at` working days and not published gets an automatic
+/// delay-approval request to the SLT (8.1).
+pub fn on_tick(state: &CaseState, ctx: &Context<'_>) -> Option<Outcome> {
+    let c6 = state.running(ClockId::C6)?;
+    if state.delay.is_some() || state.published.is_some() || state.is_closed() {
+        return None;
+    }
+    let today = london_date(&ctx.now);
+    let due = c6.due_in_force();
+    let ask_from = ctx.rules.calendar.add_working_days(due, ctx.rules.approvals.request_at);
+    if today < ask_from {
+        return None;
+    }
+    let new_due =
+        crate::domain::add_months(due, i32::try_from(ctx.rules.approvals.default_extension_months).unwrap_or(3))?;
+    let mut state = state.clone();
+    let mut b = Builder::scheduled(format!("tick:{}:delay:{due}", state.reference), ctx);
+    let reason = format!("the review is due on {due} and is not yet published");
+    delays::request_approval(&mut state, &mut b, new_due, &reason, today).ok()?;
+    b.out.case = Some(state);
+    Some(b.out)
+}
+
+/// One running clock the partnership owns, as of a tick.
+pub struct ClockSteps<'a> {
+    pub clock: ClockId,
+    /// Every step of this clock is keyed with this prefix (`clock:REF:C3:`).
+    pub prefix: String,
+    pub deadline: Deadline,
+    /// The latest day, up to today, on which a step fell: after downtime only that
+    /// day's steps go, not a burst of every missed one.
+    pub latest: Option<NaiveDate>,
+    def: &'a ClockDef,
+}
+
+/// The running clocks of `case` that the partnership owns and are enabled, each with
+/// its deadline as of `ctx.now`.
+pub fn clock_steps<'a>(case: &CaseState, ctx: &Context<'a>) -> Vec<ClockSteps<'a>> {
+    let today = london_date(&ctx.now);
+    let rules = ctx.rules;
+    case.clocks
+        .iter()
+        .filter(|c| c.is_running())
+        .filter_map(move |instance| {
+            let def = rules.clock(instance.clock).filter(|d| d.enabled && d.owner == Owner::Partnership)?;
+            let dl = deadline(def, instance.started, &instance.extensions, ctx.now, rules.calendar).ok()?;
+            let latest = dl.steps.iter().filter(|s| s.date <= today).map(|s| s.date).max();
+            Some(ClockSteps {
+                clock: instance.clock,
+                prefix: format!("clock:{}:{}:", case.reference, instance.clock),
+                deadline: dl,
+                latest,
+                def,
+            })
+        })
+        .collect()
+}
+
+impl ClockSteps<'_> {
+    /// The emails of the latest step day, each with when it may go (`None`: at once,
+    /// outside the sending window too). Keyed by step, occurrence and due date, so that
+    /// each is queued once, and a moved due date makes new ones.
+    pub fn intents(&self, case: &CaseState, ctx: &Context<'_>) -> Vec<(Intent, Option<DateTime<Utc>>)> {
+        let Some(latest) = self.latest else { return Vec::new() };
+        let today = london_date(&ctx.now);
+        let (def, dl) = (self.def, &self.deadline);
+        dl.steps
+            .iter()
+            .filter(|s| s.date == latest)
+            .map(|step| {
+                let kind = if step.kind == StepKind::Reminder { "reminder" } else { "escalation" };
+                let facts = [
+                    ("clock", self.clock.to_string()),
+                    ("clock_title", def.title.clone()),
+                    ("due", format_long(dl.due)),
+                    ("command", def.completed_by.first().cloned().unwrap_or_default()),
+                    ("overdue", if today > dl.due { "yes".into() } else { String::new() }),
+                ];
+                let mut facts: BTreeMap<String, String> =
+                    facts.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_owned(), v)).collect();
+                facts.insert("case".into(), case.reference.to_string());
+                let intent = Intent {
+                    purpose: if step.kind == StepKind::Reminder { Purpose::Reminder } else { Purpose::Escalation },
+                    to: vec![Recipient::Role(step.to)],
+                    case: Some(case.reference.clone()),
+                    template: kind.to_owned(),
+                    facts,
+                    dedupe_key: format!("{}{kind}:{}:{}:{}", self.prefix, step.step, step.occurrence, dl.due),
+                    urgent: step.urgent,
+                    not_before: None,
+                };
+                let not_before =
+                    if step.urgent { None } else { Some(def.sending_window.next_open(ctx.now, ctx.rules.calendar)) };
+                (intent, not_before)
+            })
+            .collect()
+    }
+}
+
+/// Red: overdue or due today; amber: due soon; green: anything else. Digests list red
+/// first, then amber, then green.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Rag {
+    Red,
+    Amber,
+    Green,
+}
+
+impl Rag {
+    fn of(status: Option<DeadlineStatus>) -> Self {
+        match status {
+            Some(DeadlineStatus::Overdue | DeadlineStatus::DueToday) => Rag::Red,
+            Some(DeadlineStatus::DueSoon) => Rag::Amber,
+            _ => Rag::Green,
+        }
+    }
+}
+
+/// One open case in a digest: no names, only the reference and its next deadline
+/// (fields in the order they are written).
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestRow {
+    pub clock: Option<String>,
+    pub due: Option<String>,
+    pub rag: Rag,
+    pub reference: String,
+    pub stage: &'static str,
+    pub status: Option<&'static str>,
+}
+
+/// A case's digest row as of `ctx.now`.
+pub fn digest_row(state: &CaseState, ctx: &Context<'_>) -> DigestRow {
+    let next = state.next_due();
+    let status = next.and_then(|c| {
+        let def = ctx.rules.clock(c.clock)?;
+        deadline(def, c.started, &c.extensions, ctx.now, ctx.rules.calendar).ok().map(|d| d.status)
+    });
+    DigestRow {
+        clock: next.map(|c| c.clock.to_string()),
+        due: next.map(|c| format_long(c.due_in_force())),
+        rag: Rag::of(status),
+        reference: state.reference.to_string(),
+        stage: state.stage(),
+        status: status.map(DeadlineStatus::as_str),
+    }
+}
+
+/// Whether a digest on `schedule` has come round today (London time) by `now`.
+pub fn digest_due(schedule: &CronSchedule, now: DateTime<Utc>) -> bool {
+    let today = london_date(&now);
+    let Some(start) = today
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| chrono::TimeZone::from_local_datetime(&chrono_tz::Europe::London, &t).earliest())
+    else {
+        return false;
+    };
+    schedule
+        .after_utc(&(start.with_timezone(&Utc) - chrono::Duration::seconds(1)))
+        .next()
+        .is_some_and(|at| at <= now && london_date(&at) == today)
+}
+
+/// A held message as a digest lists it: its number and the reason, nothing of its text.
+#[derive(Debug, Clone, Serialize)]
+pub struct TriageRow {
+    pub id: i64,
+    pub reason: String,
+}
+
+/// The digest called `name` for each of `roles` on `today`: the cases red first, then
+/// amber, then green (each group in the order given), and the triage list.
+pub fn digest_intents(
+    name: &str,
+    roles: &[Role],
+    today: NaiveDate,
+    mut cases: Vec<DigestRow>,
+    triage: &[TriageRow],
+) -> Result<Vec<Intent>, serde_json::Error> {
+    cases.sort_by_key(|c| c.rag);
+    let count = |rag: Rag| cases.iter().filter(|c| c.rag == rag).count().to_string();
+    let cases_list = serde_json::to_string(&cases)?;
+    let triage_list = serde_json::to_string(triage)?;
+    Ok(roles
+        .iter()
+        .map(|role| {
+            let facts = [
+                ("date", format_long(today)),
+                ("cases_list", cases_list.clone()),
+                ("triage_list", triage_list.clone()),
+                ("red", count(Rag::Red)),
+                ("amber", count(Rag::Amber)),
+                ("green", count(Rag::Green)),
+            ];
+            Intent {
+                purpose: Purpose::Digest,
+                to: vec![Recipient::Role(*role)],
+                case: None,
+                template: name.to_owned(),
+                facts: facts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                dedupe_key: format!("{name}:{role}:{today}"),
+                urgent: false,
+                not_before: None,
+            }
+        })
+        .collect())
+}
