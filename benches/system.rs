@@ -68,8 +68,7 @@ impl Env {
     /// A configuration file for a daemon reading `folder` into `db`.
     fn config(&self, name: &str, db: &str, mailbox: &str, outbound: &str) -> PathBuf {
         let path = self.work.path().join(format!("{name}.toml"));
-        std::fs::write(&path, daemon_config("BENCH", db, mailbox, outbound))
-        .expect("config written");
+        std::fs::write(&path, daemon_config("BENCH", db, mailbox, outbound)).expect("config written");
         path
     }
 
@@ -284,7 +283,11 @@ async fn template_case(url: &str, config: &Config, now: chrono::DateTime<Utc>) -
     };
     store.store_message(&message).await.expect("stored");
     try_step(&store, config, now).await.expect("processed");
-    let template = store.load_case("BENCH-2026-001").await.expect("loaded").expect("a case");
+    let template = store
+        .load_case(&cspr::domain::case::CaseRef::parse("BENCH-2026-001").expect("a reference"))
+        .await
+        .expect("loaded")
+        .expect("a case");
     store.close().await;
     template
 }

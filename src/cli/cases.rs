@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{CliError, write_failed};
 use crate::config::Config;
-use crate::domain::case::{CaseState, ClockStatus};
+use crate::domain::case::{CaseRef, CaseState, ClockStatus};
 use crate::domain::clock::{DeadlineStatus, deadline};
 use crate::jobs::triage::{Resolution, resolve};
 use crate::store::Store;
@@ -129,11 +129,9 @@ pub async fn cases(args: &CasesArgs, config: &Config, out: &mut dyn Write) -> Re
 
 pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_store(config).await?;
-    let state = store
-        .load_case(args.reference.trim())
-        .await
-        .map_err(failed)?
-        .ok_or_else(|| CliError::Usage(format!("no case {}", args.reference.trim())))?;
+    let no_case = || CliError::Usage(format!("no case {}", args.reference.trim()));
+    let reference = CaseRef::parse(args.reference.trim()).map_err(|_| no_case())?;
+    let state = store.load_case(&reference).await.map_err(failed)?.ok_or_else(no_case)?;
     let audit = store.audit(state.reference.as_str()).await.map_err(failed)?;
     let messages = store.case_messages(state.reference.as_str()).await.map_err(failed)?;
     store.close().await;
@@ -217,7 +215,9 @@ pub async fn triage(args: &TriageArgs, config: &Config, out: &mut dyn Write) -> 
         }
         Some(TriageAction::Resolve { id, case, new_case, ignore, by }) => {
             let resolution = match (case, new_case, ignore) {
-                (Some(reference), false, false) => Resolution::Case(reference.trim().to_owned()),
+                (Some(reference), false, false) => {
+                    Resolution::Case(CaseRef::parse(reference.trim()).map_err(|e| CliError::Usage(e.to_string()))?)
+                }
                 (None, true, false) => Resolution::NewCase,
                 (None, false, true) => Resolution::Ignore,
                 _ => return Err(CliError::Usage("give one of --case REF, --new-case or --ignore".into())),

@@ -264,7 +264,7 @@ impl Config {
     }
 
     /// The most working days before a due date at which anything is sent.
-    pub fn longest_lead(&self) -> i32 {
+    pub fn longest_lead(&self) -> crate::domain::WorkingDays {
         self.protocol_rules().longest_lead()
     }
 

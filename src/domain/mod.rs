@@ -14,7 +14,7 @@ pub mod policy;
 pub mod role;
 pub mod written;
 
-pub use calendar::{Calendar, Holiday, HolidaySource};
+pub use calendar::{Calendar, Holiday, HolidaySource, WorkingDays};
 pub use clock::{ClockDef, ClockId, Deadline, DeadlineStatus, DueRule, SendingWindow, StartEvent, Step};
 pub use dates::{NotADate, add_months, format_long, london_date, parse_iso_date};
 pub use directory::{Directory, LocalAuthority, RoleMembers};

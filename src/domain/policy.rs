@@ -3,6 +3,8 @@
 
 use secrecy::SecretString;
 
+use super::WorkingDays;
+
 /// How case references are made: `PREFIX-YYYY-NNN`.
 #[derive(Debug, Clone)]
 pub struct CaseNumbering {
@@ -18,7 +20,7 @@ pub struct Approvals {
     pub quorum: u32,
     pub token_valid_days: u32,
     /// Working days before C6 is due at which approval is requested automatically.
-    pub request_at: i32,
+    pub request_at: WorkingDays,
     pub token_secret: Option<SecretString>,
     /// Send the notice of reasons for a delay straight to the Panel and the Secretary of
     /// State, instead of as a draft to the SPA.

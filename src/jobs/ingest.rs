@@ -112,7 +112,7 @@ async fn process(
         // A referral reaches a person whatever it seems to match.
         Match::Triage { .. } if understood.kind == Kind::Referral => decide(Target::None, &incoming, &ctx),
         Match::Triage { reason, candidates } => Decision { candidates, ..Decision::triage(reason) },
-        Match::Existing(reference) => match batch.load_case(reference.as_str()).await? {
+        Match::Existing(reference) => match batch.load_case(&reference).await? {
             Some(state) => decide(Target::Existing(Box::new(state)), &incoming, &ctx),
             None => Decision::triage(format!("{reference} could not be loaded")),
         },

@@ -156,7 +156,10 @@ impl Recorder<'_> {
             event.clock = row.clock.clone();
             event.detail = Some(row.detail.clone());
             if kind == "clock_started" || kind == "clock_extended" {
-                let state = self.store.load_case(&case).await?;
+                let state = match crate::domain::case::CaseRef::parse(&case) {
+                    Ok(reference) => self.store.load_case(&reference).await?,
+                    Err(_) => None,
+                };
                 event.due = state.and_then(|s| {
                     s.clocks
                         .iter()

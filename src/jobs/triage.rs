@@ -5,6 +5,7 @@
 use chrono::{DateTime, Datelike, Utc};
 
 use crate::config::Config;
+use crate::domain::case::CaseRef;
 use crate::domain::london_date;
 use crate::domain::message::Understood;
 use crate::protocol::{Context, Incoming, Outcome, Target, decide};
@@ -14,7 +15,7 @@ use crate::understand::to_json;
 /// What the person decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {
-    Case(String),
+    Case(CaseRef),
     NewCase,
     Ignore,
 }
@@ -63,7 +64,7 @@ pub async fn resolve(
     let (outcome, label) = match &resolution {
         Resolution::Ignore => (Outcome::default(), "ignored".to_owned()),
         Resolution::Case(reference) => {
-            let state = store.load_case(reference).await?.ok_or_else(|| ResolveError::NoCase(reference.clone()))?;
+            let state = store.load_case(reference).await?.ok_or_else(|| ResolveError::NoCase(reference.to_string()))?;
             (decide(Target::Existing(Box::new(state)), &incoming, &ctx), format!("applied to {reference}"))
         }
         Resolution::NewCase => {

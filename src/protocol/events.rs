@@ -121,7 +121,10 @@ fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'
         );
     }
 
-    let death = matches!(state.notification.incident_type, Some(IncidentType::LookedAfterDeath | IncidentType::CareLeaverDeath));
+    let death = matches!(
+        state.notification.incident_type,
+        Some(IncidentType::LookedAfterDeath | IncidentType::CareLeaverDeath)
+    );
     if death {
         state.secretary_of_state_duty = true;
         b.audit(

@@ -4,7 +4,7 @@
 use super::alerts::AlertRecipients;
 use crate::domain::command::CommandRoles;
 use crate::domain::policy::Approvals;
-use crate::domain::{Calendar, ClockDef, ClockId, Directory};
+use crate::domain::{Calendar, ClockDef, ClockId, Directory, WorkingDays};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Rules<'a> {
@@ -27,13 +27,17 @@ impl<'a> Rules<'a> {
 
     /// The most working days before a due date at which anything is sent: the earliest
     /// reminder or escalation of any clock, or the automatic approval request.
-    pub fn longest_lead(&self) -> i32 {
+    pub fn longest_lead(&self) -> WorkingDays {
         let steps = self
             .clocks
             .iter()
             .filter(|c| c.enabled)
             .flat_map(|c| c.reminders.iter().chain(&c.escalations))
             .map(|s| -s.at);
-        steps.chain(std::iter::once(-self.approvals.request_at)).max().unwrap_or(0).max(0)
+        steps
+            .chain(std::iter::once(-self.approvals.request_at))
+            .max()
+            .unwrap_or(WorkingDays::ZERO)
+            .max(WorkingDays::ZERO)
     }
 }

@@ -77,7 +77,7 @@ impl Batch {
         next_reference_in(&mut self.tx, prefix, year, digits).await
     }
 
-    pub async fn load_case(&mut self, reference: &str) -> Result<Option<CaseState>, StoreError> {
+    pub async fn load_case(&mut self, reference: &CaseRef) -> Result<Option<CaseState>, StoreError> {
         load_case_in(&mut self.tx, reference).await
     }
 

@@ -41,7 +41,7 @@ impl Store {
         next_reference_in(&mut conn, prefix, year, digits).await
     }
 
-    pub async fn load_case(&self, reference: &str) -> Result<Option<CaseState>, StoreError> {
+    pub async fn load_case(&self, reference: &CaseRef) -> Result<Option<CaseState>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(query_error("open a connection"))?;
         load_case_in(&mut conn, reference).await
     }
@@ -198,10 +198,10 @@ pub(super) async fn next_reference_in(
 
 pub(super) async fn load_case_in(
     conn: &mut sqlx::AnyConnection,
-    reference: &str,
+    reference: &CaseRef,
 ) -> Result<Option<CaseState>, StoreError> {
     let row = sqlx::query("SELECT state FROM cases WHERE reference = $1")
-        .bind(reference)
+        .bind(reference.as_str())
         .fetch_optional(&mut *conn)
         .await
         .map_err(query_error("load a case"))?;

@@ -56,7 +56,7 @@ impl World {
 
     pub async fn case(&self, reference: &str) -> CaseState {
         self.store
-            .load_case(reference)
+            .load_case(&cspr::domain::case::CaseRef::parse(reference).unwrap())
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("{}: no case {reference}", self.db.name))

@@ -172,7 +172,7 @@ async fn the_sent_copy_of_an_approval_request_carries_no_token_that_counts() {
         "2027-06-02T08:01:00Z",
     )
     .await;
-    let state = store.load_case(&case).await.unwrap().unwrap();
+    let state = store.load_case(&cspr::domain::case::CaseRef::parse(&case).unwrap()).await.unwrap().unwrap();
     assert_eq!(c6(&state), "2027-07-05", "a token lifted from Sent does not count");
     let audit = store.audit(&case).await.unwrap();
     assert!(audit.iter().any(|a| a.event == "approval_rejected"), "{audit:?}");
@@ -188,7 +188,7 @@ async fn the_sent_copy_of_an_approval_request_carries_no_token_that_counts() {
         "2027-06-02T08:06:00Z",
     )
     .await;
-    let state = store.load_case(&case).await.unwrap().unwrap();
+    let state = store.load_case(&cspr::domain::case::CaseRef::parse(&case).unwrap()).await.unwrap().unwrap();
     assert_eq!(c6(&state), "2027-09-30");
 }
 

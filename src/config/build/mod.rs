@@ -13,6 +13,7 @@ use super::{
     LocalAuthority, MailboxSource, OAuth2Settings, OAuthGrant, OutboundSettings, Partnership, ResultsFrom, RoleMembers,
     SaslChoice, SmtpSettings, TlsMode, Transport,
 };
+use crate::domain::WorkingDays;
 use crate::domain::calendar::govuk;
 use crate::domain::clock::{CronSchedule, default_clocks};
 use crate::domain::{

@@ -30,7 +30,7 @@ pub(super) fn approvals(raw: &super::super::raw::RawApprovals, files: &dyn Files
     Approvals {
         quorum: raw.quorum,
         token_valid_days: raw.token_valid_days,
-        request_at: raw.request_at,
+        request_at: WorkingDays(raw.request_at),
         token_secret,
         send_statutory_notices: raw.send_statutory_notices,
         default_extension_months: raw.default_extension_months,
@@ -269,7 +269,7 @@ pub(super) fn build_steps(raw: &[RawStep], path: &str, issues: &mut Issues) -> V
                 issues.push(format!("{path}[{i}].every"), "must be at least 1");
                 return None;
             }
-            Some(Step { to, at: step.at, every: step.every, urgent: step.urgent })
+            Some(Step { to, at: WorkingDays(step.at), every: step.every, urgent: step.urgent })
         })
         .collect()
 }

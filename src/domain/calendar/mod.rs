@@ -7,6 +7,9 @@ pub mod govuk;
 mod index;
 mod published;
 pub mod rules;
+mod working_days;
+
+pub use working_days::WorkingDays;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -143,7 +146,8 @@ impl Calendar {
 
     /// The `n`-th working day after `date` (before it when `n` is negative), `date`
     /// itself not counted whatever day it is; `n = 0` gives `date` itself.
-    pub fn add_working_days(&self, date: NaiveDate, n: i32) -> NaiveDate {
+    pub fn add_working_days(&self, date: NaiveDate, n: impl Into<WorkingDays>) -> NaiveDate {
+        let n = n.into().get();
         if n == 0 {
             return date;
         }

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::definition::{ClockDef, ClockId, DueRule, Step};
-use crate::domain::calendar::Calendar;
+use crate::domain::calendar::{Calendar, WorkingDays};
 use crate::domain::dates::{add_months, london_date};
 use crate::domain::role::Role;
 
@@ -139,7 +139,7 @@ fn step_dates(
     today: NaiveDate,
     calendar: &Calendar,
 ) -> Vec<StepDate> {
-    let dated = |occurrence: u32, offset: i32| StepDate {
+    let dated = |occurrence: u32, offset: WorkingDays| StepDate {
         date: calendar.add_working_days(due, offset),
         to: step.to,
         kind,

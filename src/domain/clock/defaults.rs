@@ -5,17 +5,18 @@
 use super::definition::{ClockDef, ClockId, DueRule, Owner, StartEvent, Step};
 use super::schedule::CronSchedule;
 use super::window::SendingWindow;
+use crate::domain::calendar::WorkingDays;
 use crate::domain::role::Role;
 
 /// The Case Review sub-group's default meeting: 10:00 on the first Tuesday of the month.
 pub const DEFAULT_SUBGROUP_SCHEDULE: &str = "0 10 1-7 * Tue";
 
 fn step(to: Role, at: i32) -> Step {
-    Step { to, at, every: None, urgent: false }
+    Step { to, at: WorkingDays(at), every: None, urgent: false }
 }
 
 fn repeating(to: Role, at: i32, every: u32) -> Step {
-    Step { to, at, every: Some(every), urgent: false }
+    Step { to, at: WorkingDays(at), every: Some(every), urgent: false }
 }
 
 /// The defaults table.

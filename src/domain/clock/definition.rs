@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::schedule::CronSchedule;
 use super::window::SendingWindow;
+use crate::domain::calendar::WorkingDays;
 use crate::domain::role::Role;
 
 /// The protocol's clocks, C1 to C8 (protocol.md, "The clocks").
@@ -131,7 +132,7 @@ impl fmt::Display for DueRule {
 #[serde(deny_unknown_fields)]
 pub struct Step {
     pub to: Role,
-    pub at: i32,
+    pub at: WorkingDays,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every: Option<u32>,
     /// Sent at once, outside the sending window too.
