@@ -14,6 +14,7 @@ mod ha;
 mod hostile;
 mod inspect;
 mod intake;
+mod layout;
 mod leak;
 mod mailstack;
 mod oauth;
