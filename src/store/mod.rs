@@ -148,6 +148,11 @@ impl Store {
                     Ok(())
                 })
             })
+            // A connection whose transaction could neither commit nor roll back (a COMMIT
+            // refused for want of space, after SQLite had already undone the transaction)
+            // keeps a transaction depth it can never leave: every later BEGIN on it would
+            // fail. Such a connection is closed, never handed out again.
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(&*conn)) }))
             .connect_with(options)
             .await
             .map_err(open_error)?;
@@ -298,4 +303,26 @@ async fn sqlite_migration_lock(url: &str) -> Result<Option<std::fs::File>, Store
 /// an empty string in the database.
 pub(crate) fn encode(what: &'static str, value: &impl serde::Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|cause| StoreError::Encode { what, cause })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transaction whose COMMIT fails after the database has already ended it leaves
+    /// its connection stuck "in a transaction"; such a connection is never used again.
+    #[tokio::test]
+    async fn a_connection_left_in_a_dead_transaction_is_not_handed_out_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("cspr.db").display())).await.unwrap();
+        for _ in 0..8 {
+            let mut tx = store.begin_write().await.expect("a transaction begins");
+            sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+            assert!(tx.commit().await.is_err(), "the database has no transaction left to commit");
+        }
+        for _ in 0..8 {
+            let tx = store.batch().await.expect("every later transaction begins");
+            drop(tx);
+        }
+    }
 }

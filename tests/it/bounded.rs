@@ -294,8 +294,12 @@ async fn a_full_disk_pauses_the_daemon_and_it_resumes_and_says_so_when_space_ret
         list.len() == 5 && list.iter().all(|m| m.3 == "processed")
     })
     .await;
-    assert!(resumed, "every message stored and processed once space returned: {:?}", child.try_wait().unwrap());
-    assert!(resumed, "{}", log.text());
+    assert!(
+        resumed,
+        "every message stored and processed once space returned (daemon exit: {:?}): {}",
+        child.try_wait().unwrap(),
+        log.text()
+    );
     let told =
         eventually(Duration::from_secs(30), || async { outbox_with(dir.path(), "had run out of disk space") == 1 })
             .await;
