@@ -30,3 +30,4 @@ mod support;
 mod templates;
 mod token_server;
 mod trust;
+mod understanding;
