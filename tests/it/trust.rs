@@ -141,7 +141,10 @@ async fn the_sent_copy_of_an_approval_request_carries_no_token_that_counts() {
         match outbox.try_step(at("2027-06-01T09:00:00Z")).await.unwrap() {
             Delivery::Idle => break,
             Delivery::Sent(_) | Delivery::Deferred(_) => {}
-            other => panic!("{other:?}"),
+            other => {
+                let why: Vec<_> = store.outbox(None).await.unwrap().into_iter().filter_map(|r| r.last_error).collect();
+                panic!("{other:?}: {why:?}")
+            }
         }
     }
     let c6 = |state: &cspr::domain::case::CaseState| {
