@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::Role;
+use super::{Role, parse_uk_date};
 
 /// A staff command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -88,6 +88,55 @@ impl Command {
     pub fn default_roles(self) -> &'static [Role] {
         self.spec().roles
     }
+
+    /// Whether `rest` (what follows the word) is what this command takes; if not, what
+    /// is wrong, in words for the sender.
+    pub fn check_args(self, rest: &str) -> Result<(), String> {
+        let rest = rest.trim();
+        let (first, after) = match rest.find(char::is_whitespace) {
+            Some(i) => (&rest[..i], rest[i..].trim()),
+            None => (rest, ""),
+        };
+        let optional_date = |text: &str| {
+            if text.is_empty() || parse_uk_date(text).is_some() {
+                Ok(())
+            } else {
+                Err(format!("'{text}' is not a date (for example 24/11/2026 or 24 November 2026)"))
+            }
+        };
+        let needs = |what: &str| Err(format!("{} needs {what}", self.word()));
+        match self {
+            Command::Submitted
+            | Command::MeetingHeld
+            | Command::NotifiedOrgs
+            | Command::FamilyContacted
+            | Command::SosNotified
+            | Command::CopySent => optional_date(rest),
+            Command::Decision => match choice(rest, DECISIONS) {
+                Some((_, date)) => optional_date(date),
+                None => needs("CSPR, NO-CSPR or NATIONAL"),
+            },
+            Command::SubgroupDecision => match choice(rest, SUBGROUP_DECISIONS) {
+                Some((_, date)) => optional_date(date),
+                None => needs("REVIEW or NO-REVIEW"),
+            },
+            Command::PublicationDate if parse_uk_date(rest).is_some() => Ok(()),
+            Command::PublicationDate => needs("the planned date"),
+            Command::Published if first.starts_with("https://") || first.starts_with("http://") => optional_date(after),
+            Command::Published => needs("the link to the report"),
+            Command::Delay if parse_uk_date(first).is_none() => needs("the new date, then the reason"),
+            Command::Delay if after.is_empty() => needs("the reason after the new date"),
+            Command::NotPublishing | Command::Note | Command::Close if rest.is_empty() => needs("the text"),
+            Command::Approve | Command::Decline if rest.is_empty() => needs("the token from the request"),
+            Command::Delay | Command::NotPublishing | Command::Note | Command::Close => Ok(()),
+            Command::Approve | Command::Decline => Ok(()),
+        }
+    }
+
+    /// The line to send, as the README's table shows it (`SUBMITTED [date]`).
+    pub fn usage(self) -> String {
+        format!("{} {}", self.word(), self.args())
+    }
 }
 
 impl fmt::Display for Command {
@@ -101,6 +150,37 @@ impl serde::Serialize for Command {
         serializer.serialize_str(self.word())
     }
 }
+
+/// The choice a command's arguments start with, as written in any case and with a space
+/// or a hyphen between its words ("NO-CSPR", "no CSPR"): the choice as the table writes
+/// it, and what follows.
+pub fn choice<'a>(rest: &'a str, options: &[&'static str]) -> Option<(&'static str, &'a str)> {
+    let rest = rest.trim_start();
+    options.iter().find_map(|option| {
+        let mut at = 0;
+        for (i, word) in option.split('-').enumerate() {
+            if i > 0 {
+                let gap = rest[at..].len() - rest[at..].trim_start_matches([' ', '-']).len();
+                if gap == 0 {
+                    return None;
+                }
+                at += gap;
+            }
+            let candidate = rest.get(at..at + word.len())?;
+            if !candidate.eq_ignore_ascii_case(word) {
+                return None;
+            }
+            at += word.len();
+        }
+        let after = &rest[at..];
+        after.is_empty().then_some(()).or_else(|| after.starts_with(char::is_whitespace).then_some(()))?;
+        Some((*option, after.trim()))
+    })
+}
+
+/// The choices of DECISION and SUBGROUP-DECISION.
+pub const DECISIONS: &[&str] = &["NO-CSPR", "CSPR", "NATIONAL"];
+pub const SUBGROUP_DECISIONS: &[&str] = &["NO-REVIEW", "REVIEW"];
 
 /// Who may give each command: the table's defaults, with configuration's changes.
 #[derive(Debug, Clone, Default)]
@@ -131,6 +211,26 @@ mod tests {
             assert!(!spec.roles.is_empty(), "{} may be given by someone", spec.word);
         }
         assert_eq!(Command::parse("CLOSED"), None);
+    }
+
+    #[test]
+    fn a_command_takes_only_the_arguments_it_is_written_with() {
+        assert_eq!(Command::Submitted.check_args(""), Ok(()));
+        assert_eq!(Command::Submitted.check_args("18/03/2027"), Ok(()));
+        assert!(Command::Submitted.check_args("today, thanks").is_err());
+        assert!(Command::Submitted.check_args("31/02/2027").is_err(), "no such day");
+        assert_eq!(Command::Decision.check_args("CSPR 20/02/2027"), Ok(()));
+        assert_eq!(Command::Decision.check_args("no CSPR"), Ok(()));
+        assert_eq!(choice("No CSPR 09/03/2027", DECISIONS), Some(("NO-CSPR", "09/03/2027")));
+        assert_eq!(choice("NO-CSPR", DECISIONS), Some(("NO-CSPR", "")));
+        assert_eq!(choice("CSPRs", DECISIONS), None);
+        assert!(Command::Decision.check_args("to follow next week").is_err());
+        assert_eq!(Command::Published.check_args("https://example.org/report 01/07/2027"), Ok(()));
+        assert!(Command::Published.check_args("? Not yet.").is_err());
+        assert_eq!(Command::Delay.check_args("30/09/2027 awaiting the criminal trial"), Ok(()));
+        assert!(Command::Delay.check_args("is likely because of the trial").is_err());
+        assert!(Command::Close.check_args("").is_err());
+        assert!(Command::Approve.check_args("").is_err());
     }
 
     #[test]

@@ -82,6 +82,8 @@ pub enum IncidentType {
 pub enum PanelOutcome {
     Agree,
     Disagree,
+    /// The Panel asks for more before it takes a view.
+    MoreInformation,
     Unclear,
 }
 
@@ -162,6 +164,19 @@ pub struct CommandLine {
     pub rest: String,
 }
 
+/// A first line that looks like a staff command but is not one: a command word not in
+/// capitals, with punctuation, after a greeting, or with arguments that do not read.
+/// Nothing is run; the sender is told the line to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NearMiss {
+    pub command: super::command::Command,
+    /// What is wrong, in words for the sender.
+    pub problem: String,
+    /// The line to send instead: the command with what was written after it when that
+    /// reads, else the command's usage (`SUBMITTED [date]`).
+    pub line: String,
+}
+
 /// Everything the pipeline understood of one message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Understood {
@@ -183,6 +198,8 @@ pub struct Understood {
     pub notification: Option<NotificationFields>,
     pub panel_outcome: Option<PanelOutcome>,
     pub command: Option<CommandLine>,
+    /// A line that was nearly a command (never with `command`).
+    pub near_miss: Option<NearMiss>,
     pub case_refs: Vec<String>,
     pub external_refs: Vec<String>,
     /// Loop-protection headers seen (ours or anyone's auto-submitted markers).
@@ -209,6 +226,7 @@ impl Understood {
             notification: None,
             panel_outcome: None,
             command: None,
+            near_miss: None,
             case_refs: Vec::new(),
             external_refs: Vec::new(),
             loop_protected: false,

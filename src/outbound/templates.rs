@@ -31,6 +31,7 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "panel_disagrees",
     "panel_agrees",
     "panel_unclear",
+    "panel_more_information",
     "command_done",
     "command_refused",
     "consideration_received",

@@ -8,7 +8,7 @@ use super::delays::{answer_delay, request_approval};
 use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient};
 use crate::domain::case::{CaseState, ClockStatus, ReviewDecision};
 use crate::domain::clock::ClockId;
-use crate::domain::command::Command;
+use crate::domain::command::{Command, DECISIONS, SUBGROUP_DECISIONS, choice};
 use crate::domain::message::CommandLine;
 use crate::domain::parse_uk_date;
 use crate::domain::{Role, format_long};
@@ -109,11 +109,9 @@ fn apply(
             "final report sent to the Panel and the Secretary of State",
         ),
         Command::SubgroupDecision => {
-            let (choice, date) = split_first(rest);
-            let review = match choice.to_ascii_uppercase().as_str() {
-                "REVIEW" => true,
-                "NO-REVIEW" => false,
-                other => return Err(format!("'{other}' is not REVIEW or NO-REVIEW")),
+            let (review, date) = match choice(rest, SUBGROUP_DECISIONS) {
+                Some((picked, date)) => (picked == "REVIEW", date),
+                None => return Err(format!("'{}' is not REVIEW or NO-REVIEW", split_first(rest).0)),
             };
             let date = date_or(date, on)?;
             state.subgroup_decision = Some((review, date));
@@ -122,12 +120,11 @@ fn apply(
             Ok(format!("sub-group decision ({}) recorded", if review { "review" } else { "no review" }))
         }
         Command::Decision => {
-            let (choice, date) = split_first(rest);
-            let decision = match choice.to_ascii_uppercase().as_str() {
-                "CSPR" => ReviewDecision::Cspr,
-                "NO-CSPR" => ReviewDecision::NoCspr,
-                "NATIONAL" => ReviewDecision::National,
-                other => return Err(format!("'{other}' is not CSPR, NO-CSPR or NATIONAL")),
+            let (decision, date) = match choice(rest, DECISIONS) {
+                Some(("CSPR", date)) => (ReviewDecision::Cspr, date),
+                Some(("NO-CSPR", date)) => (ReviewDecision::NoCspr, date),
+                Some((_, date)) => (ReviewDecision::National, date),
+                None => return Err(format!("'{}' is not CSPR, NO-CSPR or NATIONAL", split_first(rest).0)),
             };
             if state.decision.is_some() {
                 return Err("a decision is already recorded on this case".into());

@@ -61,12 +61,39 @@ pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Cont
         (Kind::StaffCommand, Target::Existing(state)) => commands::command(*state, incoming, ctx),
         (Kind::CaseReply | Kind::ConsiderationRequest, Target::Existing(state)) => {
             let mut b = Builder::new(incoming, ctx);
-            b.audit("reply_received", None, format!("{} received", kind.as_str()));
+            match near_miss(incoming, ctx) {
+                Some(near) => {
+                    let word = near.command.word();
+                    b.audit("command_refused", None, format!("{word} not run: {}", near.problem));
+                    let reason = format!(
+                        "{}. Nothing was changed. To record it, reply with this as the first line: {}",
+                        near.problem, near.line
+                    );
+                    let to = b.reply_to_sender();
+                    b.intent(
+                        Purpose::CommandReply,
+                        to,
+                        Some(&state.reference),
+                        "command_refused",
+                        &[("command", word.to_owned()), ("reason", reason)],
+                        false,
+                    );
+                }
+                None => b.audit("reply_received", None, format!("{} received", kind.as_str())),
+            }
             b.out.case = Some(*state);
             b.out
         }
         (_, _) => Outcome::triage(format!("a {} that matches no case", kind.as_str())),
     }
+}
+
+/// A line that was nearly a command, from someone who may give that command: they are
+/// told what was not run and the line to send.
+fn near_miss<'a>(incoming: &'a Incoming<'_>, ctx: &Context<'_>) -> Option<&'a crate::domain::message::NearMiss> {
+    let near = incoming.understood.near_miss.as_ref()?;
+    let roles = incoming.sender().map(|a| ctx.rules.directory.roles_of(&a)).unwrap_or_default();
+    ctx.rules.commands.roles(near.command).iter().any(|r| roles.contains(r)).then_some(near)
 }
 
 fn fill(state: &mut CaseState, fields: &NotificationFields) {
@@ -234,8 +261,12 @@ fn panel_response(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'
                 true,
             );
         }
-        PanelOutcome::Agree | PanelOutcome::Unclear => {
-            let template = if outcome == PanelOutcome::Agree { "panel_agrees" } else { "panel_unclear" };
+        PanelOutcome::Agree | PanelOutcome::MoreInformation | PanelOutcome::Unclear => {
+            let template = match outcome {
+                PanelOutcome::Agree => "panel_agrees",
+                PanelOutcome::MoreInformation => "panel_more_information",
+                _ => "panel_unclear",
+            };
             b.intent(Purpose::Escalation, vec![Recipient::Role(Role::Spa)], Some(&reference), template, &[], false);
         }
     }

@@ -56,8 +56,32 @@ fn vocabulary(labels: &Labels) -> std::collections::HashMap<String, &'static str
     words
 }
 
+/// Answers that say nothing yet: never read as no.
+const NOT_KNOWN: &[&str] = &[
+    "not known",
+    "unknown",
+    "not yet known",
+    "tbc",
+    "tbd",
+    "to be confirmed",
+    "to be determined",
+    "under investigation",
+    "being investigated",
+    "unclear",
+    "not clear",
+    "not sure",
+    "awaiting",
+    "pending",
+    "n/k",
+    "not yet established",
+];
+
+/// Yes, no, or unknown (`None`): "not known", "TBC", "under investigation" are unknown.
 fn yes_no(value: &str) -> Option<bool> {
     let v = value.trim().to_ascii_lowercase();
+    if NOT_KNOWN.iter().any(|phrase| v.starts_with(phrase)) {
+        return None;
+    }
     let first: String = v.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
     match first.as_str() {
         "yes" | "y" | "true" | "suspected" | "known" => Some(true),

@@ -21,7 +21,7 @@ use mail_parser::MessageParser;
 use regex::Regex;
 
 pub use budget::{Budget, Overrun};
-pub use classify::{LOOP_HEADER, command, panel_outcome};
+pub use classify::{LOOP_HEADER, command, near_miss, panel_outcome};
 pub use labels::Labels;
 pub use rules::Rules;
 pub use summary::to_json;
@@ -181,6 +181,17 @@ pub fn understand_within(
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("return-path"))
         .is_some_and(|(_, v)| v.trim() == "<>" || v.trim().is_empty());
+    // Panel and LA references wherever they stand: the subject, the body (quoted text
+    // included), an attached original and its own subject, a document.
+    let attached = mail
+        .attached
+        .as_deref()
+        .map(|inner| format!("{}\n{}", inner.subject.as_deref().unwrap_or_default(), inner_text(inner)));
+    let mut places: Vec<&str> = vec![&subject, &mail.text];
+    places.extend(attached.as_deref());
+    places.extend(document_texts.iter().map(String::as_str));
+    let (external_refs, more_external) =
+        distinct_matches(rules.panel_patterns.iter().chain(rules.la_patterns), &places, MAX_EXTERNAL_REFS, budget)?;
     let signals = classify::Signals {
         headers: &mail.headers,
         content_type: &mail.content_type,
@@ -193,6 +204,7 @@ pub fn understand_within(
         notification_fields: extracted.found,
         says_notification: extracted.says_notification,
         has_case_ref: !refs.is_empty(),
+        has_external_ref: !external_refs.is_empty(),
         replies_to_us,
     };
     // Hostile structure is never acted on: it goes to triage with its reason.
@@ -209,12 +221,6 @@ pub fn understand_within(
         }
     };
     let panel = (kind == Kind::PanelResponse).then(|| panel_outcome(original_text));
-    let (external_refs, more_external) = distinct_matches(
-        rules.panel_patterns.iter().chain(rules.la_patterns),
-        &[&mail.text],
-        MAX_EXTERNAL_REFS,
-        budget,
-    )?;
     if more_external {
         problems.push(format!(
             "more than {MAX_EXTERNAL_REFS} Panel or local-authority references: only the first {MAX_EXTERNAL_REFS} are read"
@@ -248,6 +254,7 @@ pub fn understand_within(
         notification: (kind == Kind::Notification).then_some(extracted.fields),
         panel_outcome: panel,
         command: if kind == Kind::StaffCommand { command(&fresh) } else { None },
+        near_miss: if kind == Kind::CaseReply { near_miss(&fresh) } else { None },
         case_refs: refs,
         external_refs,
         loop_protected: classify::loop_protected(&mail.headers),

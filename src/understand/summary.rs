@@ -38,6 +38,7 @@ pub fn to_json(u: &Understood) -> serde_json::Value {
         })),
         "panel_response": u.panel_outcome.map(|o: PanelOutcome| serde_json::json!({"outcome": o})),
         "command": u.command.as_ref().map(|c| c.command.word()),
+        "near_miss": u.near_miss.as_ref().map(|n| serde_json::json!({"command": n.command.word(), "problem": n.problem, "line": n.line})),
         "case_refs": u.case_refs,
         "external_refs": u.external_refs,
         "loop_protected": u.loop_protected,

@@ -534,3 +534,115 @@ async fn who_may_give_a_command_comes_from_configuration() {
         assert_eq!(clock(&case, ClockId::C3).2, ClockStatus::Met, "the ICSC may: {}", w.db.name);
     }
 }
+
+/// Events recorded on the case after the first `before`.
+async fn events_after(w: &World, reference: &str, before: usize) -> Vec<String> {
+    w.events(reference).await.split_off(before)
+}
+
+#[tokio::test]
+async fn a_submitted_whose_panel_reference_is_only_in_the_subject_meets_c3() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01011").await;
+        let reply = mail(
+            SPA,
+            "RE: SIN-2026-01011 - Rapid Review",
+            "Tue, 8 Dec 2026 16:00:00 +0000",
+            "SUBMITTED 08/12/2026\r\n\r\nKind regards\r\nSPA",
+            true,
+        );
+        w.deliver(reply, "2026-12-08T16:01:00Z").await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(clock(&case, ClockId::C3).2, ClockStatus::Met, "{}", w.db.name);
+    }
+}
+
+#[tokio::test]
+async fn sentences_that_begin_with_a_command_word_change_nothing() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01012").await;
+        for (n, line) in [
+            "Close to agreeing the terms of reference with the police; more next week.",
+            "Note that the family have moved out of the borough.",
+            "Submitted today, thanks",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let before = w.events("CHSCP-2026-001").await.len();
+            w.deliver(
+                reply(SPA, "CHSCP-2026-001", line, &format!("Tue, 8 Dec 2026 1{n}:00:00 +0000")),
+                &format!("2026-12-08T1{n}:01:00Z"),
+            )
+            .await;
+            let case = w.case("CHSCP-2026-001").await;
+            assert!(!case.is_closed(), "{line}: {}", w.db.name);
+            assert_eq!(clock(&case, ClockId::C3).2, ClockStatus::Running, "{line}");
+            assert_eq!(events_after(&w, "CHSCP-2026-001", before).await, vec!["reply_received".to_owned()], "{line}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_lower_case_command_changes_nothing_and_is_answered_with_the_line_to_send() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01013").await;
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "submitted 08/12/2026", "Tue, 8 Dec 2026 16:00:00 +0000"),
+            "2026-12-08T16:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(clock(&case, ClockId::C3).2, ClockStatus::Running, "{}", w.db.name);
+        let outbox = w.store.outbox(None).await.unwrap();
+        let answer = outbox.iter().find(|r| r.template == "command_refused").expect("an answer");
+        assert!(answer.facts["reason"].contains("SUBMITTED 08/12/2026"), "{}", answer.facts["reason"]);
+        assert!(w.events("CHSCP-2026-001").await.contains(&"command_refused".to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn a_looked_after_childs_death_with_abuse_not_known_starts_c3() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        let extra = "Looked after child: Yes\r\nAbuse or neglect suspected: Not known\r\n";
+        w.deliver(
+            notification(
+                LA,
+                "16/11/2026",
+                "18/11/2026",
+                "SIN-2026-01014",
+                extra,
+                "Thu, 19 Nov 2026 10:00:00 +0000",
+                true,
+            ),
+            "2026-11-19T10:05:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert!(!case.dfe_ofsted_only, "{}", w.db.name);
+        assert_eq!(clock(&case, ClockId::C3).2, ClockStatus::Running);
+    }
+}
+
+#[tokio::test]
+async fn the_panel_has_not_agreed_starts_c4() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01015").await;
+        let panel = mail(
+            PANEL,
+            "[CHSCP-2026-001] Rapid Review response",
+            "Mon, 14 Dec 2026 11:00:00 +0000",
+            "Dear colleagues,\r\n\r\nThe Panel has not agreed with the partnership's conclusion that a local child safeguarding practice review is not needed.",
+            true,
+        );
+        w.deliver(panel, "2026-12-14T11:01:00Z").await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.stage(), "panel_disagreed", "{}", w.db.name);
+        assert_eq!(clock(&case, ClockId::C4).2, ClockStatus::Running);
+    }
+}
