@@ -47,6 +47,45 @@ impl Directory {
         self.members(role).map(|m| m.addresses.iter().map(ToString::to_string).collect()).unwrap_or_default()
     }
 
+    /// The authority a mail domain belongs to: the domain's own name, squashed, is one
+    /// of the authority's names squashed ("towerhamlets.gov.uk" is Tower Hamlets).
+    pub fn authority_of_domain(&self, domain: &str) -> Option<String> {
+        let squash = |s: &str| s.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+        let domain = domain.to_ascii_lowercase();
+        let own = domain.split('.').next().filter(|l| l.len() >= 3)?;
+        self.local_authorities
+            .iter()
+            .find(|la| std::iter::once(&la.name).chain(&la.aliases).any(|n| squash(n) == own))
+            .map(|la| la.name.clone())
+    }
+
+    /// The authority named first in `text` (by its name or another it goes by, as whole
+    /// words; at one place the longest name wins).
+    pub fn authority_in(&self, text: &str) -> Option<String> {
+        let lower = text.to_lowercase();
+        let bounded = |at: usize, len: usize| {
+            let before = lower[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+            let after = lower[at + len..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+            before && after
+        };
+        let mut best: Option<(usize, usize, &str)> = None;
+        for la in &self.local_authorities {
+            for written in std::iter::once(&la.name).chain(&la.aliases) {
+                let needle = written.to_lowercase();
+                if needle.is_empty() {
+                    continue;
+                }
+                let found = lower.match_indices(&needle).map(|(at, _)| at).find(|&at| bounded(at, needle.len()));
+                if let Some(at) = found
+                    && best.is_none_or(|(b, len, _)| at < b || (at == b && needle.len() > len))
+                {
+                    best = Some((at, needle.len(), &la.name));
+                }
+            }
+        }
+        best.map(|(_, _, name)| name.to_owned())
+    }
+
     /// The canonical name of an authority written as `written`, else `written` itself.
     pub fn canonical_authority(&self, written: &str) -> String {
         let wanted = written.trim().trim_end_matches('.').to_lowercase();
@@ -54,6 +93,7 @@ impl Directory {
             .iter()
             .find(|la| la.name.to_lowercase() == wanted || la.aliases.iter().any(|a| a.to_lowercase() == wanted))
             .map(|la| la.name.clone())
+            .or_else(|| self.authority_in(written))
             .unwrap_or_else(|| written.trim().to_owned())
     }
 }

@@ -20,4 +20,4 @@ pub use dates::{NotADate, add_months, format_long, london_date, parse_iso_date};
 pub use directory::{Directory, LocalAuthority, RoleMembers};
 pub use email_address::EmailAddress;
 pub use role::Role;
-pub use written::{parse_loose_datetime, parse_uk_date};
+pub use written::{parse_loose_datetime, parse_uk_date, parse_written_date};

@@ -117,6 +117,63 @@ fn date_in(toks: &[String]) -> Option<(NaiveDate, usize)> {
     None
 }
 
+/// The weekday a word names (Monday = 0), if it names one.
+fn weekday_of(word: &str) -> Option<u32> {
+    let w = word.to_ascii_lowercase();
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let full = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    full.iter()
+        .position(|d| *d == w)
+        .or_else(|| days.iter().position(|d| w.starts_with(d) && w.len() <= 5))
+        .map(|i| i as u32)
+}
+
+/// A date as written in a sentence or a field, read against the day the text was
+/// written on (`written_on`, from its own `Date:`): a full date; "today", "this
+/// morning", "yesterday", "last night"; a day and month without the year ("Monday 30th
+/// November": the latest such date not after the writing, and the weekday, if given,
+/// must agree); a weekday alone ("on Friday": the latest before the writing). Without
+/// `written_on` only a full date is read.
+pub fn parse_written_date(text: &str, written_on: Option<NaiveDate>) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    if let Some(date) = parse_uk_date(text) {
+        return Some(date);
+    }
+    let on = written_on?;
+    let toks = tokens(text);
+    let lower: Vec<String> = toks.iter().map(|t| t.to_ascii_lowercase()).collect();
+    for (i, word) in lower.iter().enumerate() {
+        let next = lower.get(i + 1).map(String::as_str).unwrap_or_default();
+        match word.as_str() {
+            "today" | "tonight" => return Some(on),
+            "this" if ["morning", "afternoon", "evening"].contains(&next) => return Some(on),
+            "yesterday" => return on.pred_opt(),
+            "last" if next == "night" => return on.pred_opt(),
+            _ => {}
+        }
+        // 30th November, 30 Nov (with or without a weekday before it)
+        if let (Some(d), Some(m)) = (day_number(&toks[i]), lower.get(i + 1).and_then(|t| month_of(t))) {
+            let weekday = i.checked_sub(1).and_then(|j| weekday_of(&lower[j]));
+            return latest_on_or_before(on, m, d)
+                .filter(|date| weekday.is_none_or(|w| date.weekday().num_days_from_monday() == w));
+        }
+        if let (Some(m), Some(d)) = (month_of(word), lower.get(i + 1).and_then(|t| day_number(t))) {
+            return latest_on_or_before(on, m, d);
+        }
+    }
+    // A weekday alone: the latest such day before the writing.
+    let weekday = lower.iter().find_map(|w| weekday_of(w))?;
+    (1..=7)
+        .filter_map(|back| on.checked_sub_days(chrono::Days::new(back)))
+        .find(|d| d.weekday().num_days_from_monday() == weekday)
+}
+
+/// The latest `day` of `month` on or before `on` (this year or last).
+fn latest_on_or_before(on: NaiveDate, month: u32, day: u32) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    [on.year(), on.year() - 1].into_iter().filter_map(|y| NaiveDate::from_ymd_opt(y, month, day)).find(|d| *d <= on)
+}
+
 fn parse_time(toks: &[String]) -> (Option<NaiveTime>, usize) {
     for (i, tok) in toks.iter().enumerate().take(4) {
         let lower = tok.to_ascii_lowercase();
@@ -242,6 +299,27 @@ mod tests {
         }
         assert_eq!(parse_uk_date("31/02/2026"), None);
         assert_eq!(parse_uk_date("no date here"), None);
+    }
+
+    #[test]
+    fn reads_dates_against_the_day_they_were_written() {
+        let on = NaiveDate::from_ymd_opt(2026, 12, 2); // a Wednesday
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        for (text, expected) in [
+            ("today", on),
+            ("this morning", on),
+            ("yesterday", date(2026, 12, 1)),
+            ("last night (via EDT)", date(2026, 12, 1)),
+            ("Monday 30th November", date(2026, 11, 30)),
+            ("30 Nov", date(2026, 11, 30)),
+            ("on Friday", date(2026, 11, 27)),
+            ("28 December", date(2025, 12, 28)),
+            ("Tuesday 30th November", None),
+            ("01/12/2026", date(2026, 12, 1)),
+        ] {
+            assert_eq!(parse_written_date(text, on), expected, "{text}");
+        }
+        assert_eq!(parse_written_date("yesterday", None), None, "no reference point, no date");
     }
 
     #[test]

@@ -9,20 +9,10 @@ use regex::Regex;
 
 use super::{Labels, Rules};
 use crate::domain::message::{IncidentType, NotificationFields};
-use crate::domain::parse_uk_date;
+use crate::domain::parse_written_date;
 
-static AWARE_SENTENCE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)became aware of (?:the |this )?(?:incident|death|serious harm|it)?[^.\n]{0,40}? on ([^.\n]{6,40})")
-        .ok()
-});
-static NOTIFIED_TODAY: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:we have|we've|i have|have) (?:today|now) (?:notified|informed|submitted (?:a |the )?notification to) the (?:national )?(?:child safeguarding practice review )?panel").ok()
-});
-static NOTIFIED_ON: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:notified|informed) the (?:national )?(?:child safeguarding practice review )?panel on ([^.\n]{6,40})").ok()
-});
 static SAYS_NOTIFICATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)serious (?:incident|safeguarding incident) notification|notification (?:to|sent to|submitted to) the (?:national )?(?:child safeguarding practice review )?panel|panel notification").ok()
+    Regex::new(r"(?i)serious (?:incident|safeguarding incident) notification|child safeguarding incident notification|notification (?:was |has been )?(?:made |sent |submitted |completed )?(?:to|with) the (?:national )?(?:child safeguarding practice review )?panel|panel notification|(?:notified|informed) the (?:national )?(?:child safeguarding practice review )?panel|panel (?:was|were|has been|have been) (?:notified|informed)|notification (?:form|copy)|copy of (?:the |our )?(?:panel |serious incident )?notification|sin notification").ok()
 });
 
 /// The longest field value read, in bytes.
@@ -36,6 +26,9 @@ pub struct Extracted {
     pub found: usize,
     /// The text says it is a notification to the Panel.
     pub says_notification: bool,
+    /// The authority the letter names first, if any (used when neither a label nor the
+    /// sender's domain says which authority notifies).
+    pub authority_in_text: Option<String>,
 }
 
 fn normalise_label(label: &str) -> String {
@@ -95,24 +88,139 @@ fn children(value: &str) -> Option<u32> {
     if let Some(n) = v.split(|c: char| !c.is_ascii_digit()).find(|s| !s.is_empty()).and_then(|s| s.parse().ok()) {
         return Some(n);
     }
-    ["one", "two", "three", "four", "five", "six"].iter().position(|w| v.starts_with(w)).map(|i| i as u32 + 1)
+    if v.starts_with("twins") || v.starts_with("both") {
+        return Some(2);
+    }
+    let words = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
+    let first: String = v.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    words.iter().position(|w| *w == first).map(|i| i as u32 + 1).or_else(|| (first == "single").then_some(1))
 }
 
 fn incident(value: &str) -> IncidentType {
     let v = value.to_lowercase();
-    let death = ["death", "died", "dead", "fatal", "deceased"].iter().any(|w| v.contains(w));
+    let death = ["death", "died", "dead", "fatal", "deceased", "passed away", "killed", "sudi", "sudden unexpected"]
+        .iter()
+        .any(|w| v.contains(w));
     if death && v.contains("care leaver") {
         IncidentType::CareLeaverDeath
     } else if death && (v.contains("looked after") || v.contains("lac ") || v.starts_with("lac")) {
         IncidentType::LookedAfterDeath
     } else if death {
         IncidentType::Death
-    } else if ["serious harm", "seriously harmed", "serious injury", "seriously injured"].iter().any(|w| v.contains(w))
+    } else if [
+        "serious harm",
+        "seriously harmed",
+        "serious injur",
+        "seriously injured",
+        "seriously assaulted",
+        "serious assault",
+        "life-threatening",
+        "life threatening",
+        "critical condition",
+        "intensive care",
+        "picu",
+        "stabbed",
+        "stabbing",
+        "significant injur",
+    ]
+    .iter()
+    .any(|w| v.contains(w))
     {
         IncidentType::SeriousHarm
     } else {
         IncidentType::Unknown
     }
+}
+
+/// How a label was found: exactly as configured, or by its meaning.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Found {
+    Configured,
+    Meaning,
+}
+
+/// A line as a label and its value: `Label: value`, `Label<TAB>value`, or a label on
+/// its own line ("Panel ref", "Q: When was the Panel notified?") whose value is the
+/// next line ("A: Monday 11 January 2027"). `None` when the line is no label.
+fn label_and_value(
+    lines: &[&str],
+    i: usize,
+    vocabulary: &std::collections::HashMap<String, &'static str>,
+) -> Option<(&'static str, Found, String, bool)> {
+    let line = clean(lines[i]);
+    if line.is_empty() || line.starts_with("A:") || line.starts_with("A.") {
+        return None;
+    }
+    let field_of = |label: &str| {
+        vocabulary
+            .get(&normalise_label(label))
+            .map(|f| (*f, Found::Configured))
+            .or_else(|| super::labels::concept(label).map(|f| (f, Found::Meaning)))
+    };
+    let question = ["Q:", "Q.", "Question:"].iter().find_map(|q| line.strip_prefix(q));
+    let (label, value) = match question {
+        Some(q) => (q.trim(), None),
+        None => match split(line, &field_of) {
+            Some((label, value)) if !value.trim().is_empty() => (label, Some(value.trim())),
+            Some((label, _)) => (label, None),
+            None if line.len() <= 80 && !line.ends_with('.') && !line.ends_with(',') => (line, None),
+            None => return None,
+        },
+    };
+    if label.len() > 80 {
+        return None;
+    }
+    let (field, found) = field_of(label)?;
+    if let Some(value) = value {
+        return Some((field, found, value.to_owned(), false));
+    }
+    // The value is on the next line that has text, unless that line is a label itself.
+    let next = lines[i + 1..].iter().map(|l| clean(l)).find(|l| !l.is_empty())?;
+    let answer = ["A:", "A."].iter().find_map(|a| next.strip_prefix(a)).map(str::trim);
+    if answer.is_none() {
+        let own_label = next.split_once(':').map_or(next, |(l, _)| l);
+        let looks_like_label = next.contains(':') || next.ends_with('?');
+        if looks_like_label && own_label.len() <= 80 && field_of(own_label).is_some() {
+            return None;
+        }
+    }
+    Some((field, found, answer.unwrap_or(next).to_owned(), true))
+}
+
+/// A line split into label and value: at the first colon or tab; else at " – ", " - ",
+/// "? " or " | " where what stands before is a label ("Date submitted – 19 November
+/// 2026", "Was the child looked after by the local authority? No").
+fn split<'l, F>(line: &'l str, field_of: &F) -> Option<(&'l str, &'l str)>
+where
+    F: Fn(&str) -> Option<(&'static str, Found)>,
+{
+    if let Some(parts) = line.split_once(':').or_else(|| line.split_once('\t')) {
+        return Some(parts);
+    }
+    [" – ", " — ", " - ", "? ", " | "].iter().find_map(|sep| {
+        let (label, value) = line.split_once(sep)?;
+        let label = if *sep == "? " { &line[..label.len() + 1] } else { label };
+        (label.len() <= 80 && field_of(label).is_some()).then_some((label, value))
+    })
+}
+
+/// A line without quotation marks, bullets or the spaces around them.
+fn clean(line: &str) -> &str {
+    line.trim_start_matches(|c: char| matches!(c, '>' | '-' | '•' | '*' | '·' | '–') || c.is_whitespace()).trim()
+}
+
+/// A reference as written: the part that matches a known pattern, else a short token
+/// with a digit in it (what people put after "Our ref:").
+fn reference(value: &str, patterns: &[regex::Regex], loose: bool) -> Option<String> {
+    if let Some(m) = patterns.iter().find_map(|re| re.find(value)) {
+        return Some(m.as_str().to_owned());
+    }
+    let first = value.split_whitespace().next()?.trim_end_matches(['.', ',', ';', ')']);
+    let plausible = first.len() >= 3 && first.chars().any(|c| c.is_ascii_digit());
+    if loose {
+        return Some(value.to_owned());
+    }
+    plausible.then(|| first.to_owned())
 }
 
 /// Reads notification fields from `text`. `written_on` is the London date of the text
@@ -122,23 +230,8 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
     let f = &mut out.fields;
     let lines: Vec<&str> = text.lines().collect();
     let vocabulary = vocabulary(rules.labels);
-    for (i, line) in lines.iter().enumerate() {
-        let line = line.trim_start_matches('>').trim();
-        let split = line.split_once(':').or_else(|| line.split_once('\t'));
-        let Some((label, value)) = split else { continue };
-        if label.len() > 80 {
-            continue;
-        }
-        let Some(&field) = vocabulary.get(&normalise_label(label)) else { continue };
-        let mut value = value.trim().to_owned();
-        if value.is_empty()
-            && let Some(next) = lines[i + 1..].iter().map(|l| l.trim()).find(|l| !l.is_empty())
-        {
-            value = next.to_owned();
-        }
-        if value.is_empty() {
-            continue;
-        }
+    for i in 0..lines.len() {
+        let Some((field, found, mut value, alone)) = label_and_value(&lines, i, &vocabulary) else { continue };
         // A field's value is a short phrase; a longer "value" is prose (or an attack on
         // the date parser), read only as far as a value could go.
         if value.len() > MAX_VALUE {
@@ -148,37 +241,45 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
             }
             value.truncate(end);
         }
+        // A configured label after a colon is taken at its word; a label recognised by
+        // its meaning, or standing alone, only when its value reads as that field.
+        let sure = found == Found::Configured && !alone;
         match field {
             "local_authority" if f.local_authority.is_none() => {
-                f.local_authority = Some(rules.directory.canonical_authority(&value))
+                // Only a configured label is taken at its word for an authority not in
+                // the directory; by meaning, the value must name one we know.
+                f.local_authority = match rules.directory.authority_in(&value) {
+                    Some(name) => Some(name),
+                    None if sure && value.len() <= 60 => Some(rules.directory.canonical_authority(&value)),
+                    None => None,
+                }
             }
-            "incident_type" if f.incident_type.is_none() => f.incident_type = Some(incident(&value)),
-            "aware_date" if f.aware_date.is_none() => f.aware_date = parse_uk_date(&value),
-            "notified_date" if f.notified_date.is_none() => f.notified_date = parse_uk_date(&value),
-            "panel_reference" if f.panel_reference.is_none() => f.panel_reference = Some(value.clone()),
-            "la_reference" if f.la_reference.is_none() => f.la_reference = Some(value.clone()),
+            "incident_type" if f.incident_type.is_none() => {
+                f.incident_type = Some(incident(&value)).filter(|t| sure || *t != IncidentType::Unknown)
+            }
+            "aware_date" if f.aware_date.is_none() => f.aware_date = parse_written_date(&value, written_on),
+            "notified_date" if f.notified_date.is_none() => f.notified_date = parse_written_date(&value, written_on),
+            "panel_reference" if f.panel_reference.is_none() => {
+                f.panel_reference = reference(&value, rules.panel_patterns, sure)
+            }
+            // "Reference number: SIN-2027-00031": a reference by meaning is the Panel's
+            // when it looks like the Panel's.
+            "la_reference" if found == Found::Meaning && rules.panel_patterns.iter().any(|re| re.is_match(&value)) => {
+                f.panel_reference = f.panel_reference.take().or_else(|| reference(&value, rules.panel_patterns, false))
+            }
+            "la_reference" if f.la_reference.is_none() => f.la_reference = reference(&value, rules.la_patterns, sure),
             "children" if f.children.is_none() => f.children = children(&value),
             "looked_after" if f.looked_after.is_none() => f.looked_after = yes_no(&value),
             "abuse_or_neglect" if f.abuse_or_neglect_suspected.is_none() => {
                 f.abuse_or_neglect_suspected = yes_no(&value)
             }
-            "child_name" if f.child_identifiers.name.is_none() => f.child_identifiers.name = Some(value.clone()),
-            "date_of_birth" if f.child_identifiers.date_of_birth.is_none() => {
+            "child_name" if f.child_identifiers.name.is_none() && !alone => {
+                f.child_identifiers.name = Some(value.clone())
+            }
+            "date_of_birth" if f.child_identifiers.date_of_birth.is_none() && !alone => {
                 f.child_identifiers.date_of_birth = Some(value.clone())
             }
             _ => {}
-        }
-    }
-    if f.aware_date.is_none()
-        && let Some(re) = AWARE_SENTENCE.as_ref()
-    {
-        f.aware_date = re.captures(text).and_then(|c| parse_uk_date(c.get(1)?.as_str()));
-    }
-    if f.notified_date.is_none() {
-        if NOTIFIED_TODAY.as_ref().is_some_and(|re| re.is_match(text)) {
-            f.notified_date = written_on;
-        } else if let Some(re) = NOTIFIED_ON.as_ref() {
-            f.notified_date = re.captures(text).and_then(|c| parse_uk_date(c.get(1)?.as_str()));
         }
     }
     if f.panel_reference.is_none() {
@@ -187,6 +288,23 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
     if f.la_reference.is_none() {
         f.la_reference = rules.la_patterns.iter().find_map(|re| re.find(text)).map(|m| m.as_str().to_owned());
     }
+    // What labels (and references) gave: how sure it is that this is a notification.
+    let labelled = count(f);
+    if f.incident_type.is_none_or(|t| t == IncidentType::Unknown) {
+        let letter = super::prose::letter_of(text);
+        let from_subject = subject.map(incident).filter(|t| *t != IncidentType::Unknown);
+        let from_text = Some(incident(&letter)).filter(|t| *t != IncidentType::Unknown);
+        if let Some(kind) = from_subject.or(from_text) {
+            f.incident_type = Some(kind);
+        }
+    }
+    let notified_by_label = f.notified_date.is_some();
+    super::prose::read(text, subject, written_on, f);
+    // A letter that says when the Panel was notified of a death or serious harm is a
+    // notification, however few labels it has.
+    let told_in_prose =
+        !notified_by_label && f.notified_date.is_some() && f.incident_type.is_some_and(|t| t != IncidentType::Unknown);
+    out.authority_in_text = rules.directory.authority_in(&super::prose::letter_of(text));
     let lowered = text.to_lowercase();
     if let Some(kind) = f.incident_type {
         let death =
@@ -200,7 +318,19 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
     if matches!(f.incident_type, Some(IncidentType::LookedAfterDeath)) && f.looked_after.is_none() {
         f.looked_after = Some(true);
     }
-    out.found = [
+    // A care leaver has left care: no longer looked after.
+    if matches!(f.incident_type, Some(IncidentType::CareLeaverDeath)) && f.looked_after.is_none() {
+        f.looked_after = Some(false);
+    }
+    out.found = labelled;
+    out.says_notification = told_in_prose
+        || SAYS_NOTIFICATION.as_ref().is_some_and(|re| re.is_match(text) || subject.is_some_and(|s| re.is_match(s)));
+    out
+}
+
+/// How many notification fields are known (child identifiers not counted).
+fn count(f: &NotificationFields) -> usize {
+    [
         f.local_authority.is_some(),
         f.incident_type.is_some(),
         f.aware_date.is_some(),
@@ -213,8 +343,5 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
     ]
     .iter()
     .filter(|b| **b)
-    .count();
-    out.says_notification =
-        SAYS_NOTIFICATION.as_ref().is_some_and(|re| re.is_match(text) || subject.is_some_and(|s| re.is_match(s)));
-    out
+    .count()
 }

@@ -98,3 +98,106 @@ impl Labels {
         self.fields.iter().map(|(name, words)| (*name, words))
     }
 }
+
+/// Words a label can carry that say nothing about which field it is.
+const FILLER: &[&str] = &[
+    "the", "a", "an", "of", "to", "was", "is", "were", "did", "does", "has", "have", "been", "being", "by", "this",
+    "that", "it", "if", "any", "please", "state", "confirm", "give", "provide", "for", "in", "at", "and", "or", "q",
+];
+
+/// A label's words: lower case, punctuation and filler dropped ("Was the child Looked
+/// After?" and "looked after" are the same words).
+pub fn label_words(label: &str) -> Vec<String> {
+    label
+        .to_lowercase()
+        .replace(['’', '\''], "")
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !FILLER.contains(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The field a label is about, however it is worded, from the words that carry its
+/// meaning ("Panel ref", "Date Camden became aware", "No. of children involved",
+/// "When was the Panel notified", "Type of incident"); `None` for anything else. A
+/// label is short: more than ten words is a sentence, not a label.
+pub fn concept(label: &str) -> Option<&'static str> {
+    let words = label_words(label);
+    if words.is_empty() || words.len() > 10 {
+        return None;
+    }
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let any = |ws: &[&str]| ws.iter().any(|w| has(w));
+    if any(&["dob", "birth"]) || words.concat() == "dob" {
+        return Some("date_of_birth");
+    }
+    if any(&["abuse", "neglect", "maltreatment"]) {
+        return Some("abuse_or_neglect");
+    }
+    let counting = any(&["number", "no", "how", "many", "count", "total"]) || any(&["children", "ren", "siblings"]);
+    if any(&["children", "child", "siblings", "young"]) && counting && !any(&["ref", "reference", "case", "name"]) {
+        return Some("children");
+    }
+    if any(&["ref", "reference", "refs", "references", "id", "number", "no"]) && words.len() > 1
+        || any(&["ref", "reference"])
+    {
+        let panel = any(&["panel", "sin", "dfe", "national", "notification", "cspr"]);
+        return Some(if panel { "panel_reference" } else { "la_reference" });
+    }
+    if has("aware") || has("awareness") {
+        return Some("aware_date");
+    }
+    if any(&["type", "nature", "category", "happened"]) {
+        return Some("incident_type");
+    }
+    if any(&["notified", "notification", "submitted", "reported", "informed", "notify"]) {
+        return Some("notified_date");
+    }
+    if (has("looked") && has("after")) || any(&["lac", "cla", "care"]) && !has("leaver") {
+        return Some("looked_after");
+    }
+    if has("name") || has("initials") {
+        return any(&["child", "childs", "young", "person", "initials"]).then_some("child_name");
+    }
+    if has("incident") && !has("date") {
+        return Some("incident_type");
+    }
+    if any(&["authority", "la", "council", "borough", "notifying", "lsp", "area"]) && !has("date") {
+        return Some("local_authority");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::concept;
+
+    #[test]
+    fn labels_are_read_however_they_are_worded() {
+        for (label, field) in [
+            ("Type of incident", "incident_type"),
+            ("What type of incident is being notified?", "incident_type"),
+            ("Date Camden became aware", "aware_date"),
+            ("When did the LA become aware?", "aware_date"),
+            ("Submitted to the Panel on", "notified_date"),
+            ("When was the Panel notified?", "notified_date"),
+            ("Panel ref", "panel_reference"),
+            ("SIN number", "panel_reference"),
+            ("Camden ref", "la_reference"),
+            ("Our ref", "la_reference"),
+            ("No. of children involved", "children"),
+            ("How many children?", "children"),
+            ("Looked after?", "looked_after"),
+            ("Was the child a CLA", "looked_after"),
+            ("Abuse/neglect known or suspected?", "abuse_or_neglect"),
+            ("Notifying authority", "local_authority"),
+            ("Child's name", "child_name"),
+            ("D.O.B.", "date_of_birth"),
+        ] {
+            assert_eq!(concept(label), Some(field), "{label}");
+        }
+        for label in ["Kind regards", "CAUTION", "Telephone", "From", "Sent", "Team Manager name", "Subject"] {
+            assert_eq!(concept(label), None, "{label}");
+        }
+    }
+}

@@ -11,6 +11,7 @@ mod forward;
 mod html;
 mod labels;
 mod mime;
+mod prose;
 mod rules;
 mod summary;
 pub mod trust;
@@ -144,11 +145,27 @@ pub fn understand_within(
         None => forward::find(&mail.text, Some(subject.as_str()), budget)?.map(|f| f.forwarded),
     };
     budget.check()?;
-    let mut original_text = forwarded.as_ref().map(|f| f.body.as_str()).unwrap_or(&mail.text);
+    let fresh = new_text(&mail.text);
+    // A reply quoting one of our own emails (its subject carries our case tag) forwards
+    // nothing: what it says is in its new text, not in what it quotes of ours.
+    // So is a reply in one of our threads (our tag in its subject) that forwards nothing.
+    let quotes_us = match forwarded.as_ref() {
+        Some(f) => f.subject.as_deref().is_some_and(|s| rules.case_pattern.is_match(s)),
+        None => rules.case_pattern.is_match(&subject),
+    };
+    let forwarded = if quotes_us { None } else { forwarded };
+    let mut original_text =
+        forwarded.as_ref().map(|f| f.body.as_str()).unwrap_or(if quotes_us { &fresh } else { &mail.text });
     let original_subject = forwarded.as_ref().and_then(|f| f.subject.as_deref()).or(mail.subject.as_deref());
     let written_on = forwarded.as_ref().and_then(|f| f.date).or(mail.date).map(|d| london_date(&d));
     let mut extracted = fields::extract(original_text, original_subject, written_on, rules);
     let found_in_body = extracted.found;
+    // What the forwarder adds above a forward ("our internal ref is …", "we notified
+    // the Panel yesterday") fills what the original leaves blank.
+    if forwarded.is_some() {
+        let mine = fields::extract(&fresh, mail.subject.as_deref(), mail.date.map(|d| london_date(&d)), rules);
+        extracted.fields.fill_blanks(&mine.fields);
+    }
     // A notification sent as a document: its text stands for the body when it says more.
     let (document_texts, document_problems) =
         if hostile { (Vec::new(), Vec::new()) } else { read_documents(&message, budget, reader)? };
@@ -166,7 +183,6 @@ pub fn understand_within(
     }
 
     budget.check()?;
-    let fresh = new_text(&mail.text);
     let (refs, more_refs) = distinct_matches([rules.case_pattern], &[&subject, &fresh], MAX_CASE_REFS, budget)?;
     if more_refs {
         problems.push(format!("more than {MAX_CASE_REFS} case references: only the first {MAX_CASE_REFS} are read"));
@@ -237,6 +253,23 @@ pub fn understand_within(
         problems.extend(document_problems);
     }
     budget.check()?;
+    // The notifying authority, when no label names it: the original sender's domain,
+    // then the forwarding sender's, then the authority the letter names first.
+    if extracted.fields.local_authority.is_none() {
+        let domain_of = |address: Option<&str>| address.and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_owned());
+        let original = forwarded.as_ref().and_then(|f| domain_of(f.from.address.as_deref()));
+        // The partnership's own staff forward from the host authority's domain: theirs says nothing.
+        let staff =
+            mail.from.address.as_deref().and_then(|a| crate::domain::EmailAddress::parse(a).ok()).is_some_and(|a| {
+                rules.directory.roles_of(&a).iter().any(|r| !matches!(r, crate::domain::Role::LocalAuthority))
+            });
+        let forwarder = if staff { None } else { domain_of(mail.from.address.as_deref()) };
+        extracted.fields.local_authority = original
+            .into_iter()
+            .chain(forwarder)
+            .find_map(|d| rules.directory.authority_of_domain(&d))
+            .or_else(|| extracted.authority_in_text.clone());
+    }
     let verdict = trust::judge(&mail.headers, &mail.from_field, rules);
     Ok(Understood {
         message_id: mail.message_id.clone(),
