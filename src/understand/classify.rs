@@ -14,27 +14,65 @@ pub const LOOP_HEADER: &str = "x-cspr-loop";
 /// Agreement negated or refused: "has not agreed", "is unable to agree", "does not
 /// support", "disagrees", "not in agreement", "not satisfied".
 static DISAGREE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:not|n't|never|unable to|cannot|can ?not|no longer)(?:\s+(?:yet|fully|currently|able|to|be|been|in|a|position|the|panel|is|are))*\s+(?:agree[sd]?|agreeing|support(?:s|ed)?|accept(?:s|ed)?|concur(?:s|red)?|endorse[sd]?)\b|\bdisagree[sd]?\b|\bdisagreement\b|\bnot in agreement\b|\bnot (?:satisfied|persuaded|convinced)\b").ok()
+    Regex::new(r"(?i)\b(?:not|n't|never|unable to|cannot|can ?not|no longer)(?:\s+(?:yet|fully|currently|able|to|be|been|in|a|position|the|panel|is|are))*\s+(?:agree[sd]?|agreeing|support(?:s|ed)?|accept(?:s|ed)?|concur(?:s|red)?|endorse[sd]?)\b|\bdisagree[sd]?\b|\bdisagreement\b|\bnot in agreement\b|\bnot satisfied\b").ok()
 });
-/// A request for more before the Panel takes a view.
-static MORE_INFORMATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:further|more|additional) (?:information|details?|clarification|detail)\b|\bclarification\b|\bclarify\b|\bbefore (?:it|the panel|we) (?:can|is able to|could|are able to) (?:reach|come to|make|form|take) (?:a|its|our|any) (?:view|decision|conclusion)").ok()
+/// Disagreement denied: "has no reason to disagree", "does not disagree" (agreement).
+static NOT_DISAGREE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\bno (?:reason|grounds|cause) to disagree\b|\b(?:does|do|did) not disagree\b|\bnot in disagreement\b",
+    )
+    .ok()
+});
+/// No view yet: "not yet in a position to agree or disagree", "before it can agree".
+static NO_POSITION: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bnot (?:yet )?(?:in a position|able) to (?:agree|disagree|decide|reach|form|take|comment|confirm)|\bbefore (?:it|the panel|we|members) (?:can|could|is able to|are able to) (?:agree|reach|come to|make|form|take|decide|comment)|\bbefore (?:responding|replying|deciding|reaching (?:a|its) (?:view|decision))\b|\b(?:confirm|say|decide) whether (?:it|the panel|members) (?:agrees?|supports?)\b").ok()
 });
 /// No view reached, said in so many words.
 static NO_VIEW: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:not|unable to|cannot)(?:\s+(?:been|yet|able|to))*\s+(?:reach|come to|form|take)\s+(?:a|its|any) (?:conclusion|view|decision)").ok()
 });
+/// The Panel asks for something before it decides.
+static ASKS: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:request(?:s|ed)?|ask(?:s|ed)?|would (?:be grateful|welcome|like|appreciate)|please (?:send|provide|share)|needs?|requires?|seek(?:s|ing)?)\b[^.]{0,80}\b(?:update|information|details?|clarification|confirmation)\b").ok()
+});
+/// A request for more before the Panel takes a view.
+static MORE_INFORMATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:further|more|additional) (?:information|details?|clarification|detail)\b|\bclarification\b|\bclarify\b|\bbefore (?:it|the panel|we) (?:can|is able to|could|are able to) (?:reach|come to|make|form|take) (?:a|its|our|any) (?:view|decision|conclusion)").ok()
+});
 static AGREE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bagree[sd]?\b|\bin agreement\b|\bsupports? (?:the|your) (?:decision|recommendation|view|conclusion)|\bconcurs?\b|\bendorses?\b").ok()
+    Regex::new(r"(?i)\bagree[sd]?\b|\bin agreement\b|\bsupports? (?:the|your|this) (?:decision|recommendation|view|conclusion|proposal)|\bconcurs?\b|\bendorses?\b|\b(?:content|satisfied) (?:that|with)\b|\baccepts? (?:the|your) (?:decision|recommendation|conclusion)").ok()
 });
 static REFERRAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:i am|i'm|we are|we're|i have been|i was)\s+(?:really |very |extremely )?(?:worried|concerned)\s+about\s+(?:a|the|my|our|this|one of|his|her|their)\b|\b(?:make|making) a referral\b|\breport(?:ing)? (?:a |my )?(?:concern|child)|\bsafeguarding concern about\b|\bchild (?:is|may be) (?:at risk|in danger|being (?:hurt|abused|neglected))").ok()
 });
+/// Someone asking for a review: in the first person, as a request, or as a question
+/// to the partnership ("could the sub-group consider this for a review?") — not a
+/// sentence about how anyone can ask.
 static CONSIDERATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?is)\b(?:request|requesting|ask|asking|would like|wish)\b.{0,160}?\b(?:consider|consideration)\b.{0,200}?\b(?:review|cspr|lcspr)|\bfor consideration by the case review|\brequest (?:for )?a (?:local )?child safeguarding practice review").ok()
+    let consider = r"\bconsider(?:s|ed|ing|ation)?\b";
+    Regex::new(&format!(
+        r"(?is)\b(?:i|we)(?:'d|’d)?\b(?:\s+(?:would|wish|want|am|are|like|to|writing|formally|hereby|now|simply|also|just|therefore))*\s+(?:request|requesting|ask|asking)\b.{{0,160}}?{consider}.{{0,200}}?\b(?:review|cspr|lcspr)|\b(?:could|would|please)\b.{{0,60}}?{consider}.{{0,120}}?\b(?:review|cspr|lcspr)|\brequest (?:that|for)\b.{{0,100}}?{consider}.{{0,120}}?\b(?:review|cspr|lcspr)|\bfor consideration by the case review|\b(?:formal|this is a) request (?:for )?(?:a |the )?(?:local )?(?:child safeguarding practice review|cspr|review)|\brequest (?:for )?a (?:local )?child safeguarding practice review"
+    ))
+    .ok()
+});
+/// A child at risk now, in the words of someone who has seen it.
+static AT_RISK_NOW: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:scared|afraid|frightened) to go home\b|\b(?:hit|hurt|beat|punched|kicked) (?:her|him|them|me)\b|\bwho should i (?:tell|contact|call)\b|\bwhat should i do\b|\b(?:are|is) (?:out there|outside|in danger) (?:right )?now\b|\bcall me urgently\b").ok()
 });
 static RAPID_REVIEW: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?i)rapid review|local child safeguarding practice review|\bcspr\b|\blcspr\b").ok());
+
+/// Words that pass a notification on: "Resending the notification", "please find
+/// below the notification", "forwarding our notification".
+static PASSES_ON: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:re-?send(?:ing)?|forward(?:ing|ed)?|passing on|see (?:below|attached)|find (?:below|attached))\b[^.]{0,60}\bnotification\b").ok()
+});
+
+/// Whether the new text of a reply says it passes a notification on (what it quotes is
+/// then the notification, not just the conversation).
+pub fn passes_on_notification(new_text: &str) -> bool {
+    hit(&PASSES_ON, new_text)
+}
 
 fn hit(re: &LazyLock<Option<Regex>>, text: &str) -> bool {
     re.as_ref().is_some_and(|r| r.is_match(text))
@@ -45,14 +83,24 @@ fn hit(re: &LazyLock<Option<Regex>>, text: &str) -> bool {
 /// disagrees); a request for more before a view is `MoreInformation`; a plain agreement
 /// agrees; anything else, including "not able to reach a view", is unclear.
 pub fn panel_outcome(text: &str) -> PanelOutcome {
-    if hit(&DISAGREE, text) {
+    // "No reason to disagree" is agreement: said so before the negations are read.
+    let text = match NOT_DISAGREE.as_ref() {
+        Some(re) => re.replace_all(text, "agrees"),
+        None => std::borrow::Cow::Borrowed(text),
+    };
+    let text = text.as_ref();
+    if hit(&NO_POSITION, text) || hit(&NO_VIEW, text) {
+        if hit(&ASKS, text) || hit(&MORE_INFORMATION, text) {
+            PanelOutcome::MoreInformation
+        } else {
+            PanelOutcome::Unclear
+        }
+    } else if hit(&DISAGREE, text) {
         PanelOutcome::Disagree
-    } else if hit(&MORE_INFORMATION, text) {
-        PanelOutcome::MoreInformation
-    } else if hit(&NO_VIEW, text) {
-        PanelOutcome::Unclear
     } else if hit(&AGREE, text) {
         PanelOutcome::Agree
+    } else if hit(&MORE_INFORMATION, text) && hit(&ASKS, text) {
+        PanelOutcome::MoreInformation
     } else {
         PanelOutcome::Unclear
     }
@@ -153,6 +201,8 @@ pub struct Signals<'a> {
     /// A Panel or LA reference anywhere in it (subject, body, quoted or attached).
     pub has_external_ref: bool,
     pub replies_to_us: bool,
+    /// The sender is one of the local authorities' (who notify; others ask).
+    pub from_local_authority: bool,
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -174,6 +224,18 @@ pub fn loop_protected(headers: &[(String, String)]) -> bool {
         || header(headers, LOOP_HEADER).is_some()
 }
 
+/// Loop-protected only as bulk or list mail: nothing marks it as an automatic reply.
+fn bulk_only(headers: &[(String, String)]) -> bool {
+    let auto_submitted = header(headers, "auto-submitted").is_some_and(|v| !v.eq_ignore_ascii_case("no"));
+    let auto_precedence = header(headers, "precedence").is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
+    let autoreply = ["x-autoreply", "x-autorespond", LOOP_HEADER].iter().any(|h| header(headers, h).is_some());
+    let suppress_autoreply = header(headers, "x-auto-response-suppress").is_some_and(|v| {
+        let v = v.to_ascii_lowercase();
+        v.contains("all") || v.contains("autoreply")
+    });
+    !(auto_submitted || auto_precedence || autoreply || suppress_autoreply)
+}
+
 pub fn classify(s: &Signals<'_>) -> Kind {
     let ct = s.content_type.to_ascii_lowercase();
     let local = s.from_address.and_then(|a| a.split('@').next()).unwrap_or("").to_ascii_lowercase();
@@ -190,7 +252,10 @@ pub fn classify(s: &Signals<'_>) -> Kind {
     }
     let auto_subject =
         ["automatic reply", "auto:", "out of office", "autoreply", "auto-reply"].iter().any(|p| subject.starts_with(p));
-    if loop_protected(s.headers) || auto_subject {
+    // Mail a machine wrote in answer to ours is an automatic reply; bulk and list mail
+    // (a newsletter) is never answered (loop protection) but is read like any other,
+    // so that what a person must see still reaches triage.
+    if auto_subject || (loop_protected(s.headers) && !bulk_only(s.headers)) {
         return Kind::AutoReply;
     }
     if command(s.new_text).is_some() {
@@ -199,17 +264,52 @@ pub fn classify(s: &Signals<'_>) -> Kind {
     if s.from_panel && (hit(&RAPID_REVIEW, s.text) || hit(&RAPID_REVIEW, s.subject)) {
         return Kind::PanelResponse;
     }
+    // A partner agency asking for a review may well mention a notification; an
+    // authority's own notification may well ask for a review: who writes decides.
+    let asks_for_review = hit(&CONSIDERATION, s.new_text);
+    if asks_for_review && !s.from_local_authority {
+        return Kind::ConsiderationRequest;
+    }
     if s.notification_fields >= 2 || s.says_notification {
         return Kind::Notification;
     }
-    if hit(&REFERRAL, s.new_text) {
+    // A child at risk now, told to a mailbox that is not a referral route. The weaker
+    // signs count only outside a case's correspondence.
+    let in_a_case = s.has_case_ref || s.has_external_ref || s.replies_to_us;
+    if hit(&REFERRAL, s.new_text) || (!in_a_case && hit(&AT_RISK_NOW, s.new_text)) {
         return Kind::Referral;
     }
-    if hit(&CONSIDERATION, s.new_text) {
+    if asks_for_review {
         return Kind::ConsiderationRequest;
     }
     if s.has_case_ref || s.has_external_ref || s.replies_to_us {
         return Kind::CaseReply;
     }
     Kind::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panel_responses_are_read_with_negation_and_hedging() {
+        for (text, outcome) in [
+            ("The Panel agrees with your decision to undertake a local review.", PanelOutcome::Agree),
+            ("The Panel has no reason to disagree with your conclusion.", PanelOutcome::Agree),
+            ("The Panel was content that a local CSPR is not required.", PanelOutcome::Agree),
+            ("The Panel has not agreed with the partnership's recommendation.", PanelOutcome::Disagree),
+            ("The Panel is unable to agree that the criteria are not met.", PanelOutcome::Disagree),
+            ("The Panel does not support the recommendation.", PanelOutcome::Disagree),
+            (
+                "The Panel is not yet in a position to agree or disagree and would be grateful for an update.",
+                PanelOutcome::MoreInformation,
+            ),
+            ("The Panel would like clarification on two points before responding.", PanelOutcome::MoreInformation),
+            ("Thank you for the additional information. The Panel agrees.", PanelOutcome::Agree),
+            ("The Panel has considered the rapid review.", PanelOutcome::Unclear),
+        ] {
+            assert_eq!(panel_outcome(text), outcome, "{text}");
+        }
+    }
 }

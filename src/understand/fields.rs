@@ -323,8 +323,14 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
         f.looked_after = Some(false);
     }
     out.found = labelled;
+    // Words alone ("how a serious incident notification leads to a Rapid Review") are
+    // not a notification: something of one must be there too.
+    let something = labelled >= 1 || f.panel_reference.is_some() || f.aware_date.is_some() || f.notified_date.is_some();
     out.says_notification = told_in_prose
-        || SAYS_NOTIFICATION.as_ref().is_some_and(|re| re.is_match(text) || subject.is_some_and(|s| re.is_match(s)));
+        || (something
+            && SAYS_NOTIFICATION
+                .as_ref()
+                .is_some_and(|re| re.is_match(text) || subject.is_some_and(|s| re.is_match(s))));
     out
 }
 

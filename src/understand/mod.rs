@@ -149,9 +149,17 @@ pub fn understand_within(
     // A reply quoting one of our own emails (its subject carries our case tag) forwards
     // nothing: what it says is in its new text, not in what it quotes of ours.
     // So is a reply in one of our threads (our tag in its subject) that forwards nothing.
+    // And so is any reply ("RE: …"): what it quotes is the conversation, not a
+    // notification being passed on.
+    let reply = {
+        let lower = subject.trim_start().to_ascii_lowercase();
+        ["re:", "re :", "aw:", "sv:"].iter().any(|p| lower.starts_with(p))
+    };
+    // Unless its new text says it passes a notification on ("Resending the notification").
+    let passes_on = classify::passes_on_notification(&fresh);
     let quotes_us = match forwarded.as_ref() {
-        Some(f) => f.subject.as_deref().is_some_and(|s| rules.case_pattern.is_match(s)),
-        None => rules.case_pattern.is_match(&subject),
+        Some(f) => f.subject.as_deref().is_some_and(|s| rules.case_pattern.is_match(s)) || (reply && !passes_on),
+        None => !passes_on && (reply || rules.case_pattern.is_match(&subject)),
     };
     let forwarded = if quotes_us { None } else { forwarded };
     let mut original_text =
@@ -222,6 +230,12 @@ pub fn understand_within(
         has_case_ref: !refs.is_empty(),
         has_external_ref: !external_refs.is_empty(),
         replies_to_us,
+        from_local_authority: mail
+            .from
+            .address
+            .as_deref()
+            .and_then(|a| crate::domain::EmailAddress::parse(a).ok())
+            .is_some_and(|a| rules.directory.roles_of(&a).contains(&crate::domain::Role::LocalAuthority)),
     };
     // Hostile structure is never acted on: it goes to triage with its reason.
     // An unreadable document in a message whose body says little could be the very
@@ -236,7 +250,8 @@ pub fn understand_within(
             kind => kind,
         }
     };
-    let panel = (kind == Kind::PanelResponse).then(|| panel_outcome(original_text));
+    // What the Panel wrote, not what it quotes of ours.
+    let panel = (kind == Kind::PanelResponse).then(|| panel_outcome(&new_text(original_text)));
     if more_external {
         problems.push(format!(
             "more than {MAX_EXTERNAL_REFS} Panel or local-authority references: only the first {MAX_EXTERNAL_REFS} are read"

@@ -84,7 +84,7 @@ static ONE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 static OUR_REF: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:our|internal|la|local authority)(?: internal| case)? ref(?:erence)?(?: number| no\.?)?(?: is|:)?\s+([A-Z][A-Z0-9]*[/-][A-Z0-9/-]*\d[A-Z0-9/-]*)",
+        r"(?i)\b(?:our|internal|la|local authority)(?: internal| case)? ref(?:erence)?(?: number| no\.?)?(?: is| remains| was|:)?\s+([A-Z][A-Z0-9]*[/-][A-Z0-9/-]*\d[A-Z0-9/-]*)",
     )
 });
 
