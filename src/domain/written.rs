@@ -140,7 +140,11 @@ pub fn parse_written_date(text: &str, written_on: Option<NaiveDate>) -> Option<N
         return Some(date);
     }
     let on = written_on?;
-    let toks = tokens(text);
+    let toks: Vec<String> = tokens(text)
+        .into_iter()
+        .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric()).to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
     let lower: Vec<String> = toks.iter().map(|t| t.to_ascii_lowercase()).collect();
     for (i, word) in lower.iter().enumerate() {
         let next = lower.get(i + 1).map(String::as_str).unwrap_or_default();

@@ -77,8 +77,11 @@ fn yes_no(value: &str) -> Option<bool> {
     }
     let first: String = v.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
     match first.as_str() {
-        "yes" | "y" | "true" | "suspected" | "known" => Some(true),
+        "yes" | "y" | "true" | "suspected" | "known" | "confirmed" => Some(true),
         "no" | "n" | "false" | "not" | "none" => Some(false),
+        // "neglect known", "physical abuse suspected"
+        _ if v.contains("not suspected") || v.contains("no concerns") => Some(false),
+        _ if ["suspected", "known", "confirmed", "alleged"].iter().any(|w| v.contains(w)) => Some(true),
         _ => None,
     }
 }
@@ -197,7 +200,7 @@ where
     if let Some(parts) = line.split_once(':').or_else(|| line.split_once('\t')) {
         return Some(parts);
     }
-    [" – ", " — ", " - ", "? ", " | "].iter().find_map(|sep| {
+    ["? ", " – ", " — ", " - ", " | "].iter().find_map(|sep| {
         let (label, value) = line.split_once(sep)?;
         let label = if *sep == "? " { &line[..label.len() + 1] } else { label };
         (label.len() <= 80 && field_of(label).is_some()).then_some((label, value))

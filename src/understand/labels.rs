@@ -134,6 +134,9 @@ pub fn concept(label: &str) -> Option<&'static str> {
     if any(&["abuse", "neglect", "maltreatment"]) {
         return Some("abuse_or_neglect");
     }
+    if (has("looked") && has("after")) || any(&["lac", "cla"]) {
+        return Some("looked_after");
+    }
     let counting = any(&["number", "no", "how", "many", "count", "total"]) || any(&["children", "ren", "siblings"]);
     if any(&["children", "child", "siblings", "young"]) && counting && !any(&["ref", "reference", "case", "name"]) {
         return Some("children");

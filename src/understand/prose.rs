@@ -39,12 +39,19 @@ static NOTIFIED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         format!(
             r"(?i)((?:\S+\s+){{0,3}})\b(?:notification|form|it) (?:was|has been|were) (?:submitted|made|sent|completed)(?: online)?(?: (?:to|with) the {PANEL})?\b(.{{0,60}})"
         ),
-        r"(?i)((?:\S+\s+){0,3})\b(?:submitted|made|sent|completed) (?:a |the |our )?(?:serious incident |safeguarding incident |child safeguarding incident )?notification\b(.{0,60})".to_owned(),
+        r"(?i)()\b(?:notification|it) (?:went|has gone|was sent|was submitted|was made)(?: in| off| through)?\b(.{0,40})".to_owned(),
+        r"(?i)((?:\S+\s+){0,3})\b(?:submitted|made|sent|completed) (?:a |the |our |this |your )?(?:serious incident |safeguarding incident |child safeguarding incident )?notification\b(.{0,60})".to_owned(),
         format!(r"(?i)((?:\S+\s+){{0,3}})\b(?:notification|notified|it) (?:\w+ ){{0,2}}(?:to|with) the {PANEL}\b(.{{0,40}})"),
     ]
     .iter()
     .filter_map(|p| re(p))
     .collect()
+});
+/// The notification service's own confirmation: notified the day it was written.
+static CONFIRMATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"(?i)\byour notification has been (?:sent|submitted|received)|\bwe have sent your notification\b|\bthank you for notifying us\b",
+    )
 });
 static LOOKED_AFTER_NOT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
@@ -133,6 +140,9 @@ pub fn read(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>, f:
     let letter = letter(text);
     if f.aware_date.is_none() {
         f.aware_date = date_near(&AWARE, &letter, written_on);
+    }
+    if f.notified_date.is_none() && hit(&CONFIRMATION, &letter) {
+        f.notified_date = written_on;
     }
     if f.notified_date.is_none() {
         f.notified_date = date_near(&NOTIFIED, &letter, written_on)
