@@ -260,6 +260,7 @@ impl Config {
             require_authentication: self.intake.require_authentication,
             alerts: &self.alerts,
             commands: &self.commands,
+            partner_domains: &self.intake.partner_domains,
         }
     }
 

@@ -175,6 +175,10 @@ pub struct CaseState {
     pub subgroup_decision: Option<(bool, NaiveDate)>,
     pub closed: Option<(String, NaiveDate)>,
     pub clocks: Vec<ClockInstance>,
+    /// Opened on a partner agency's request, not yet confirmed by the SPA: no clock
+    /// runs until it is (11.1).
+    #[serde(default)]
+    pub provisional: bool,
 }
 
 impl CaseState {
@@ -199,6 +203,7 @@ impl CaseState {
             subgroup_decision: None,
             closed: None,
             clocks: Vec::new(),
+            provisional: false,
         }
     }
 

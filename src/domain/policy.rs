@@ -50,6 +50,9 @@ pub struct Intake {
     pub tenant_domains: Vec<String>,
     /// ARC sealers whose results we accept when our own verdict says `arc=pass`.
     pub arc_signers: Vec<String>,
+    /// Partner agencies' mail domains: their authenticated senders may open a
+    /// provisional request for consideration, nothing else.
+    pub partner_domains: Vec<String>,
     /// Untrusted or unknown senders change no case (they go to triage).
     pub require_authentication: bool,
     pub max_message_bytes: u64,

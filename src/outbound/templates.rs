@@ -36,6 +36,7 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "command_refused",
     "consideration_received",
     "consideration_new",
+    "consideration_provisional",
     "consideration_criteria",
     "referral_alert",
     "referral_reply",

@@ -30,6 +30,9 @@ pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Cont
             None => "not recognised as any kind of protocol mail".to_owned(),
         });
     }
+    if kind == Kind::ConsiderationRequest && !authenticated(incoming, ctx) {
+        return super::partners::request(target, incoming, ctx);
+    }
     if !authenticated(incoming, ctx) {
         // A forged approval is refused and recorded on the case it names; the case is not changed.
         let approval = incoming

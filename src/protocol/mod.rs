@@ -10,6 +10,7 @@ mod delays;
 mod events;
 mod failure;
 mod matching;
+mod partners;
 mod release;
 mod rules;
 mod tick;

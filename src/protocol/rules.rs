@@ -18,6 +18,8 @@ pub struct Rules<'a> {
     pub alerts: &'a AlertRecipients,
     /// Who may give each staff command.
     pub commands: &'a CommandRoles,
+    /// Partner agencies' mail domains (a provisional request for consideration).
+    pub partner_domains: &'a [String],
 }
 
 impl<'a> Rules<'a> {

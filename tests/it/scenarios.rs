@@ -646,3 +646,39 @@ async fn the_panel_has_not_agreed_starts_c4() {
         assert_eq!(clock(&case, ClockId::C4).2, ClockStatus::Running);
     }
 }
+
+#[tokio::test]
+async fn an_nhs_trusts_request_from_a_partner_domain_opens_a_provisional_case_and_alerts_the_spa() {
+    for db in both().await {
+        let mut w = World::with_env(db, &[("CSPR__INTAKE__PARTNER_DOMAINS", "[\"nhs.net\", \"met.police.uk\"]")]).await;
+        let body = "To the Case Review sub-group,\r\n\r\nI am the named nurse for safeguarding at the Homerton. \
+                    I would like to request consideration of a local child safeguarding practice review for a \
+                    baby seen three times in our emergency department with unexplained bruising.\r\n\r\nJo Adebayo";
+        w.deliver(
+            mail("jo.adebayo@nhs.net", "Request for a case review", "Thu, 26 Nov 2026 09:00:00 +0000", body, true),
+            "2026-11-26T09:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert!(case.provisional, "{}: a provisional case", w.db.name);
+        assert!(case.clocks.is_empty(), "{}: no clock runs until the SPA confirms it", w.db.name);
+        let outbox = w.store.outbox(None).await.unwrap();
+        let alert = outbox.iter().find(|r| r.template == "consideration_provisional").expect("the SPA is alerted");
+        assert!(alert.urgent, "at once, not in a digest");
+        assert_eq!(alert.recipients, vec![cspr::protocol::Recipient::Role(cspr::domain::Role::Spa)]);
+
+        // The same request from a sender outside the partner domains changes nothing:
+        // it is held for a person, who is told at once.
+        w.deliver(
+            mail("volunteer@example.org", "Request for a case review", "Thu, 26 Nov 2026 10:00:00 +0000", body, true),
+            "2026-11-26T10:01:00Z",
+        )
+        .await;
+        let second = cspr::domain::case::CaseRef::parse("CHSCP-2026-002").unwrap();
+        assert!(w.store.load_case(&second).await.unwrap().is_none(), "{}: no case opened", w.db.name);
+        let triage = w.store.triage(true).await.unwrap();
+        assert_eq!(triage.len(), 1, "{}: held for a person", w.db.name);
+        let outbox = w.store.outbox(None).await.unwrap();
+        assert!(outbox.iter().any(|r| r.template == "triage_alert" && r.urgent), "told at once");
+    }
+}

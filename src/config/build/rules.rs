@@ -59,7 +59,11 @@ pub(super) fn intake(raw: &RawConfig, issues: &mut Issues) -> (Intake, Vec<regex
             ResultsFrom::AuthservId
         }
     };
-    for (key, domains) in [("tenant_domains", &raw.intake.tenant_domains), ("arc_signers", &raw.intake.arc_signers)] {
+    for (key, domains) in [
+        ("tenant_domains", &raw.intake.tenant_domains),
+        ("arc_signers", &raw.intake.arc_signers),
+        ("partner_domains", &raw.intake.partner_domains),
+    ] {
         if domains.iter().any(|d| d.trim().is_empty() || d.contains(['@', ' ', ';'])) {
             issues.push(format!("intake.{key}"), "must be domain names (hackney.gov.uk)");
         }
@@ -78,6 +82,7 @@ pub(super) fn intake(raw: &RawConfig, issues: &mut Issues) -> (Intake, Vec<regex
         results_from,
         tenant_domains: lower_domains(&raw.intake.tenant_domains),
         arc_signers: lower_domains(&raw.intake.arc_signers),
+        partner_domains: lower_domains(&raw.intake.partner_domains),
         require_authentication: raw.intake.require_authentication,
         max_message_bytes: raw.intake.max_message_bytes,
         own_message_id_domain: raw.intake.own_message_id_domain.trim().to_ascii_lowercase(),

@@ -129,6 +129,9 @@ pub struct RawIntake {
     pub results_from: String,
     pub tenant_domains: Vec<String>,
     pub arc_signers: Vec<String>,
+    /// Partner agencies' mail domains (NHS, police, schools): an authenticated sender
+    /// from one may open a provisional request for consideration (11.1).
+    pub partner_domains: Vec<String>,
     pub require_authentication: bool,
     pub max_message_bytes: u64,
     pub own_message_id_domain: String,
@@ -142,6 +145,7 @@ impl Default for RawIntake {
             results_from: "authserv-id".into(),
             tenant_domains: Vec::new(),
             arc_signers: Vec::new(),
+            partner_domains: Vec::new(),
             require_authentication: true,
             max_message_bytes: 25 * 1024 * 1024,
             own_message_id_domain: "cspr.hackney.gov.uk".into(),
