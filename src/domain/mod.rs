@@ -8,6 +8,7 @@ pub mod command;
 pub mod dates;
 pub mod directory;
 pub mod email_address;
+pub mod links;
 pub mod mailbox;
 pub mod message;
 pub mod policy;

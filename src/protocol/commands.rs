@@ -165,10 +165,21 @@ fn apply(
             ))
         }
         Command::Published => {
-            let (url, date) = split_first(rest);
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
+            let (link, date) = split_first(rest);
+            if !(link.starts_with("https://") || link.starts_with("http://")) {
                 return Err("PUBLISHED needs the link to the report".into());
             }
+            // A link a mail gateway rewrote is recorded as the address it stands for.
+            let url = match crate::domain::links::unwrap_link(link) {
+                crate::domain::links::Link::Address(url) => url,
+                crate::domain::links::Link::Opaque(gateway) => {
+                    return Err(format!(
+                        "the link was rewritten by {gateway} and no longer says where the report is: \
+                         send the report's own address (copy it from the browser's address bar)"
+                    ));
+                }
+            };
+            let url = url.as_str();
             let date = date_or(date, on)?;
             state.published = Some((url.to_owned(), date));
             b.audit("published", Some(ClockId::C6), format!("published {date}: {url}"));

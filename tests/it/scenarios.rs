@@ -682,3 +682,45 @@ async fn an_nhs_trusts_request_from_a_partner_domain_opens_a_provisional_case_an
         assert!(outbox.iter().any(|r| r.template == "triage_alert" && r.urgent), "told at once");
     }
 }
+
+#[tokio::test]
+async fn a_published_link_rewritten_by_a_mail_gateway_is_recorded_as_the_original() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01031").await;
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "DECISION CSPR 05/01/2027", "Tue, 5 Jan 2027 12:00:00 +0000"),
+            "2027-01-05T12:01:00Z",
+        )
+        .await;
+        // Mimecast's rewriting keeps no trace of the address: refused, nothing recorded.
+        w.deliver(
+            reply(
+                SPA,
+                "CHSCP-2026-001",
+                "PUBLISHED https://protect-eu.mimecast.com/s/AbCdEfGhIjKl?domain=chscp.org.uk 30/06/2027",
+                "Wed, 30 Jun 2027 12:00:00 +0100",
+            ),
+            "2027-06-30T11:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert!(case.published.is_none(), "{}: an opaque link is not recorded", w.db.name);
+        assert_eq!(clock(&case, ClockId::C6).2, ClockStatus::Running);
+        assert!(w.templates().await.contains(&"command_refused".to_owned()));
+        w.deliver(
+            reply(
+                SPA,
+                "CHSCP-2026-001",
+                "PUBLISHED https://eur02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fchscp.org.uk%2Freviews%2Fchild-t&data=05%7C02%7C&reserved=0 30/06/2027",
+                "Wed, 30 Jun 2027 12:30:00 +0100",
+            ),
+            "2027-06-30T11:31:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        let (url, _) = case.published.clone().expect("recorded");
+        assert_eq!(url, "https://chscp.org.uk/reviews/child-t", "{}", w.db.name);
+        assert_eq!(clock(&case, ClockId::C6).2, ClockStatus::Met);
+    }
+}
