@@ -196,6 +196,8 @@ pub struct Understood {
     pub reply_allowed: bool,
     pub forwarded: Option<Forwarded>,
     pub notification: Option<NotificationFields>,
+    /// Where each notification field was read ("label 'Panel ref'", "the subject").
+    pub field_sources: std::collections::BTreeMap<String, String>,
     pub panel_outcome: Option<PanelOutcome>,
     pub command: Option<CommandLine>,
     /// A line that was nearly a command (never with `command`).
@@ -224,6 +226,7 @@ impl Understood {
             reply_allowed: false,
             forwarded: None,
             notification: None,
+            field_sources: Default::default(),
             panel_outcome: None,
             command: None,
             near_miss: None,

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::Regex;
 
+use super::provenance::{Sources, known, note};
 use super::{Labels, Rules};
 use crate::domain::message::{IncidentType, NotificationFields};
 use crate::domain::parse_written_date;
@@ -29,6 +30,8 @@ pub struct Extracted {
     /// The authority the letter names first, if any (used when neither a label nor the
     /// sender's domain says which authority notifies).
     pub authority_in_text: Option<String>,
+    /// Where each field was read.
+    pub sources: Sources,
 }
 
 fn normalise_label(label: &str) -> String {
@@ -149,7 +152,7 @@ fn label_and_value(
     lines: &[&str],
     i: usize,
     vocabulary: &std::collections::HashMap<String, &'static str>,
-) -> Option<(&'static str, Found, String, bool)> {
+) -> Option<(&'static str, Found, String, String, bool)> {
     let line = clean(lines[i]);
     if line.is_empty() || line.starts_with("A:") || line.starts_with("A.") {
         return None;
@@ -175,7 +178,7 @@ fn label_and_value(
     }
     let (field, found) = field_of(label)?;
     if let Some(value) = value {
-        return Some((field, found, value.to_owned(), false));
+        return Some((field, found, label.trim().to_owned(), value.to_owned(), false));
     }
     // The value is on the next line that has text, unless that line is a label itself.
     let next = lines[i + 1..].iter().map(|l| clean(l)).find(|l| !l.is_empty())?;
@@ -187,7 +190,7 @@ fn label_and_value(
             return None;
         }
     }
-    Some((field, found, answer.unwrap_or(next).to_owned(), true))
+    Some((field, found, label.trim().to_owned(), answer.unwrap_or(next).to_owned(), true))
 }
 
 /// A line split into label and value: at the first colon or tab; else at " – ", " - ",
@@ -230,11 +233,13 @@ fn reference(value: &str, patterns: &[regex::Regex], loose: bool) -> Option<Stri
 /// (what "today" means in it).
 pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>, rules: &Rules<'_>) -> Extracted {
     let mut out = Extracted::default();
+    let mut sources = Sources::new();
     let f = &mut out.fields;
     let lines: Vec<&str> = text.lines().collect();
     let vocabulary = vocabulary(rules.labels);
     for i in 0..lines.len() {
-        let Some((field, found, mut value, alone)) = label_and_value(&lines, i, &vocabulary) else { continue };
+        let Some((field, found, label, mut value, alone)) = label_and_value(&lines, i, &vocabulary) else { continue };
+        let before = known(f);
         // A field's value is a short phrase; a longer "value" is prose (or an attack on
         // the date parser), read only as far as a value could go.
         if value.len() > MAX_VALUE {
@@ -248,6 +253,8 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
         // its meaning, or standing alone, only when its value reads as that field.
         let sure = found == Found::Configured && !alone;
         match field {
+            // "Camden Council – We Make Camden" is a signature, not a label.
+            "local_authority" if found == Found::Meaning && rules.directory.authority_in(&label).is_some() => {}
             "local_authority" if f.local_authority.is_none() => {
                 // Only a configured label is taken at its word for an authority not in
                 // the directory; by meaning, the value must name one we know.
@@ -284,15 +291,19 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
             }
             _ => {}
         }
+        note(before, f, &mut sources, || format!("label '{label}'"));
     }
+    let before = known(f);
     if f.panel_reference.is_none() {
         f.panel_reference = rules.panel_patterns.iter().find_map(|re| re.find(text)).map(|m| m.as_str().to_owned());
     }
     if f.la_reference.is_none() {
         f.la_reference = rules.la_patterns.iter().find_map(|re| re.find(text)).map(|m| m.as_str().to_owned());
     }
+    note(before, f, &mut sources, || "a reference in the text".to_owned());
     // What labels (and references) gave: how sure it is that this is a notification.
     let labelled = count(f);
+    let before = known(f);
     if f.incident_type.is_none_or(|t| t == IncidentType::Unknown) {
         let letter = super::prose::letter_of(text);
         let from_subject = subject.map(incident).filter(|t| *t != IncidentType::Unknown);
@@ -300,9 +311,13 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
         if let Some(kind) = from_subject.or(from_text) {
             f.incident_type = Some(kind);
         }
+        let how = if from_subject.is_some() { "the subject" } else { "the letter's words" };
+        note(before, f, &mut sources, || how.to_owned());
     }
     let notified_by_label = f.notified_date.is_some();
+    let before = known(f);
     super::prose::read(text, subject, written_on, f);
+    note(before, f, &mut sources, || "a sentence of the letter".to_owned());
     // A letter that says when the Panel was notified of a death or serious harm is a
     // notification, however few labels it has.
     let told_in_prose =
@@ -318,6 +333,7 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
             f.incident_type = Some(IncidentType::LookedAfterDeath);
         }
     }
+    let before = known(f);
     if matches!(f.incident_type, Some(IncidentType::LookedAfterDeath)) && f.looked_after.is_none() {
         f.looked_after = Some(true);
     }
@@ -325,6 +341,8 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
     if matches!(f.incident_type, Some(IncidentType::CareLeaverDeath)) && f.looked_after.is_none() {
         f.looked_after = Some(false);
     }
+    note(before, f, &mut sources, || "the incident type".to_owned());
+    out.sources = sources;
     out.found = labelled;
     // Words alone ("how a serious incident notification leads to a Rapid Review") are
     // not a notification: something of one must be there too.
@@ -339,18 +357,5 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
 
 /// How many notification fields are known (child identifiers not counted).
 fn count(f: &NotificationFields) -> usize {
-    [
-        f.local_authority.is_some(),
-        f.incident_type.is_some(),
-        f.aware_date.is_some(),
-        f.notified_date.is_some(),
-        f.panel_reference.is_some(),
-        f.la_reference.is_some(),
-        f.children.is_some(),
-        f.looked_after.is_some(),
-        f.abuse_or_neglect_suspected.is_some(),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count()
+    known(f).iter().filter(|b| **b).count()
 }

@@ -12,6 +12,7 @@ mod html;
 mod labels;
 mod mime;
 mod prose;
+mod provenance;
 mod rules;
 mod summary;
 pub mod trust;
@@ -172,7 +173,11 @@ pub fn understand_within(
     // the Panel yesterday") fills what the original leaves blank.
     if forwarded.is_some() {
         let mine = fields::extract(&fresh, mail.subject.as_deref(), mail.date.map(|d| london_date(&d)), rules);
+        let before = provenance::known(&extracted.fields);
         extracted.fields.fill_blanks(&mine.fields);
+        // "Copy of our serious incident notification", above the forward, says what it is.
+        extracted.says_notification |= mine.says_notification;
+        provenance::note(before, &extracted.fields, &mut extracted.sources, || "the forwarder's own text".to_owned());
     }
     // A notification sent as a document: its text stands for the body when it says more.
     let (document_texts, document_problems) =
@@ -279,11 +284,14 @@ pub fn understand_within(
                 rules.directory.roles_of(&a).iter().any(|r| !matches!(r, crate::domain::Role::LocalAuthority))
             });
         let forwarder = if staff { None } else { domain_of(mail.from.address.as_deref()) };
-        extracted.fields.local_authority = original
-            .into_iter()
-            .chain(forwarder)
-            .find_map(|d| rules.directory.authority_of_domain(&d))
-            .or_else(|| extracted.authority_in_text.clone());
+        let by_domain = original.into_iter().chain(forwarder).find_map(|d| {
+            rules.directory.authority_of_domain(&d).map(|name| (name, format!("the sender's domain ({d})")))
+        });
+        let named = || extracted.authority_in_text.clone().map(|name| (name, "named in the letter".to_owned()));
+        if let Some((name, how)) = by_domain.or_else(named) {
+            extracted.fields.local_authority = Some(name);
+            extracted.sources.insert("local_authority", how);
+        }
     }
     let verdict = trust::judge(&mail.headers, &mail.from_field, rules);
     Ok(Understood {
@@ -299,6 +307,11 @@ pub fn understand_within(
         trust_reason: verdict.reason,
         reply_allowed: verdict.reply_allowed,
         forwarded,
+        field_sources: if kind == Kind::Notification {
+            extracted.sources.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+        } else {
+            Default::default()
+        },
         notification: (kind == Kind::Notification).then_some(extracted.fields),
         panel_outcome: panel,
         command: if kind == Kind::StaffCommand { command(&fresh) } else { None },

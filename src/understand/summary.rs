@@ -36,6 +36,7 @@ pub fn to_json(u: &Understood) -> serde_json::Value {
             "abuse_or_neglect_suspected": n.abuse_or_neglect_suspected,
             "child_identifiers_present": !n.child_identifiers.is_empty(),
         })),
+        "field_sources": u.field_sources,
         "panel_response": u.panel_outcome.map(|o: PanelOutcome| serde_json::json!({"outcome": o})),
         "command": u.command.as_ref().map(|c| c.command.word()),
         "near_miss": u.near_miss.as_ref().map(|n| serde_json::json!({"command": n.command.word(), "problem": n.problem, "line": n.line})),

@@ -109,3 +109,22 @@ fn an_unreadable_file_is_exit_code_2() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(stderr(&output).lines().count(), 1);
 }
+
+#[test]
+fn every_field_says_where_it_was_read() {
+    let set = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/understanding");
+    let config = set.join("cspr.toml").display().to_string();
+    let file = set.join("la-camden-nextline-01.eml").display().to_string();
+    let output = cspr(&["inspect", &file, "--config", &config, "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let actual: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let sources = &actual["field_sources"];
+    assert_eq!(sources["notified_date"], "label 'Submitted to the Panel on'", "{sources}");
+    assert_eq!(sources["panel_reference"], "label 'Panel ref'");
+    assert_eq!(sources["local_authority"], "the sender's domain (camden.gov.uk)");
+    let file = set.join("la-newham-prose-01.eml").display().to_string();
+    let actual: Value =
+        serde_json::from_str(&stdout(&cspr(&["inspect", &file, "--config", &config, "--json"]))).unwrap();
+    assert_eq!(actual["field_sources"]["aware_date"], "a sentence of the letter");
+    assert_eq!(actual["field_sources"]["incident_type"], "the subject");
+}
