@@ -233,6 +233,10 @@ async fn dovecot_restarted_under_idle_is_reconnected_within_5_s_and_nothing_is_m
         );
         worst = worst.max(back.elapsed());
     }
+    {
+        let _servers = SERVERS.write().await;
+        crate::mailstack::heal_postfix();
+    }
     stop(running);
     println!(
         "fault dovecot restarts: {} restarts under IDLE; every message after each return stored, the slowest {:.1} s after Dovecot was back",

@@ -134,6 +134,7 @@ async fn a_dovecot_restart_is_followed_by_a_reconnect_and_nothing_is_missed() {
     stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(10), task).await.unwrap().unwrap();
     assert_eq!(count(&store).await, 2);
+    crate::mailstack::heal_postfix();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -133,6 +133,15 @@ pub fn mailstack(command: &str) {
     assert!(output.status.success(), "mailstack {command}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
+/// After a Dovecot restart, Postfix's smtpd processes hold a dead link to Dovecot's
+/// auth service (their next SMTP login fails with 454 "Connection lost to authentication
+/// server"): a test that restarts Dovecot restarts Postfix too, holding the servers for
+/// writing, so that the stack is left as healthy as it was found.
+pub fn heal_postfix() {
+    mailstack("stop-postfix");
+    mailstack("start-postfix");
+}
+
 /// A `[mailbox]` body: `user` reading `folder` over IMAPS, trusting the test CA.
 pub fn imaps_mailbox(user: &str, folder: &str) -> String {
     let stack = stack();

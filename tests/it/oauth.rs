@@ -223,6 +223,7 @@ async fn a_revoked_client_credential_raises_one_alert_and_the_mailbox_recovers_w
         let _servers = SERVERS.write().await;
         token_server().revoke(&client.id);
         mailstack("restart-dovecot");
+        crate::mailstack::heal_postfix();
     }
     let _servers = SERVERS.read().await;
     let mut setup = session("chscp").await;
