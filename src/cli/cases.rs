@@ -158,17 +158,28 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
             "opened_on": state.opened_on.to_string(), "local_authority": state.notification.local_authority,
             "incident_type": state.notification.incident_type, "panel_reference": state.notification.panel_reference, "la_reference": state.notification.la_reference,
             "decision": state.decision.map(|(d, on)| json!({"decision": d, "on": on.to_string()})),
+            "provisional": state.provisional, "provisional_dates": state.notification.provisional,
             "clocks": clocks, "messages": messages, "chronology": chronology,
         });
         format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
     } else {
         let mut t = format!(
-            "{} — {} — {}\narea: {}\n\nclocks\n",
+            "{} — {} — {}\narea: {}\n",
             state.reference,
             kind_of(&state),
             state.stage(),
             state.notification.local_authority.as_deref().unwrap_or("not given")
         );
+        if state.provisional {
+            t.push_str("provisional: a partner agency's request, not yet confirmed; no clock runs\n");
+        }
+        if !state.notification.provisional.is_empty() {
+            t.push_str(&format!(
+                "provisional dates (year or week inferred; confirm them): {}\n",
+                state.notification.provisional.join(", ")
+            ));
+        }
+        t.push_str("\nclocks\n");
         for c in &state.clocks {
             let closed = c.closed_on.map(|d| format!(" on {d}")).unwrap_or_default();
             let status = match c.status {

@@ -56,6 +56,9 @@ pub fn run(args: &InspectArgs, config: &Config, out: &mut dyn Write) -> Result<(
                 date(n.notified_date),
                 n.panel_reference.as_deref().unwrap_or("?")
             ));
+            if !n.provisional.is_empty() {
+                t.push_str(&format!("provisional {} (year or week inferred)\n", n.provisional.join(", ")));
+            }
         }
         if !understood.case_refs.is_empty() {
             t.push_str(&format!("cases     {}\n", understood.case_refs.join(", ")));

@@ -110,6 +110,10 @@ pub struct NotificationFields {
     pub children: Option<u32>,
     pub looked_after: Option<bool>,
     pub abuse_or_neglect_suspected: Option<bool>,
+    /// Dates read with their year or week inferred ("30 November", "on Friday"):
+    /// provisional until a person confirms them (`aware_date`, `notified_date`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provisional: Vec<String>,
     /// Never written out with the fields (a case keeps them apart, in `child`).
     #[serde(skip)]
     pub child_identifiers: ChildIdentifiers,
@@ -126,8 +130,15 @@ impl NotificationFields {
         }
         keep(&mut self.local_authority, &other.local_authority);
         keep(&mut self.incident_type, &other.incident_type);
-        keep(&mut self.aware_date, &other.aware_date);
-        keep(&mut self.notified_date, &other.notified_date);
+        for (name, mine, theirs) in [
+            ("aware_date", &mut self.aware_date, &other.aware_date),
+            ("notified_date", &mut self.notified_date, &other.notified_date),
+        ] {
+            if mine.is_none() && theirs.is_some() && other.provisional.iter().any(|p| p == name) {
+                self.provisional.push(name.to_owned());
+            }
+            keep(mine, theirs);
+        }
         keep(&mut self.panel_reference, &other.panel_reference);
         keep(&mut self.la_reference, &other.la_reference);
         keep(&mut self.children, &other.children);

@@ -21,4 +21,4 @@ pub use dates::{NotADate, add_months, format_long, london_date, parse_iso_date};
 pub use directory::{Directory, LocalAuthority, RoleMembers};
 pub use email_address::EmailAddress;
 pub use role::Role;
-pub use written::{parse_loose_datetime, parse_uk_date, parse_written_date};
+pub use written::{parse_loose_datetime, parse_uk_date, parse_written_date, read_written_date};

@@ -135,9 +135,15 @@ fn weekday_of(word: &str) -> Option<u32> {
 /// must agree); a weekday alone ("on Friday": the latest before the writing). Without
 /// `written_on` only a full date is read.
 pub fn parse_written_date(text: &str, written_on: Option<NaiveDate>) -> Option<NaiveDate> {
+    read_written_date(text, written_on).map(|(date, _)| date)
+}
+
+/// As `parse_written_date`, and whether the date is provisional: its year, or which
+/// week, had to be inferred ("30 November", "on Friday"), so a person should confirm it.
+pub fn read_written_date(text: &str, written_on: Option<NaiveDate>) -> Option<(NaiveDate, bool)> {
     use chrono::Datelike;
     if let Some(date) = parse_uk_date(text) {
-        return Some(date);
+        return Some((date, false));
     }
     let on = written_on?;
     let toks: Vec<String> = tokens(text)
@@ -149,20 +155,22 @@ pub fn parse_written_date(text: &str, written_on: Option<NaiveDate>) -> Option<N
     for (i, word) in lower.iter().enumerate() {
         let next = lower.get(i + 1).map(String::as_str).unwrap_or_default();
         match word.as_str() {
-            "today" | "tonight" => return Some(on),
-            "this" if ["morning", "afternoon", "evening"].contains(&next) => return Some(on),
-            "yesterday" => return on.pred_opt(),
-            "last" if next == "night" => return on.pred_opt(),
+            "today" | "tonight" => return Some((on, false)),
+            "this" if ["morning", "afternoon", "evening"].contains(&next) => return Some((on, false)),
+            "yesterday" => return on.pred_opt().map(|d| (d, false)),
+            "last" if next == "night" => return on.pred_opt().map(|d| (d, false)),
             _ => {}
         }
         // 30th November, 30 Nov (with or without a weekday before it)
         if let (Some(d), Some(m)) = (day_number(&toks[i]), lower.get(i + 1).and_then(|t| month_of(t))) {
             let weekday = i.checked_sub(1).and_then(|j| weekday_of(&lower[j]));
+            // A weekday that agrees settles the year; without one it is inferred.
             return latest_on_or_before(on, m, d)
-                .filter(|date| weekday.is_none_or(|w| date.weekday().num_days_from_monday() == w));
+                .filter(|date| weekday.is_none_or(|w| date.weekday().num_days_from_monday() == w))
+                .map(|date| (date, weekday.is_none()));
         }
         if let (Some(m), Some(d)) = (month_of(word), lower.get(i + 1).and_then(|t| day_number(t))) {
-            return latest_on_or_before(on, m, d);
+            return latest_on_or_before(on, m, d).map(|date| (date, true));
         }
     }
     // A weekday alone: the latest such day before the writing.
@@ -170,6 +178,7 @@ pub fn parse_written_date(text: &str, written_on: Option<NaiveDate>) -> Option<N
     (1..=7)
         .filter_map(|back| on.checked_sub_days(chrono::Days::new(back)))
         .find(|d| d.weekday().num_days_from_monday() == weekday)
+        .map(|date| (date, true))
 }
 
 /// The latest `day` of `month` on or before `on` (this year or last).
@@ -324,6 +333,10 @@ mod tests {
             assert_eq!(parse_written_date(text, on), expected, "{text}");
         }
         assert_eq!(parse_written_date("yesterday", None), None, "no reference point, no date");
+        assert_eq!(read_written_date("yesterday", on).map(|(_, p)| p), Some(false));
+        assert_eq!(read_written_date("Monday 30th November", on).map(|(_, p)| p), Some(false), "the weekday agrees");
+        assert_eq!(read_written_date("30 Nov", on).map(|(_, p)| p), Some(true), "the year is inferred");
+        assert_eq!(read_written_date("on Friday", on).map(|(_, p)| p), Some(true), "which Friday is inferred");
     }
 
     #[test]

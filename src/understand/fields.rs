@@ -7,10 +7,10 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::Regex;
 
-use super::provenance::{Sources, known, note};
+use super::provenance::{Sources, dated, known, note};
 use super::{Labels, Rules};
 use crate::domain::message::{IncidentType, NotificationFields};
-use crate::domain::parse_written_date;
+use crate::domain::read_written_date;
 
 static SAYS_NOTIFICATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)serious (?:incident|safeguarding incident) notification|child safeguarding incident notification|notification (?:was |has been )?(?:made |sent |submitted |completed )?(?:to|with) the (?:national )?(?:child safeguarding practice review )?panel|panel notification|(?:notified|informed) the (?:national )?(?:child safeguarding practice review )?panel|panel (?:was|were|has been|have been) (?:notified|informed)|notification (?:form|copy)|copy of (?:the |our )?(?:panel |serious incident )?notification|sin notification").ok()
@@ -267,8 +267,12 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
             "incident_type" if f.incident_type.is_none() => {
                 f.incident_type = Some(incident(&value)).filter(|t| sure || *t != IncidentType::Unknown)
             }
-            "aware_date" if f.aware_date.is_none() => f.aware_date = parse_written_date(&value, written_on),
-            "notified_date" if f.notified_date.is_none() => f.notified_date = parse_written_date(&value, written_on),
+            "aware_date" if f.aware_date.is_none() => {
+                f.aware_date = dated(read_written_date(&value, written_on), "aware_date", &mut f.provisional)
+            }
+            "notified_date" if f.notified_date.is_none() => {
+                f.notified_date = dated(read_written_date(&value, written_on), "notified_date", &mut f.provisional)
+            }
             "panel_reference" if f.panel_reference.is_none() => {
                 f.panel_reference = reference(&value, rules.panel_patterns, sure)
             }

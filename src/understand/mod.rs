@@ -158,10 +158,12 @@ pub fn understand_within(
     };
     // Unless its new text says it passes a notification on ("Resending the notification").
     let passes_on = classify::passes_on_notification(&fresh);
-    let quotes_us = match forwarded.as_ref() {
-        Some(f) => f.subject.as_deref().is_some_and(|s| rules.case_pattern.is_match(s)) || (reply && !passes_on),
-        None => !passes_on && (reply || rules.case_pattern.is_match(&subject)),
-    };
+    // An original attached as a message is always passed on, whatever the subject says.
+    let quotes_us = mail.attached.is_none()
+        && match forwarded.as_ref() {
+            Some(f) => f.subject.as_deref().is_some_and(|s| rules.case_pattern.is_match(s)) || (reply && !passes_on),
+            None => !passes_on && (reply || rules.case_pattern.is_match(&subject)),
+        };
     let forwarded = if quotes_us { None } else { forwarded };
     let mut original_text =
         forwarded.as_ref().map(|f| f.body.as_str()).unwrap_or(if quotes_us { &fresh } else { &mail.text });

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use regex::Regex;
 
 use crate::domain::message::NotificationFields;
-use crate::domain::parse_written_date;
+use crate::domain::read_written_date;
 
 fn re(pattern: &str) -> Option<Regex> {
     Regex::new(pattern).ok()
@@ -106,15 +106,15 @@ fn letter(text: &str) -> String {
 }
 
 /// A date written after a phrase (or, for "today", just before it).
-fn date_near(patterns: &[Regex], text: &str, written_on: Option<NaiveDate>) -> Option<NaiveDate> {
+fn date_near(patterns: &[Regex], text: &str, written_on: Option<NaiveDate>) -> Option<(NaiveDate, bool)> {
     patterns.iter().flat_map(|p| p.captures_iter(text)).find_map(|c| {
         let after = c.get(c.len() - 1).map_or("", |m| m.as_str());
         // Only up to the end of the sentence: "... on Friday. The strategy meeting..."
         let after = after.split(". ").next().unwrap_or(after);
-        parse_written_date(after, written_on).or_else(|| {
+        read_written_date(after, written_on).or_else(|| {
             let before = if c.len() > 2 { c.get(1).map_or("", |m| m.as_str()).to_lowercase() } else { String::new() };
             let relative = ["today", "this morning", "this afternoon", "yesterday"];
-            relative.iter().any(|w| before.contains(w)).then(|| parse_written_date(&before, written_on)).flatten()
+            relative.iter().any(|w| before.contains(w)).then(|| read_written_date(&before, written_on)).flatten()
         })
     })
 }
@@ -139,14 +139,16 @@ fn children(letter: &str) -> Option<u32> {
 pub fn read(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>, f: &mut NotificationFields) {
     let letter = letter(text);
     if f.aware_date.is_none() {
-        f.aware_date = date_near(&AWARE, &letter, written_on);
+        f.aware_date =
+            super::provenance::dated(date_near(&AWARE, &letter, written_on), "aware_date", &mut f.provisional);
     }
     if f.notified_date.is_none() && hit(&CONFIRMATION, &letter) {
         f.notified_date = written_on;
     }
     if f.notified_date.is_none() {
-        f.notified_date = date_near(&NOTIFIED, &letter, written_on)
+        let read = date_near(&NOTIFIED, &letter, written_on)
             .or_else(|| subject.and_then(|s| date_near(&NOTIFIED, s, written_on)));
+        f.notified_date = super::provenance::dated(read, "notified_date", &mut f.provisional);
     }
     if f.looked_after.is_none() {
         if hit(&LOOKED_AFTER_NOT, &letter) {

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
+
 use crate::domain::message::NotificationFields;
 
 /// For each field read, how.
@@ -43,4 +45,13 @@ pub fn note(before: [bool; 9], f: &NotificationFields, sources: &mut Sources, ho
             sources.entry(name).or_insert_with(&how);
         }
     }
+}
+
+/// A date as read, marked provisional (under `name`) when its year or week was inferred.
+pub fn dated(read: Option<(NaiveDate, bool)>, name: &str, provisional: &mut Vec<String>) -> Option<NaiveDate> {
+    let (date, inferred) = read?;
+    if inferred && !provisional.iter().any(|p| p == name) {
+        provisional.push(name.to_owned());
+    }
+    Some(date)
 }

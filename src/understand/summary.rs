@@ -34,6 +34,7 @@ pub fn to_json(u: &Understood) -> serde_json::Value {
             "children": n.children,
             "looked_after": n.looked_after,
             "abuse_or_neglect_suspected": n.abuse_or_neglect_suspected,
+            "provisional": n.provisional,
             "child_identifiers_present": !n.child_identifiers.is_empty(),
         })),
         "field_sources": u.field_sources,
