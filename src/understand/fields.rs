@@ -91,7 +91,9 @@ fn yes_no(value: &str) -> Option<bool> {
 
 fn children(value: &str) -> Option<u32> {
     let v = value.trim().to_ascii_lowercase();
-    if let Some(n) = v.split(|c: char| !c.is_ascii_digit()).find(|s| !s.is_empty()).and_then(|s| s.parse().ok()) {
+    // The number the value starts with ("two (Cassius, 4 and Delphine, 2)" is two).
+    let digits: String = v.chars().take_while(char::is_ascii_digit).collect();
+    if let Ok(n) = digits.parse() {
         return Some(n);
     }
     if v.starts_with("twins") || v.starts_with("both") {
@@ -200,14 +202,25 @@ fn split<'l, F>(line: &'l str, field_of: &F) -> Option<(&'l str, &'l str)>
 where
     F: Fn(&str) -> Option<(&'static str, Found)>,
 {
-    if let Some(parts) = line.split_once(':').or_else(|| line.split_once('\t')) {
-        return Some(parts);
-    }
-    ["? ", " – ", " — ", " - ", " | "].iter().find_map(|sep| {
-        let (label, value) = line.split_once(sep)?;
-        let label = if *sep == "? " { &line[..label.len() + 1] } else { label };
-        (label.len() <= 80 && field_of(label).is_some()).then_some((label, value))
-    })
+    let plain = [':', '\t'].iter().filter_map(|sep| line.find(*sep).map(|at| (at, at + 1))).min();
+    // A dash or question mark before the colon splits first ("Child(ren) – 1: Juniper").
+    let labelled = ["? ", " – ", " — ", " - ", " | "].iter().find_map(|sep| {
+        let at = line.find(sep)?;
+        let label_end = if *sep == "? " { at + 1 } else { at };
+        let label = &line[..label_end];
+        (label.len() <= 80 && field_of(label).is_some()).then_some((label_end, at + sep.len()))
+    });
+    let (label_end, value_start) = match (plain, labelled) {
+        (Some(p), Some(l)) => {
+            if l.0 < p.0 {
+                l
+            } else {
+                p
+            }
+        }
+        (p, l) => p.or(l)?,
+    };
+    Some((&line[..label_end], &line[value_start..]))
 }
 
 /// A line without quotation marks, bullets or the spaces around them.

@@ -85,7 +85,7 @@ static SEVERAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static ONE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:a|an|one) (?:\d{1,2}[- ](?:year|month|week|day)s?[- ]old|baby|infant|toddler|newborn|child|boy|girl|young person|teenager|teenage (?:boy|girl)|young (?:man|woman))\b|\bthe (?:child|baby|infant|young person)\b|\b(?:baby|infant|toddler)\b|(?m)^child(?: 1)?:",
+        r"(?i)\b(?:a|an|one)\s+(?:[\w-]+\s+){0,3}(?:child|boy|girl|baby|infant|toddler|young person)\b|\b(?:a|an|one) (?:\d{1,2}[- ](?:year|month|week|day)s?[- ]old|baby|infant|toddler|newborn|child|boy|girl|young person|teenager|teenage (?:boy|girl)|young (?:man|woman))\b|\bthe (?:child|baby|infant|young person)\b|\b(?:baby|infant|toddler)\b|(?m)^child(?: 1)?:",
     )
 });
 
