@@ -153,14 +153,20 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
     let text = if args.export {
         export(&state, &audit, &messages)
     } else if args.json {
-        let value = json!({
+        let mut value = json!({
             "reference": state.reference.as_str(), "type": kind_of(&state), "stage": state.stage(),
             "opened_on": state.opened_on.to_string(), "local_authority": state.notification.local_authority,
             "incident_type": state.notification.incident_type, "panel_reference": state.notification.panel_reference, "la_reference": state.notification.la_reference,
             "decision": state.decision.map(|(d, on)| json!({"decision": d, "on": on.to_string()})),
-            "provisional": state.provisional, "provisional_dates": state.notification.provisional,
             "clocks": clocks, "messages": messages, "chronology": chronology,
         });
+        // Shown only when they apply: a case read back from an earlier release looks the same.
+        if state.provisional {
+            value["provisional"] = json!(true);
+        }
+        if !state.notification.provisional.is_empty() {
+            value["provisional_dates"] = json!(state.notification.provisional);
+        }
         format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
     } else {
         let mut t = format!(
