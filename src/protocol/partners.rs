@@ -6,19 +6,16 @@
 
 use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient, Target};
 use crate::domain::case::{CaseKind, CaseRef, CaseState};
-use crate::domain::london_date;
 use crate::domain::message::Trust;
+use crate::domain::{EmailAddress, london_date};
 
 /// Whether the sender writes from one of the configured partner domains (or a
 /// subdomain of one) and its domain is authenticated.
 fn from_partner(incoming: &Incoming<'_>, ctx: &Context<'_>) -> bool {
-    let Some(domain) = incoming.understood.from.address.as_deref().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d)
-    else {
-        return false;
-    };
-    let domain = domain.to_ascii_lowercase();
+    let address = incoming.understood.from.address.as_deref().and_then(|a| EmailAddress::parse(a).ok());
+    let Some(domain) = address.as_ref().map(EmailAddress::domain) else { return false };
     incoming.understood.trust == Trust::Authenticated
-        && ctx.rules.partner_domains.iter().any(|p| domain == *p || domain.ends_with(&format!(".{p}")))
+        && ctx.rules.partner_domains.iter().any(|p| domain == p || domain.ends_with(&format!(".{p}")))
 }
 
 /// A request for consideration from a sender who holds no role.

@@ -209,31 +209,29 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
 }
 
-/// Whether loop protection applies (auto-submitted, lists, our own mail).
-pub fn loop_protected(headers: &[(String, String)]) -> bool {
-    let auto_submitted = header(headers, "auto-submitted").is_some_and(|v| !v.eq_ignore_ascii_case("no"));
-    let precedence = header(headers, "precedence")
-        .is_some_and(|v| ["auto_reply", "bulk", "junk", "list"].contains(&v.to_ascii_lowercase().as_str()));
-    auto_submitted
-        || precedence
-        || header(headers, "x-autoreply").is_some()
-        || header(headers, "x-autorespond").is_some()
-        || header(headers, "x-auto-response-suppress")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("all") || v.to_ascii_lowercase().contains("autoreply"))
-        || headers.iter().any(|(n, _)| n.to_ascii_lowercase().starts_with("list-"))
-        || header(headers, LOOP_HEADER).is_some()
-}
-
-/// Loop-protected only as bulk or list mail: nothing marks it as an automatic reply.
-fn bulk_only(headers: &[(String, String)]) -> bool {
+/// Written by a machine in answer to mail (auto-submitted, auto-replies, our own mail).
+fn automatic(headers: &[(String, String)]) -> bool {
     let auto_submitted = header(headers, "auto-submitted").is_some_and(|v| !v.eq_ignore_ascii_case("no"));
     let auto_precedence = header(headers, "precedence").is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
-    let autoreply = ["x-autoreply", "x-autorespond", LOOP_HEADER].iter().any(|h| header(headers, h).is_some());
     let suppress_autoreply = header(headers, "x-auto-response-suppress").is_some_and(|v| {
         let v = v.to_ascii_lowercase();
         v.contains("all") || v.contains("autoreply")
     });
-    !(auto_submitted || auto_precedence || autoreply || suppress_autoreply)
+    auto_submitted
+        || auto_precedence
+        || suppress_autoreply
+        || ["x-autoreply", "x-autorespond", LOOP_HEADER].iter().any(|h| header(headers, h).is_some())
+}
+
+/// Bulk or list mail (a newsletter).
+fn bulk(headers: &[(String, String)]) -> bool {
+    header(headers, "precedence").is_some_and(|v| ["bulk", "junk", "list"].contains(&v.to_ascii_lowercase().as_str()))
+        || headers.iter().any(|(n, _)| n.to_ascii_lowercase().starts_with("list-"))
+}
+
+/// Whether loop protection applies (auto-submitted, lists, our own mail).
+pub fn loop_protected(headers: &[(String, String)]) -> bool {
+    automatic(headers) || bulk(headers)
 }
 
 pub fn classify(s: &Signals<'_>) -> Kind {
@@ -255,7 +253,7 @@ pub fn classify(s: &Signals<'_>) -> Kind {
     // Mail a machine wrote in answer to ours is an automatic reply; bulk and list mail
     // (a newsletter) is never answered (loop protection) but is read like any other,
     // so that what a person must see still reaches triage.
-    if auto_subject || (loop_protected(s.headers) && !bulk_only(s.headers)) {
+    if auto_subject || automatic(s.headers) {
         return Kind::AutoReply;
     }
     if command(s.new_text).is_some() {

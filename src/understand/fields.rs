@@ -234,12 +234,11 @@ fn reference(value: &str, patterns: &[regex::Regex], loose: bool) -> Option<Stri
     if let Some(m) = patterns.iter().find_map(|re| re.find(value)) {
         return Some(m.as_str().to_owned());
     }
-    let first = value.split_whitespace().next()?.trim_end_matches(['.', ',', ';', ')']);
-    let plausible = first.len() >= 3 && first.chars().any(|c| c.is_ascii_digit());
     if loose {
         return Some(value.to_owned());
     }
-    plausible.then(|| first.to_owned())
+    let first = value.split_whitespace().next()?.trim_end_matches(['.', ',', ';', ')']);
+    (first.len() >= 3 && first.chars().any(|c| c.is_ascii_digit())).then(|| first.to_owned())
 }
 
 /// Reads notification fields from `text`. `written_on` is the London date of the text

@@ -87,10 +87,14 @@ fn distinct_matches<'a>(
     Ok((out, false))
 }
 
-fn is_panel(rules: &Rules<'_>, address: Option<&str>) -> bool {
-    address
-        .and_then(|a| EmailAddress::parse(a).ok())
-        .is_some_and(|a| rules.directory.roles_of(&a).contains(&Role::Panel))
+/// The roles an address holds (none when it is not one clear address).
+fn roles_of(rules: &Rules<'_>, address: Option<&str>) -> Vec<Role> {
+    address.and_then(|a| EmailAddress::parse(a).ok()).map(|a| rules.directory.roles_of(&a)).unwrap_or_default()
+}
+
+/// The lower-case domain of an address, if it is one.
+fn domain_of(address: Option<&str>) -> Option<String> {
+    address.and_then(|a| EmailAddress::parse(a).ok()).map(|a| a.domain().to_owned())
 }
 
 /// The forwarded original written inline in `text`, if any; `subject` (the forwarding
@@ -205,8 +209,9 @@ pub fn understand_within(
     let own_domain = format!("@{}", rules.intake.own_message_id_domain);
     let replies_to_us =
         mail.in_reply_to.iter().chain(&mail.references).any(|id| id.to_ascii_lowercase().ends_with(&own_domain));
-    let from_panel = is_panel(rules, mail.from.address.as_deref())
-        || forwarded.as_ref().is_some_and(|f| is_panel(rules, f.from.address.as_deref()));
+    let sender_roles = roles_of(rules, mail.from.address.as_deref());
+    let from_panel = sender_roles.contains(&Role::Panel)
+        || forwarded.as_ref().is_some_and(|f| roles_of(rules, f.from.address.as_deref()).contains(&Role::Panel));
     let return_path_null = mail
         .headers
         .iter()
@@ -237,12 +242,7 @@ pub fn understand_within(
         has_case_ref: !refs.is_empty(),
         has_external_ref: !external_refs.is_empty(),
         replies_to_us,
-        from_local_authority: mail
-            .from
-            .address
-            .as_deref()
-            .and_then(|a| crate::domain::EmailAddress::parse(a).ok())
-            .is_some_and(|a| rules.directory.roles_of(&a).contains(&crate::domain::Role::LocalAuthority)),
+        from_local_authority: sender_roles.contains(&Role::LocalAuthority),
     };
     // Hostile structure is never acted on: it goes to triage with its reason.
     // An unreadable document in a message whose body says little could be the very
@@ -278,13 +278,9 @@ pub fn understand_within(
     // The notifying authority, when no label names it: the original sender's domain,
     // then the forwarding sender's, then the authority the letter names first.
     if extracted.fields.local_authority.is_none() {
-        let domain_of = |address: Option<&str>| address.and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_owned());
         let original = forwarded.as_ref().and_then(|f| domain_of(f.from.address.as_deref()));
         // The partnership's own staff forward from the host authority's domain: theirs says nothing.
-        let staff =
-            mail.from.address.as_deref().and_then(|a| crate::domain::EmailAddress::parse(a).ok()).is_some_and(|a| {
-                rules.directory.roles_of(&a).iter().any(|r| !matches!(r, crate::domain::Role::LocalAuthority))
-            });
+        let staff = sender_roles.iter().any(|r| *r != Role::LocalAuthority);
         let forwarder = if staff { None } else { domain_of(mail.from.address.as_deref()) };
         let by_domain = original.into_iter().chain(forwarder).find_map(|d| {
             rules.directory.authority_of_domain(&d).map(|name| (name, format!("the sender's domain ({d})")))
