@@ -193,4 +193,41 @@ mod tests {
         let error = extract(DocKind::Pdf, b"%PDF-1.4\ngarbage", &Limits::default(), &Inline).expect_err("refused");
         assert!(error.starts_with("An attached PDF cannot be read"), "{error}");
     }
+
+    /// A form printed as one text object, each line placed by `Tm` (as the Panel's
+    /// form printer writes it), reads as one line per label, not one run-on line.
+    #[test]
+    fn a_pdf_line_placed_by_position_is_its_own_line() {
+        let content = "BT /F1 10 Tf 1 0 0 1 56 747 Tm (Reference: SIN-2027-00388) Tj \
+                       1 0 0 1 56 731 Tm (Date submitted:) Tj 1 0 0 1 140 731 Tm (22 March 2027) Tj \
+                       0 -16 Td (Number of children: 1) Tj T* (Looked after? No) Tj ET";
+        let text = extract(DocKind::Pdf, &one_page_pdf(content), &Limits::default(), &Inline).expect("read");
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            lines,
+            ["Reference: SIN-2027-00388", "Date submitted: 22 March 2027", "Number of children: 1", "Looked after? No"]
+        );
+    }
+
+    fn one_page_pdf(content: &str) -> Vec<u8> {
+        use lopdf::{Document, Object, Stream, dictionary};
+        let mut doc = Document::with_version("1.5");
+        let pages_id = doc.new_object_id();
+        let font_id = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+        });
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content.as_bytes().to_vec()));
+        let page_id = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        });
+        let pages = dictionary! { "Type" => "Pages", "Kids" => vec![Object::from(page_id)], "Count" => 1 };
+        doc.objects.insert(pages_id, Object::Dictionary(pages));
+        let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog_id);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).expect("write the PDF");
+        bytes
+    }
 }

@@ -62,17 +62,17 @@ pub(super) fn text(bytes: &[u8], limits: &Limits) -> Result<String, String> {
     if document.is_encrypted() {
         return Err("the PDF is encrypted".to_owned());
     }
-    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
-    if pages.is_empty() {
+    let pages = document.get_pages().len();
+    if pages == 0 {
         return Err("the PDF has no pages".to_owned());
     }
-    if pages.len() > limits.max_pages {
-        return Err(format!("the PDF has {} pages, over the limit of {}", pages.len(), limits.max_pages));
+    if pages > limits.max_pages {
+        return Err(format!("the PDF has {pages} pages, over the limit of {}", limits.max_pages));
     }
+    let page_ids = document.get_pages();
     let mut text = String::new();
-    for page in pages {
-        let page_text = document.extract_text(&[page]).map_err(|e| format!("no text on page {page} ({e})"))?;
-        text.push_str(&page_text);
+    for (page, id) in page_ids {
+        page_text(&document, id, limits, &mut text).map_err(|e| format!("no text on page {page} ({e})"))?;
         text.push('\n');
         if text.len() as u64 > limits.max_expanded {
             return Err("the PDF's text is over the size limit".to_owned());
@@ -83,4 +83,97 @@ pub(super) fn text(bytes: &[u8], limits: &Limits) -> Result<String, String> {
         return Err("the PDF holds no text (a scan?)".to_owned());
     }
     Ok(text)
+}
+
+/// One page's text in reading order, a line break wherever the text moves to a new line.
+///
+/// The PDF reader's own extraction breaks lines only between text objects, so a form
+/// printed as one text object with each line placed by `Tm` or `Td` (as many form
+/// printers write it) came out as one run-on line, and a label's value ran into the next
+/// label. Here every move to another line (`Tm` or `Td` to a new height, `TD`, `T*`, `'`,
+/// `"`) ends the line; a move along the same line is a space.
+fn page_text(
+    document: &lopdf::Document,
+    page: lopdf::ObjectId,
+    limits: &Limits,
+    text: &mut String,
+) -> Result<(), lopdf::Error> {
+    use lopdf::{Object, content::Content};
+    let fonts = document.get_page_fonts(page)?;
+    let budget = usize::try_from(limits.max_expanded).unwrap_or(usize::MAX);
+    let encodings: std::collections::BTreeMap<Vec<u8>, lopdf::Encoding> = fonts
+        .into_iter()
+        .filter_map(|(name, font)| font.get_font_encoding_with_limit(document, budget).ok().map(|e| (name, e)))
+        .collect();
+    let content = Content::decode(&document.get_page_content_with_limit(page, budget)?)?;
+    let number = |operands: &[Object], at: usize| operands.get(at).and_then(|o| o.as_float().ok());
+    let mut encoding = None;
+    let mut line_y: Option<f32> = None;
+    for operation in &content.operations {
+        let operands = &operation.operands;
+        match operation.operator.as_str() {
+            "Tf" => encoding = operands.first().and_then(|o| o.as_name().ok()).and_then(|n| encodings.get(n)),
+            "BT" | "ET" | "T*" => break_line(text),
+            "Tm" => {
+                let y = number(operands, 5);
+                if y.is_some() && y != line_y {
+                    break_line(text);
+                } else {
+                    space(text);
+                }
+                line_y = y;
+            }
+            "Td" | "TD" => match number(operands, 1) {
+                Some(dy) if dy.abs() > f32::EPSILON => {
+                    break_line(text);
+                    line_y = line_y.map(|y| y + dy);
+                }
+                _ => space(text),
+            },
+            "Tj" | "TJ" | "'" | "\"" => {
+                if operation.operator != "Tj" && operation.operator != "TJ" {
+                    break_line(text);
+                }
+                if let Some(encoding) = encoding {
+                    let shown =
+                        if operation.operator == "\"" { operands.get(2..).unwrap_or(&[]) } else { &operands[..] };
+                    shown_text(encoding, shown, text);
+                }
+            }
+            _ => {}
+        }
+        if text.len() as u64 > limits.max_expanded {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+fn shown_text(encoding: &lopdf::Encoding, operands: &[lopdf::Object], text: &mut String) {
+    use lopdf::Object;
+    for operand in operands {
+        match operand {
+            Object::String(bytes, _) => {
+                // An undecodable run is left out rather than failing the page.
+                let _ = encoding.write_to_string(bytes, text);
+            }
+            Object::Array(parts) => shown_text(encoding, parts, text),
+            // A wide negative adjustment inside `TJ` is a gap between words.
+            Object::Integer(gap) if *gap < -100 => space(text),
+            Object::Real(gap) if *gap < -100.0 => space(text),
+            _ => {}
+        }
+    }
+}
+
+fn break_line(text: &mut String) {
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+}
+
+fn space(text: &mut String) {
+    if !text.is_empty() && !text.ends_with(char::is_whitespace) {
+        text.push(' ');
+    }
 }
