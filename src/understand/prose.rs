@@ -80,12 +80,12 @@ static ABUSE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static SEVERAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"(?i)\b(two|three|four|five|six|2|3|4|5|6) (?:[\w-]+ )?(?:siblings|children|brothers|sisters|young people|boys|girls)\b",
+        r"(?i)\b(both|two|three|four|five|six|2|3|4|5|6) (?:[\w-]+ )?(?:siblings|children|brothers|sisters|young people|boys|girls)\b",
     )
 });
 static ONE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:a|an|one)\s+(?:[\w-]+\s+){0,3}(?:child|boy|girl|baby|infant|toddler|young person)\b|\b(?:a|an|one) (?:\d{1,2}[- ](?:year|month|week|day)s?[- ]old|baby|infant|toddler|newborn|child|boy|girl|young person|teenager|teenage (?:boy|girl)|young (?:man|woman))\b|\bthe (?:child|baby|infant|young person)\b|\b(?:baby|infant|toddler)\b|(?m)^child(?: 1)?:",
+        r"(?i)\b(?:a|an|one)\s+(?:[\w-]+\s+){0,3}(?:child|boy|girl|baby|infant|toddler|young person)\b|\b(?:a|an|one) (?:\d{1,2}[- ](?:year|month|week|day)s?[- ]old|baby|infant|toddler|newborn|child|boy|girl|young person|teenager|teenage (?:boy|girl)|young (?:man|woman))\b|\bthe (?:child|baby|infant|young person)\b|\b(?:baby|infant|toddler)\b|\bdeath of (?:a |the )?(?:care leaver|young person|looked[- ]after child)\b|\b(?:a|one)\s+(?:[\w-]+\s+){0,2}care leaver\b|\b(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)-(?:year|month|week|day)-old\b",
     )
 });
 
@@ -119,7 +119,17 @@ fn date_near(patterns: &[Regex], text: &str, written_on: Option<NaiveDate>) -> O
     })
 }
 
-fn children(letter: &str) -> Option<u32> {
+/// "Child: …" or "Child 2 - …" at the start of a line: one entry per child.
+static CHILD_LINE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"(?im)^[>\s]*child(?:\s*(\d{1,2}))?\s*(?::|\s[-–])\s*\S"));
+
+fn children(letter: &str, text: &str) -> Option<u32> {
+    let entries = CHILD_LINE.as_ref().map_or(0, |r| {
+        r.captures_iter(text).map(|c| c.get(1).and_then(|n| n.as_str().parse().ok()).unwrap_or(1)).max().unwrap_or(0)
+    });
+    if entries > 0 {
+        return Some(entries);
+    }
     let lower = letter.to_lowercase();
     if lower.contains("twins") {
         return Some(2);
@@ -130,6 +140,7 @@ fn children(letter: &str) -> Option<u32> {
     if let Some(c) = SEVERAL.as_ref().and_then(|r| r.captures(letter)) {
         let word = c.get(1)?.as_str().to_lowercase();
         let words = ["two", "three", "four", "five", "six"];
+        let word = if word == "both" { "two".to_owned() } else { word };
         return word.parse().ok().or_else(|| words.iter().position(|w| *w == word).map(|i| i as u32 + 2));
     }
     hit(&ONE, letter).then_some(1)
@@ -165,7 +176,7 @@ pub fn read(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>, f:
         }
     }
     if f.children.is_none() {
-        f.children = children(&letter);
+        f.children = children(&letter, text);
     }
     if f.la_reference.is_none() {
         f.la_reference =
@@ -208,5 +219,25 @@ mod tests {
         let mut f = NotificationFields::default();
         read("Twins were admitted to hospital.", None, None, &mut f);
         assert_eq!(f.children, Some(2));
+    }
+
+    /// How people say how many children: a line per child, "both children", "the death
+    /// of a care leaver", "Four-year-old girl, … died".
+    #[test]
+    fn counts_children_however_they_are_written() {
+        let cases = [
+            ("> Child: O.F., 7 weeks, currently at GOSH PICU\n> Date LA became aware: TBC", Some(1)),
+            ("Child 1 - A, 11\nChild 2 - B, 7\nChild 3 - C, 3\n", Some(3)),
+            ("Looked after? No - both children open to CIN", Some(2)),
+            ("On Friday we notified the death of a care leaver, aged 23, who was living in Hackney.", Some(1)),
+            ("Incident\nDeath of care leaver (aged 24)\n", Some(1)),
+            ("Four-year-old girl, P.W., died at the Royal London; not looked after.", Some(1)),
+            ("Children's Services: please see the Panel's note.", None),
+        ];
+        for (text, expected) in cases {
+            let mut f = NotificationFields::default();
+            read(text, None, None, &mut f);
+            assert_eq!(f.children, expected, "{text}");
+        }
     }
 }
