@@ -142,6 +142,14 @@ pub fn parse_written_date(text: &str, written_on: Option<NaiveDate>) -> Option<N
 /// week, had to be inferred ("30 November", "on Friday"), so a person should confirm it.
 pub fn read_written_date(text: &str, written_on: Option<NaiveDate>) -> Option<(NaiveDate, bool)> {
     use chrono::Datelike;
+    // "TBC – the EDT log says Saturday, MASH says Monday", "not yet submitted – by
+    // Friday": the writer says the date is not known, whatever days the value names.
+    let opening = text.trim_start_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase();
+    let unknown =
+        ["tbc", "tba", "tbd", "to be confirmed", "unknown", "not known", "not yet", "pending", "awaiting", "n/a"];
+    if unknown.iter().any(|u| opening.starts_with(u) && !opening[u.len()..].starts_with(char::is_alphanumeric)) {
+        return None;
+    }
     if let Some(date) = parse_uk_date(text) {
         return Some((date, false));
     }
@@ -329,6 +337,10 @@ mod tests {
             ("28 December", date(2025, 12, 28)),
             ("Tuesday 30th November", None),
             ("01/12/2026", date(2026, 12, 1)),
+            ("TBC – EDT log says Saturday night, the MASH record says Monday", None),
+            ("not yet submitted – will be done by Friday at the latest", None),
+            ("Unknown (30/11/2026 per police?)", None),
+            ("Tbc", None),
         ] {
             assert_eq!(parse_written_date(text, on), expected, "{text}");
         }

@@ -74,7 +74,8 @@ const NOT_KNOWN: &[&str] = &[
 
 /// Yes, no, or unknown (`None`): "not known", "TBC", "under investigation" are unknown.
 fn yes_no(value: &str) -> Option<bool> {
-    let v = value.trim().to_ascii_lowercase();
+    // "Looked after? – No": the dash after a question mark is the writer's separator.
+    let v = value.trim_start_matches(|c: char| !c.is_alphanumeric()).trim_end().to_ascii_lowercase();
     if NOT_KNOWN.iter().any(|phrase| v.starts_with(phrase)) {
         return None;
     }
@@ -109,9 +110,13 @@ fn incident(value: &str) -> IncidentType {
     let death = ["death", "died", "dead", "fatal", "deceased", "passed away", "killed", "sudi", "sudden unexpected"]
         .iter()
         .any(|w| v.contains(w));
-    if death && v.contains("care leaver") {
+    if death && super::prose::affirms(&v, "care leaver") {
         IncidentType::CareLeaverDeath
-    } else if death && (v.contains("looked after") || v.contains("lac ") || v.starts_with("lac")) {
+    } else if death
+        && (super::prose::affirms(&v, "looked after")
+            || super::prose::affirms(&v, "looked-after")
+            || v.starts_with("lac"))
+    {
         IncidentType::LookedAfterDeath
     } else if death {
         IncidentType::Death
@@ -343,7 +348,7 @@ pub fn extract(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>,
     if let Some(kind) = f.incident_type {
         let death =
             matches!(kind, IncidentType::Death | IncidentType::LookedAfterDeath | IncidentType::CareLeaverDeath);
-        if death && lowered.contains("care leaver") {
+        if death && super::prose::affirms(&lowered, "care leaver") {
             f.incident_type = Some(IncidentType::CareLeaverDeath);
         } else if death && f.looked_after == Some(true) {
             f.incident_type = Some(IncidentType::LookedAfterDeath);

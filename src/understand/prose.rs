@@ -55,7 +55,7 @@ static CONFIRMATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static LOOKED_AFTER_NOT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:not|never) (?:been )?(?:a )?(?:looked[- ]after|in care|cla|lac)\b|\bwas not looked after\b|\bleft (?:[\w'’]+ ){0,3}care\b",
+        r"(?i)\b(?:not|never) (?:been )?(?:a )?(?:looked[- ]after|in care|cla|lac)\b|\bwas not looked after\b|\b(?:neither|none) (?:of (?:the|them) ?)?(?:[\w-]+ )?(?:was|were|is|are|has been|have been) (?:ever )?(?:a )?(?:looked[- ]after|in care)\b|\bleft (?:[\w'’]+ ){0,3}care\b",
     )
 });
 static LOOKED_AFTER: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -184,6 +184,21 @@ pub fn read(text: &str, subject: Option<&str>, written_on: Option<NaiveDate>, f:
     }
 }
 
+/// Whether lower-case `text` says `phrase` of the child: some mention of it that is not
+/// denied ("was not looked after", "neither child was looked after") and not a question
+/// answered no ("Care leaver: No").
+pub(super) fn affirms(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(at, _)| {
+        let before = &text[text[..at].char_indices().rev().nth(24).map_or(0, |(i, _)| i)..at];
+        let denied = before
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| ["not", "never", "neither", "nor", "no", "non"].contains(&w));
+        let after = text[at + phrase.len()..].trim_start_matches([' ', ':', '?', '|', '\t', '-']);
+        let answered_no = after.starts_with("no") && !after[2..].starts_with(char::is_alphanumeric);
+        !denied && !answered_no
+    })
+}
+
 /// The letter part of `text` (above the sign-off), for other readers.
 pub fn letter_of(text: &str) -> String {
     letter(text)
@@ -239,5 +254,19 @@ mod tests {
             read(text, None, None, &mut f);
             assert_eq!(f.children, expected, "{text}");
         }
+    }
+
+    #[test]
+    fn a_denied_or_answered_no_mention_is_not_said() {
+        assert!(affirms("death of a looked after child", "looked after"));
+        assert!(affirms("he was looked after by newham until 2025", "looked after"));
+        assert!(!affirms("cosmo died in hospital. cosmo was not looked after.", "looked after"));
+        assert!(!affirms("neither child was looked after", "looked after"));
+        assert!(!affirms("type of incident death\ncare leaver: no\n", "care leaver"));
+        assert!(!affirms("care leaver | no", "care leaver"));
+        assert!(affirms("care leaver: not known\ndeath of a care leaver aged 20", "care leaver"));
+        let mut f = NotificationFields::default();
+        read("Three children were left alone. None of them is a looked after child.", None, None, &mut f);
+        assert_eq!(f.looked_after, Some(false));
     }
 }
