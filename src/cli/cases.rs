@@ -211,7 +211,14 @@ pub async fn triage(args: &TriageArgs, config: &Config, out: &mut dyn Write) -> 
             if args.json {
                 let list: Vec<Value> = items
                     .iter()
-                    .map(|t| json!({"id": t.id, "message": t.message, "reason": t.reason, "candidates": t.candidates, "created_at": t.created_at}))
+                    .map(|t| {
+                        let mut item = json!({"id": t.id, "message": t.message, "reason": t.reason, "candidates": t.candidates, "created_at": t.created_at});
+                        // Only where words were kept: a list from before keeps its shape.
+                        if let Some(evidence) = &t.evidence {
+                            item["evidence"] = json!(evidence);
+                        }
+                        item
+                    })
                     .collect();
                 format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
             } else if items.is_empty() {
@@ -225,7 +232,8 @@ pub async fn triage(args: &TriageArgs, config: &Config, out: &mut dyn Write) -> 
                         } else {
                             format!(" (candidates: {})", t.candidates.join(", "))
                         };
-                        format!("{:>5}  message {}  {}{candidates}\n", t.id, t.message, t.reason)
+                        let evidence = t.evidence.as_ref().map(|e| format!("\n       \"{e}\"")).unwrap_or_default();
+                        format!("{:>5}  message {}  {}{candidates}{evidence}\n", t.id, t.message, t.reason)
                     })
                     .collect()
             }

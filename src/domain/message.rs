@@ -210,6 +210,9 @@ pub struct Understood {
     /// Where each notification field was read ("label 'Panel ref'", "the subject").
     pub field_sources: std::collections::BTreeMap<String, String>,
     pub panel_outcome: Option<PanelOutcome>,
+    /// For an unclear Panel response, the sentence that left it unclear: kept in the
+    /// triage record for the person who reads it; never logged, never emailed.
+    pub panel_sentence: Option<String>,
     pub command: Option<CommandLine>,
     /// A line that was nearly a command (never with `command`).
     pub near_miss: Option<NearMiss>,
@@ -239,6 +242,7 @@ impl Understood {
             notification: None,
             field_sources: Default::default(),
             panel_outcome: None,
+            panel_sentence: None,
             command: None,
             near_miss: None,
             case_refs: Vec::new(),

@@ -246,6 +246,19 @@ fn repeat_notification(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Cont
 
 fn panel_response(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
     let outcome = incoming.understood.panel_outcome.unwrap_or(PanelOutcome::Unclear);
+    // An unclear response is never guessed at: a person reads it, and releases it to the
+    // case (then recorded as unclear, the SPA told to act on what it says).
+    if outcome == PanelOutcome::Unclear && ctx.released_by.is_none() {
+        return Outcome {
+            candidates: vec![state.reference.clone()],
+            evidence: incoming.understood.panel_sentence.clone(),
+            ..Outcome::triage(format!(
+                "a Panel response for {} that neither agrees, disagrees nor asks for more: read it, then release it \
+                 to the case",
+                state.reference
+            ))
+        };
+    }
     let on = incoming.written_on();
     let mut b = Builder::new(incoming, ctx);
     state.panel_outcome = Some(outcome);

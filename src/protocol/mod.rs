@@ -166,6 +166,9 @@ pub struct Outcome {
     pub triage: Option<String>,
     /// The cases a triaged message might belong to.
     pub candidates: Vec<CaseRef>,
+    /// The words of the message that left it for a person (kept in the triage record,
+    /// never emailed or logged).
+    pub evidence: Option<String>,
 }
 
 impl Outcome {

@@ -25,6 +25,8 @@ pub struct TriageRow {
     pub candidates: Vec<String>,
     pub created_at: String,
     pub resolution: Option<String>,
+    /// The words of the message that left it for a person, if any were kept.
+    pub evidence: Option<String>,
 }
 
 impl Store {
@@ -41,9 +43,9 @@ impl Store {
 
     pub async fn triage(&self, open_only: bool) -> Result<Vec<TriageRow>, StoreError> {
         let sql = if open_only {
-            "SELECT id, message, reason, candidates, created_at, resolution FROM triage WHERE resolved_at IS NULL ORDER BY id"
+            "SELECT id, message, reason, candidates, created_at, resolution, evidence FROM triage WHERE resolved_at IS NULL ORDER BY id"
         } else {
-            "SELECT id, message, reason, candidates, created_at, resolution FROM triage ORDER BY id"
+            "SELECT id, message, reason, candidates, created_at, resolution, evidence FROM triage ORDER BY id"
         };
         let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(query_error("list triage"))?;
         Ok(rows
@@ -55,6 +57,7 @@ impl Store {
                 candidates: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
                 created_at: r.get(4),
                 resolution: r.get(5),
+                evidence: r.get(6),
             })
             .collect())
     }

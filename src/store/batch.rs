@@ -250,17 +250,20 @@ async fn write_outcome(
             .map_err(query_error("record an outbound intent"))?;
     }
     if let Some(reason) = &outcome.triage {
-        sqlx::query("INSERT INTO triage (message, reason, candidates, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(stored)
-            .bind(reason)
-            .bind(encode(
-                "a triage item's candidates",
-                &outcome.candidates.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-            )?)
-            .bind(at)
-            .execute(&mut **tx)
-            .await
-            .map_err(query_error("hold a message for triage"))?;
+        sqlx::query(
+            "INSERT INTO triage (message, reason, candidates, created_at, evidence) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(stored)
+        .bind(reason)
+        .bind(encode(
+            "a triage item's candidates",
+            &outcome.candidates.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        )?)
+        .bind(at)
+        .bind(outcome.evidence.as_deref())
+        .execute(&mut **tx)
+        .await
+        .map_err(query_error("hold a message for triage"))?;
     }
     Ok(())
 }

@@ -106,6 +106,30 @@ pub fn panel_outcome(text: &str) -> PanelOutcome {
     }
 }
 
+/// The sentence that left a Panel response unclear, kept for the person who reads it in
+/// triage: the one that speaks of the Panel's view without settling it, else the first
+/// that speaks of the Panel, the review or a decision at all. At most 300 characters.
+pub fn unclear_sentence(text: &str) -> Option<String> {
+    let greeting = |line: &str| {
+        let l = line.trim().to_lowercase();
+        l.len() < 60 && ["dear ", "hi ", "hello", "good morning", "good afternoon"].iter().any(|g| l.starts_with(g))
+    };
+    let body: Vec<&str> = text.lines().filter(|l| !greeting(l)).collect();
+    let flat = body.join(" ").split_whitespace().collect::<Vec<_>>().join(" ");
+    let sentences: Vec<&str> = flat.split_inclusive(['.', '!', '?']).map(str::trim).filter(|s| s.len() > 3).collect();
+    let unsettled = |s: &&&str| hit(&NO_POSITION, s) || hit(&NO_VIEW, s);
+    let about = |s: &&&str| {
+        let l = s.to_lowercase();
+        ["panel", "review", "view", "decision", "recommend", "agree", "conclusion"].iter().any(|w| l.contains(w))
+    };
+    let chosen = sentences.iter().find(unsettled).or_else(|| sentences.iter().find(about))?;
+    let mut end = chosen.len().min(300);
+    while !chosen.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(chosen[..end].to_owned())
+}
+
 /// Warning banners that mail gateways put above external mail: skipped before the
 /// command line is looked for.
 static BANNER: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -309,5 +333,21 @@ mod tests {
         ] {
             assert_eq!(panel_outcome(text), outcome, "{text}");
         }
+    }
+
+    #[test]
+    fn an_unclear_response_keeps_the_sentence_that_left_it_unclear() {
+        let text = "Dear colleagues,\n\nThank you for your email of 3 December.\nThe Panel has considered the rapid \
+                    review at its meeting on Tuesday.\n\nKind regards,\nPanel secretariat";
+        assert_eq!(
+            unclear_sentence(text).as_deref(),
+            Some("The Panel has considered the rapid review at its meeting on Tuesday.")
+        );
+        let text = "Thanks. Members were not able to reach a view on the recommendation. We will write again.";
+        assert_eq!(
+            unclear_sentence(text).as_deref(),
+            Some("Members were not able to reach a view on the recommendation.")
+        );
+        assert_eq!(unclear_sentence("Dear all,\nThanks\n"), None);
     }
 }

@@ -31,7 +31,7 @@ pub use summary::to_json;
 use mime::{inner_text, mail_of, read_documents, structure_problems};
 
 use crate::domain::london_date;
-use crate::domain::message::{Forwarded, Kind, Understood};
+use crate::domain::message::{Forwarded, Kind, PanelOutcome, Understood};
 use crate::domain::{EmailAddress, Role};
 
 /// Case references read from one message at most (the subject and the new text).
@@ -258,7 +258,10 @@ pub fn understand_within(
         }
     };
     // What the Panel wrote, not what it quotes of ours.
-    let panel = (kind == Kind::PanelResponse).then(|| panel_outcome(&new_text(original_text)));
+    let panel_text = (kind == Kind::PanelResponse).then(|| new_text(original_text));
+    let panel = panel_text.as_deref().map(panel_outcome);
+    let panel_sentence =
+        panel_text.as_deref().filter(|_| panel == Some(PanelOutcome::Unclear)).and_then(classify::unclear_sentence);
     if more_external {
         problems.push(format!(
             "more than {MAX_EXTERNAL_REFS} Panel or local-authority references: only the first {MAX_EXTERNAL_REFS} are read"
@@ -312,6 +315,7 @@ pub fn understand_within(
         },
         notification: (kind == Kind::Notification).then_some(extracted.fields),
         panel_outcome: panel,
+        panel_sentence,
         command: if kind == Kind::StaffCommand { command(&fresh) } else { None },
         near_miss: if kind == Kind::CaseReply { near_miss(&fresh) } else { None },
         case_refs: refs,

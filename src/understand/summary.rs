@@ -38,7 +38,10 @@ pub fn to_json(u: &Understood) -> serde_json::Value {
             "child_identifiers_present": !n.child_identifiers.is_empty(),
         })),
         "field_sources": u.field_sources,
-        "panel_response": u.panel_outcome.map(|o: PanelOutcome| serde_json::json!({"outcome": o})),
+        "panel_response": u.panel_outcome.map(|o: PanelOutcome| match &u.panel_sentence {
+            Some(sentence) => serde_json::json!({"outcome": o, "sentence": sentence}),
+            None => serde_json::json!({"outcome": o}),
+        }),
         "command": u.command.as_ref().map(|c| c.command.word()),
         "near_miss": u.near_miss.as_ref().map(|n| serde_json::json!({"command": n.command.word(), "problem": n.problem, "line": n.line})),
         "case_refs": u.case_refs,

@@ -724,3 +724,48 @@ async fn a_published_link_rewritten_by_a_mail_gateway_is_recorded_as_the_origina
         assert_eq!(clock(&case, ClockId::C6).2, ClockStatus::Met);
     }
 }
+
+#[tokio::test]
+async fn an_unclear_panel_response_waits_in_triage_with_its_sentence_until_a_person_releases_it() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01016").await;
+        let before = w.events("CHSCP-2026-001").await.len();
+        let sentence = "The Panel has considered the rapid review at its meeting on Tuesday.";
+        let panel = mail(
+            PANEL,
+            "[CHSCP-2026-001] Rapid Review",
+            "Mon, 14 Dec 2026 11:00:00 +0000",
+            &format!("Dear colleagues,\r\n\r\nThank you.\r\n{sentence}\r\n\r\nKind regards,\r\nPanel secretariat"),
+            true,
+        );
+        w.deliver(panel, "2026-12-14T11:01:00Z").await;
+        let triage = w.store.triage(true).await.unwrap();
+        assert_eq!(triage.len(), 1, "{}", w.db.name);
+        assert_eq!(triage[0].candidates, ["CHSCP-2026-001"]);
+        assert_eq!(triage[0].evidence.as_deref(), Some(sentence), "{}", w.db.name);
+        assert!(!triage[0].reason.contains("Tuesday"), "the reason names no words of the message");
+        assert!(events_after(&w, "CHSCP-2026-001", before).await.is_empty(), "no guess recorded");
+        assert!(w.case("CHSCP-2026-001").await.panel_outcome.is_none());
+
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cspr"))
+            .args(["triage", "--json", "--config", &w.config_path])
+            .env("CSPR__STORE__URL", &w.db.url)
+            .output()
+            .unwrap();
+        let listed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(listed[0]["evidence"], sentence, "{}", w.db.name);
+
+        let id = triage[0].id.to_string();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cspr"))
+            .args(["triage", "resolve", &id, "--case", "CHSCP-2026-001", "--config", &w.config_path])
+            .env("CSPR__STORE__URL", &w.db.url)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let events = events_after(&w, "CHSCP-2026-001", before).await;
+        assert!(events.contains(&"released_from_triage".to_owned()), "{}: {events:?}", w.db.name);
+        assert!(events.contains(&"panel_response".to_owned()), "{}: {events:?}", w.db.name);
+        assert!(w.templates().await.contains(&"panel_unclear".to_owned()), "{}", w.db.name);
+    }
+}
