@@ -270,4 +270,16 @@ mod tests {
         assert!(CaseRef::parse("CHSCP-26-004").is_err());
         assert!(CaseRef::parse("CHSCP-2026-").is_err());
     }
+
+    /// The case's own `provisional` and the notification's provisional dates are stored
+    /// side by side in one record: each reads back as itself.
+    #[test]
+    fn a_case_with_provisional_dates_reads_back_the_same() {
+        let mut state = CaseState::new(CaseRef::new("CHSCP", 2026, 4, 3), CaseKind::Incident, NaiveDate::MIN);
+        state.provisional = true;
+        state.notification.provisional = vec!["notified_date".to_owned()];
+        let stored = serde_json::to_string(&state).expect("write");
+        let read: CaseState = serde_json::from_str(&stored).expect("read");
+        assert_eq!(read, state);
+    }
 }

@@ -112,7 +112,9 @@ pub struct NotificationFields {
     pub abuse_or_neglect_suspected: Option<bool>,
     /// Dates read with their year or week inferred ("30 November", "on Friday"):
     /// provisional until a person confirms them (`aware_date`, `notified_date`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Written as `provisional_dates`: a case stores these fields flat beside its own
+    /// `provisional` (a request not yet confirmed).
+    #[serde(default, rename = "provisional_dates", skip_serializing_if = "Vec::is_empty")]
     pub provisional: Vec<String>,
     /// Never written out with the fields (a case keeps them apart, in `child`).
     #[serde(skip)]
