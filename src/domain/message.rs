@@ -123,8 +123,10 @@ pub struct NotificationFields {
 
 impl NotificationFields {
     /// Fills what is still unknown from `other` (another copy of the notification);
-    /// nothing known is overwritten.
-    pub fn fill_blanks(&mut self, other: &NotificationFields) {
+    /// nothing known is overwritten, except a provisional date that `other` gives firmly.
+    /// Returns those dates: `(field, provisional date, firm date)`.
+    pub fn fill_blanks(&mut self, other: &NotificationFields) -> Vec<(&'static str, NaiveDate, NaiveDate)> {
+        let mut confirmed = Vec::new();
         fn keep<T: Clone>(mine: &mut Option<T>, theirs: &Option<T>) {
             if mine.is_none() {
                 mine.clone_from(theirs);
@@ -136,7 +138,16 @@ impl NotificationFields {
             ("aware_date", &mut self.aware_date, &other.aware_date),
             ("notified_date", &mut self.notified_date, &other.notified_date),
         ] {
-            if mine.is_none() && theirs.is_some() && other.provisional.iter().any(|p| p == name) {
+            let theirs_provisional = other.provisional.iter().any(|p| p == name);
+            if let (Some(old), Some(new)) = (*mine, *theirs)
+                && !theirs_provisional
+                && self.provisional.iter().any(|p| p == name)
+            {
+                self.provisional.retain(|p| p != name);
+                *mine = Some(new);
+                confirmed.push((name, old, new));
+            }
+            if mine.is_none() && theirs.is_some() && theirs_provisional {
                 self.provisional.push(name.to_owned());
             }
             keep(mine, theirs);
@@ -146,6 +157,7 @@ impl NotificationFields {
         keep(&mut self.children, &other.children);
         keep(&mut self.looked_after, &other.looked_after);
         keep(&mut self.abuse_or_neglect_suspected, &other.abuse_or_neglect_suspected);
+        confirmed
     }
 }
 

@@ -55,7 +55,7 @@ pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Cont
     }
     match (kind, target) {
         (Kind::Notification, Target::New(reference)) => new_notification(reference, incoming, ctx),
-        (Kind::Notification, Target::Existing(state)) => repeat_notification(*state, incoming, ctx),
+        (Kind::Notification, Target::Existing(state)) => super::copies::repeat_notification(*state, incoming, ctx),
         (Kind::ConsiderationRequest, Target::New(reference)) => consideration(reference, incoming, ctx),
         (_, Target::Existing(state)) if state.is_closed() => {
             Outcome::triage(format!("{} is closed; a person must decide what this message means", state.reference))
@@ -99,11 +99,14 @@ fn near_miss<'a>(incoming: &'a Incoming<'_>, ctx: &Context<'_>) -> Option<&'a cr
     ctx.rules.commands.roles(near.command).iter().any(|r| roles.contains(r)).then_some(near)
 }
 
-fn fill(state: &mut CaseState, fields: &NotificationFields) {
-    state.notification.fill_blanks(fields);
+/// Fills the case's blanks from a copy of the notification; returns the provisional
+/// dates the copy gave firmly (`NotificationFields::fill_blanks`).
+pub(super) fn fill(state: &mut CaseState, fields: &NotificationFields) -> Vec<(&'static str, NaiveDate, NaiveDate)> {
+    let confirmed = state.notification.fill_blanks(fields);
     if state.child.is_empty() {
         state.child = fields.child_identifiers.clone();
     }
+    confirmed
 }
 
 fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
@@ -222,24 +225,6 @@ fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'
             false,
         );
     }
-    b.out.case = Some(state);
-    b.out
-}
-
-fn repeat_notification(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
-    let fields = incoming.understood.notification.clone().unwrap_or_default();
-    if let (Some(ours), Some(theirs)) = (&state.notification.panel_reference, &fields.panel_reference)
-        && ours != theirs
-    {
-        return Outcome::triage(format!("a notification for {} with a different Panel reference", state.reference));
-    }
-    let mut b = Builder::new(incoming, ctx);
-    fill(&mut state, &fields);
-    b.audit(
-        "notification_repeated",
-        None,
-        "another copy of the notification: missing details filled, nothing duplicated",
-    );
     b.out.case = Some(state);
     b.out
 }

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod approvals;
 mod args;
 mod commands;
+mod copies;
 mod delays;
 mod events;
 mod failure;

@@ -769,3 +769,32 @@ async fn an_unclear_panel_response_waits_in_triage_with_its_sentence_until_a_per
         assert!(w.templates().await.contains(&"panel_unclear".to_owned()), "{}", w.db.name);
     }
 }
+
+#[tokio::test]
+async fn a_provisional_date_is_replaced_by_a_later_copy_that_gives_it_in_full_and_its_clock_moves() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        // "Tuesday", written on Thursday 19 November: the 17th, provisional.
+        w.deliver(
+            notification(LA, "16/11/2026", "Tuesday", "SIN-2026-01017", "", "Thu, 19 Nov 2026 10:00:00 +0000", true),
+            "2026-11-19T10:05:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.notification.provisional, ["notified_date"], "{}", w.db.name);
+        assert_eq!(clock(&case, ClockId::C3), ("2026-11-17".into(), "2026-12-08".into(), ClockStatus::Running));
+        w.deliver(
+            notification(LA, "16/11/2026", "18/11/2026", "SIN-2026-01017", "", "Fri, 20 Nov 2026 09:00:00 +0000", true),
+            "2026-11-20T09:05:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert!(case.notification.provisional.is_empty(), "{}", w.db.name);
+        assert_eq!(case.notification.notified_date, chrono::NaiveDate::from_ymd_opt(2026, 11, 18));
+        assert_eq!(clock(&case, ClockId::C3), ("2026-11-18".into(), "2026-12-09".into(), ClockStatus::Running));
+        let events = w.events("CHSCP-2026-001").await;
+        assert!(events.contains(&"date_confirmed".to_owned()), "{}: {events:?}", w.db.name);
+        assert!(events.contains(&"clock_moved".to_owned()), "{}: {events:?}", w.db.name);
+        assert_eq!(w.store.cases(false).await.unwrap().len(), 1, "{}", w.db.name);
+    }
+}
