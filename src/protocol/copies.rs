@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use super::{Builder, Context, Incoming, Outcome};
 use crate::domain::case::CaseState;
 use crate::domain::clock::due_date;
+use crate::domain::message::NotificationFields;
 
 pub(super) fn repeat_notification(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
     let fields = incoming.understood.notification.clone().unwrap_or_default();
@@ -16,7 +17,7 @@ pub(super) fn repeat_notification(mut state: CaseState, incoming: &Incoming<'_>,
         return Outcome::triage(format!("a notification for {} with a different Panel reference", state.reference));
     }
     let mut b = Builder::new(incoming, ctx);
-    let confirmed = super::events::fill(&mut state, &fields);
+    let confirmed = fill(&mut state, &fields);
     b.audit(
         "notification_repeated",
         None,
@@ -48,4 +49,14 @@ fn move_clocks(b: &mut Builder<'_>, state: &mut CaseState, from: NaiveDate, to: 
         instance.started = to;
         instance.due = due;
     }
+}
+
+/// Fills the case's blanks from a copy of the notification; returns the provisional
+/// dates the copy gave firmly (`NotificationFields::fill_blanks`).
+pub(super) fn fill(state: &mut CaseState, fields: &NotificationFields) -> Vec<(&'static str, NaiveDate, NaiveDate)> {
+    let confirmed = state.notification.fill_blanks(fields);
+    if state.child.is_empty() {
+        state.child = fields.child_identifiers.clone();
+    }
+    confirmed
 }

@@ -7,7 +7,7 @@ use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient, Target};
 use crate::domain::case::{CaseKind, CaseRef, CaseState, ClockStatus};
 use crate::domain::clock::{ClockId, StartEvent, due_date};
 use crate::domain::command::Command;
-use crate::domain::message::{IncidentType, Kind, NotificationFields, PanelOutcome, Trust};
+use crate::domain::message::{IncidentType, Kind, PanelOutcome, Trust};
 use crate::domain::{Role, format_long, london_date};
 
 /// Whether the sender's mail may change a case.
@@ -99,22 +99,12 @@ fn near_miss<'a>(incoming: &'a Incoming<'_>, ctx: &Context<'_>) -> Option<&'a cr
     ctx.rules.commands.roles(near.command).iter().any(|r| roles.contains(r)).then_some(near)
 }
 
-/// Fills the case's blanks from a copy of the notification; returns the provisional
-/// dates the copy gave firmly (`NotificationFields::fill_blanks`).
-pub(super) fn fill(state: &mut CaseState, fields: &NotificationFields) -> Vec<(&'static str, NaiveDate, NaiveDate)> {
-    let confirmed = state.notification.fill_blanks(fields);
-    if state.child.is_empty() {
-        state.child = fields.child_identifiers.clone();
-    }
-    confirmed
-}
-
 fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
     let fields = incoming.understood.notification.clone().unwrap_or_default();
     let today = london_date(&ctx.now);
     let arrived_on = london_date(&incoming.arrived_at);
     let mut state = CaseState::new(reference.clone(), CaseKind::Incident, today);
-    fill(&mut state, &fields);
+    super::copies::fill(&mut state, &fields);
     let mut b = Builder::new(incoming, ctx);
     b.audit("case_opened", None, format!("notification copy received {arrived_on}"));
 
