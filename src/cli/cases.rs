@@ -167,6 +167,9 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
         if !state.notification.provisional.is_empty() {
             value["provisional_dates"] = json!(state.notification.provisional);
         }
+        if let Some((national, on)) = state.national {
+            value["national_review"] = json!({"answer": if national { "yes" } else { "no" }, "on": on.to_string()});
+        }
         format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
     } else {
         let mut t = format!(
@@ -184,6 +187,9 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
                 "provisional dates (year or week inferred; confirm them): {}\n",
                 state.notification.provisional.join(", ")
             ));
+        }
+        if let Some((national, on)) = state.national_review() {
+            t.push_str(&format!("national review (3.4): {} ({on})\n", if national { "might be" } else { "no" }));
         }
         t.push_str("\nclocks\n");
         for c in &state.clocks {

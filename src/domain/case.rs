@@ -73,7 +73,19 @@ impl CaseKind {
 pub enum ReviewDecision {
     Cspr,
     NoCspr,
+    /// Stored by cases decided before 3.4's question was asked apart (`NATIONAL`).
     National,
+}
+
+impl ReviewDecision {
+    /// As staff write it: "CSPR", "NO-CSPR".
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewDecision::Cspr => "CSPR",
+            ReviewDecision::NoCspr => "NO-CSPR",
+            ReviewDecision::National => "NATIONAL",
+        }
+    }
 }
 
 /// Where a clock instance stands.
@@ -164,6 +176,9 @@ pub struct CaseState {
     pub dfe_ofsted_only: bool,
     pub panel_outcome: Option<PanelOutcome>,
     pub decision: Option<(ReviewDecision, NaiveDate)>,
+    /// Whether this might be a national review (3.4), asked apart from the decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub national: Option<(bool, NaiveDate)>,
     pub family_contacted: Option<NaiveDate>,
     pub publication_planned: Option<NaiveDate>,
     pub published: Option<(String, NaiveDate)>,
@@ -194,6 +209,7 @@ impl CaseState {
             dfe_ofsted_only: false,
             panel_outcome: None,
             decision: None,
+            national: None,
             family_contacted: None,
             publication_planned: None,
             published: None,
@@ -236,8 +252,9 @@ impl CaseState {
         }
         match self.decision {
             Some((ReviewDecision::Cspr, _)) => return "review",
-            Some(_) => return "decided",
-            None => {}
+            // NO-CSPR that the Panel disagrees with waits on the meeting (C4).
+            Some(_) if self.running(ClockId::C4).is_none() => return "decided",
+            _ => {}
         }
         if self.running(ClockId::C4).is_some() {
             return "panel_disagreed";
@@ -249,6 +266,15 @@ impl CaseState {
             return "awaiting_decision";
         }
         "rapid_review"
+    }
+
+    /// 3.4's answer: recorded by `NATIONAL`, or by a decision of `NATIONAL` stored before
+    /// the question was asked apart.
+    pub fn national_review(&self) -> Option<(bool, NaiveDate)> {
+        self.national.or(match self.decision {
+            Some((ReviewDecision::National, on)) => Some((true, on)),
+            _ => None,
+        })
     }
 
     /// The running clock due soonest.

@@ -12,6 +12,7 @@ use super::{Role, parse_uk_date};
 pub enum Command {
     Submitted,
     Decision,
+    National,
     MeetingHeld,
     NotifiedOrgs,
     FamilyContacted,
@@ -47,7 +48,8 @@ const fn spec(command: Command, word: &'static str, args: &'static str, roles: &
 /// Every command, in the order the README lists them.
 pub const COMMANDS: &[CommandSpec] = &[
     spec(Command::Submitted, "SUBMITTED", "[date]", &[Role::Spa, Role::Icsc]),
-    spec(Command::Decision, "DECISION", "CSPR|NO-CSPR|NATIONAL [date]", &[Role::Icsc, Role::Spa]),
+    spec(Command::Decision, "DECISION", "CSPR|NO-CSPR [date] [reason]", &[Role::Icsc, Role::Spa]),
+    spec(Command::National, "NATIONAL", "YES|NO [date]", &[Role::Icsc, Role::Spa]),
     spec(Command::MeetingHeld, "MEETING-HELD", "[date]", &[Role::Spa]),
     spec(Command::NotifiedOrgs, "NOTIFIED-ORGS", "[date]", &[Role::Spa]),
     spec(Command::FamilyContacted, "FAMILY-CONTACTED", "[date]", &[Role::Spa]),
@@ -112,9 +114,17 @@ impl Command {
             | Command::FamilyContacted
             | Command::SosNotified
             | Command::CopySent => optional_date(rest),
+            // A reason may follow the date: "DECISION CSPR 02/03/2027 the Panel's view".
             Command::Decision => match choice(rest, DECISIONS) {
+                Some((_, after)) => match after.split_whitespace().next() {
+                    Some(first) if parse_uk_date(first).is_none() && first.contains(['/', '-']) => optional_date(first),
+                    _ => Ok(()),
+                },
+                None => needs("CSPR or NO-CSPR"),
+            },
+            Command::National => match choice(rest, NATIONAL_ANSWERS) {
                 Some((_, date)) => optional_date(date),
-                None => needs("CSPR, NO-CSPR or NATIONAL"),
+                None => needs("YES or NO"),
             },
             Command::SubgroupDecision => match choice(rest, SUBGROUP_DECISIONS) {
                 Some((_, date)) => optional_date(date),
@@ -178,8 +188,10 @@ pub fn choice<'a>(rest: &'a str, options: &[&'static str]) -> Option<(&'static s
     })
 }
 
-/// The choices of DECISION and SUBGROUP-DECISION.
+/// The choices of DECISION, NATIONAL and SUBGROUP-DECISION. `DECISION NATIONAL` is still
+/// read, as `NATIONAL YES` (3.4's question is asked apart from the decision).
 pub const DECISIONS: &[&str] = &["NO-CSPR", "CSPR", "NATIONAL"];
+pub const NATIONAL_ANSWERS: &[&str] = &["YES", "NO"];
 pub const SUBGROUP_DECISIONS: &[&str] = &["NO-REVIEW", "REVIEW"];
 
 /// Who may give each command: the table's defaults, with configuration's changes.
@@ -225,6 +237,11 @@ mod tests {
         assert_eq!(choice("NO-CSPR", DECISIONS), Some(("NO-CSPR", "")));
         assert_eq!(choice("CSPRs", DECISIONS), None);
         assert!(Command::Decision.check_args("to follow next week").is_err());
+        assert_eq!(Command::Decision.check_args("CSPR 02/03/2027 the Panel disagreed"), Ok(()));
+        assert_eq!(Command::Decision.check_args("NO-CSPR criteria not met"), Ok(()));
+        assert!(Command::Decision.check_args("CSPR 31/02/2027").is_err(), "no such day");
+        assert_eq!(Command::National.check_args("YES 04/03/2027"), Ok(()));
+        assert!(Command::National.check_args("maybe").is_err());
         assert_eq!(Command::Published.check_args("https://example.org/report 01/07/2027"), Ok(()));
         assert!(Command::Published.check_args("? Not yet.").is_err());
         assert_eq!(Command::Delay.check_args("30/09/2027 awaiting the criminal trial"), Ok(()));

@@ -32,6 +32,7 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "panel_agrees",
     "panel_unclear",
     "panel_more_information",
+    "decision_revised",
     "command_done",
     "command_refused",
     "consideration_received",

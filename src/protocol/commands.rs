@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 use super::args::{date_or, split_first};
 use super::delays::{answer_delay, request_approval};
 use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient};
-use crate::domain::case::{CaseState, ClockStatus, ReviewDecision};
+use crate::domain::case::{CaseState, ClockStatus};
 use crate::domain::clock::ClockId;
-use crate::domain::command::{Command, DECISIONS, SUBGROUP_DECISIONS, choice};
+use crate::domain::command::{Command, SUBGROUP_DECISIONS, choice};
 use crate::domain::message::CommandLine;
 use crate::domain::parse_uk_date;
 use crate::domain::{Role, format_long};
@@ -119,25 +119,8 @@ fn apply(
             let _ = b.complete_clock(state, ClockId::C7, date);
             Ok(format!("sub-group decision ({}) recorded", if review { "review" } else { "no review" }))
         }
-        Command::Decision => {
-            let (decision, date) = match choice(rest, DECISIONS) {
-                Some(("CSPR", date)) => (ReviewDecision::Cspr, date),
-                Some(("NO-CSPR", date)) => (ReviewDecision::NoCspr, date),
-                Some((_, date)) => (ReviewDecision::National, date),
-                None => return Err(format!("'{}' is not CSPR, NO-CSPR or NATIONAL", split_first(rest).0)),
-            };
-            if state.decision.is_some() {
-                return Err("a decision is already recorded on this case".into());
-            }
-            let date = date_or(date, on)?;
-            state.decision = Some((decision, date));
-            b.audit("decision", None, format!("{decision:?} decided {date} (4.1)"));
-            if decision == ReviewDecision::Cspr {
-                b.start_clock(state, ClockId::C5, date);
-                b.start_clock(state, ClockId::C6, date);
-            }
-            Ok(format!("decision {decision:?} recorded for {}", format_long(date)))
-        }
+        Command::Decision => super::decisions::decision(state, b, rest, on),
+        Command::National => super::decisions::national(state, b, rest, on),
         Command::FamilyContacted => {
             let date = date_or(rest, on)?;
             state.family_contacted = Some(date);

@@ -7,6 +7,7 @@ pub mod approvals;
 mod args;
 mod commands;
 mod copies;
+mod decisions;
 mod delays;
 mod events;
 mod failure;

@@ -798,3 +798,104 @@ async fn a_provisional_date_is_replaced_by_a_later_copy_that_gives_it_in_full_an
         assert_eq!(w.store.cases(false).await.unwrap().len(), 1, "{}", w.db.name);
     }
 }
+
+#[tokio::test]
+async fn no_cspr_then_the_panel_disagrees_then_cspr_starts_c5_and_c6_and_every_decision_is_kept() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01018").await;
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "SUBMITTED 08/12/2026", "Tue, 8 Dec 2026 16:00:00 +0000"),
+            "2026-12-08T16:01:00Z",
+        )
+        .await;
+        w.deliver(
+            reply(
+                ICSC,
+                "CHSCP-2026-001",
+                "DECISION NO-CSPR 09/12/2026 criteria not met",
+                "Wed, 9 Dec 2026 12:00:00 +0000",
+            ),
+            "2026-12-09T12:01:00Z",
+        )
+        .await;
+        assert_eq!(w.case("CHSCP-2026-001").await.stage(), "decided", "{}", w.db.name);
+        let panel = mail(
+            PANEL,
+            "[CHSCP-2026-001] Rapid Review response",
+            "Mon, 14 Dec 2026 11:00:00 +0000",
+            "Dear colleagues,\r\n\r\nThe Panel does not agree with the decision not to undertake a local review.",
+            true,
+        );
+        w.deliver(panel, "2026-12-14T11:01:00Z").await;
+        assert_eq!(w.case("CHSCP-2026-001").await.stage(), "panel_disagreed", "{}", w.db.name);
+        w.deliver(
+            reply(
+                ICSC,
+                "CHSCP-2026-001",
+                "DECISION CSPR 05/01/2027 the Panel's view",
+                "Tue, 5 Jan 2027 12:00:00 +0000",
+            ),
+            "2027-01-05T12:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.stage(), "review", "{}", w.db.name);
+        assert_eq!(clock(&case, ClockId::C5), ("2027-01-05".into(), "2027-01-12".into(), ClockStatus::Running));
+        assert_eq!(clock(&case, ClockId::C6), ("2027-01-05".into(), "2027-07-05".into(), ClockStatus::Running));
+        let decisions: Vec<String> = w
+            .store
+            .audit("CHSCP-2026-001")
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.event == "decision")
+            .map(|a| a.detail)
+            .collect();
+        assert_eq!(decisions.len(), 2, "{}: {decisions:?}", w.db.name);
+        assert!(decisions[0].starts_with("NO-CSPR decided 2026-12-09: criteria not met"), "{decisions:?}");
+        assert!(decisions[1].starts_with("CSPR decided 2027-01-05 (was NO-CSPR from 2026-12-09): the Panel's view"));
+
+        // Moving away from CSPR stops C5 and C6, and the SPA and ICSC are told.
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "DECISION NO-CSPR 06/01/2027", "Wed, 6 Jan 2027 12:00:00 +0000"),
+            "2027-01-06T12:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(clock(&case, ClockId::C5).2, ClockStatus::Stopped, "{}", w.db.name);
+        assert_eq!(clock(&case, ClockId::C6).2, ClockStatus::Stopped, "{}", w.db.name);
+        assert!(w.templates().await.contains(&"decision_revised".to_owned()), "{}", w.db.name);
+    }
+}
+
+#[tokio::test]
+async fn the_national_review_question_is_recorded_apart_from_the_decision() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01019").await;
+        // Written as before: DECISION NATIONAL is NATIONAL YES, and decides nothing else.
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "DECISION NATIONAL 10/12/2026", "Thu, 10 Dec 2026 12:00:00 +0000"),
+            "2026-12-10T12:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.national, Some((true, chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap())));
+        assert_eq!(case.decision, None, "{}", w.db.name);
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "DECISION CSPR 11/12/2026", "Fri, 11 Dec 2026 12:00:00 +0000"),
+            "2026-12-11T12:01:00Z",
+        )
+        .await;
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "NATIONAL NO", "Mon, 14 Dec 2026 12:00:00 +0000"),
+            "2026-12-14T12:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.national, Some((false, chrono::NaiveDate::from_ymd_opt(2026, 12, 14).unwrap())));
+        assert_eq!(case.stage(), "review", "{}", w.db.name);
+        assert_eq!(clock(&case, ClockId::C6).2, ClockStatus::Running, "the local clocks run on");
+    }
+}

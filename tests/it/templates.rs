@@ -42,6 +42,8 @@ fn sample() -> serde_json::Value {
         ],
         "triage_list": [{"id": 7, "reason": "sender not authenticated (trust untrusted)"}],
         "red": "1", "amber": "0", "green": "1",
+        "decision": "NO-CSPR",
+        "stopped": "C5 and C6",
     })
 }
 
