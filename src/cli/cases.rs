@@ -167,6 +167,9 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
         if !state.notification.provisional.is_empty() {
             value["provisional_dates"] = json!(state.notification.provisional);
         }
+        if !state.related.is_empty() {
+            value["related"] = json!(state.related.iter().map(|r| r.as_str()).collect::<Vec<_>>());
+        }
         if let Some((national, on)) = state.national {
             value["national_review"] = json!({"answer": if national { "yes" } else { "no" }, "on": on.to_string()});
         }

@@ -176,6 +176,9 @@ pub struct CaseState {
     pub dfe_ofsted_only: bool,
     pub panel_outcome: Option<PanelOutcome>,
     pub decision: Option<(ReviewDecision, NaiveDate)>,
+    /// Cases this one is linked to (a new incident for a child whose earlier case closed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<CaseRef>,
     /// Whether this might be a national review (3.4), asked apart from the decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub national: Option<(bool, NaiveDate)>,
@@ -210,6 +213,7 @@ impl CaseState {
             panel_outcome: None,
             decision: None,
             national: None,
+            related: Vec::new(),
             family_contacted: None,
             publication_planned: None,
             published: None,

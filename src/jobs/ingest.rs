@@ -21,6 +21,7 @@ use crate::domain::message::{Kind, Understood};
 use crate::protocol::alerts::{self, AlertRecipients};
 use crate::protocol::{
     Context, Failure, Incoming, MAX_ATTEMPTS, Match, Outcome as Decision, Target, decide, failed, match_case,
+    opens_beside,
 };
 use crate::store::{Batch, Processed, Store, StoreError, StoredMessage};
 use crate::understand::{Budget, Overrun, to_json, understand_within};
@@ -113,6 +114,13 @@ async fn process(
         Match::Triage { .. } if understood.kind == Kind::Referral => decide(Target::None, &incoming, &ctx),
         Match::Triage { reason, candidates } => Decision { candidates, ..Decision::triage(reason) },
         Match::Existing(reference) => match batch.load_case(&reference).await? {
+            // A new incident for a closed case's child: a case of its own beside it.
+            Some(state) if opens_beside(&understood, &state) => {
+                let year = london_date(&now).year();
+                new_year = Some(year);
+                let reference = batch.next_reference(&config.cases.prefix, year, config.cases.digits).await?;
+                decide(Target::Beside { reference, closed: Box::new(state) }, &incoming, &ctx)
+            }
             Some(state) => decide(Target::Existing(Box::new(state)), &incoming, &ctx),
             None => Decision::triage(format!("{reference} could not be loaded")),
         },

@@ -33,6 +33,7 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "panel_unclear",
     "panel_more_information",
     "decision_revised",
+    "dates_changed",
     "command_done",
     "command_refused",
     "consideration_received",

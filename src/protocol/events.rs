@@ -2,12 +2,12 @@
 
 use chrono::NaiveDate;
 
-use super::commands;
 use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient, Target};
-use crate::domain::case::{CaseKind, CaseRef, CaseState, ClockStatus};
-use crate::domain::clock::{ClockId, StartEvent, due_date};
+use super::{commands, notifications};
+use crate::domain::case::{CaseKind, CaseRef, CaseState};
+use crate::domain::clock::ClockId;
 use crate::domain::command::Command;
-use crate::domain::message::{IncidentType, Kind, PanelOutcome, Trust};
+use crate::domain::message::{Kind, PanelOutcome, Trust};
 use crate::domain::{Role, format_long, london_date};
 
 /// Whether the sender's mail may change a case.
@@ -54,8 +54,14 @@ pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Cont
         return Outcome::triage(format!("sender not authenticated (trust {})", incoming.understood.trust.as_str()));
     }
     match (kind, target) {
-        (Kind::Notification, Target::New(reference)) => new_notification(reference, incoming, ctx),
-        (Kind::Notification, Target::Existing(state)) => super::copies::repeat_notification(*state, incoming, ctx),
+        (Kind::Notification, Target::New(reference)) => notifications::new_notification(reference, incoming, ctx),
+        (Kind::Notification, Target::Existing(state)) => notifications::for_existing(*state, incoming, ctx),
+        (Kind::Notification, Target::Beside { reference, closed }) => {
+            notifications::beside_closed(reference, &closed, incoming, ctx)
+        }
+        (_, Target::Beside { closed, .. }) => {
+            Outcome::triage(format!("{} is closed; a person must decide what this message means", closed.reference))
+        }
         (Kind::ConsiderationRequest, Target::New(reference)) => consideration(reference, incoming, ctx),
         (_, Target::Existing(state)) if state.is_closed() => {
             Outcome::triage(format!("{} is closed; a person must decide what this message means", state.reference))
@@ -97,126 +103,6 @@ fn near_miss<'a>(incoming: &'a Incoming<'_>, ctx: &Context<'_>) -> Option<&'a cr
     let near = incoming.understood.near_miss.as_ref()?;
     let roles = incoming.sender().map(|a| ctx.rules.directory.roles_of(&a)).unwrap_or_default();
     ctx.rules.commands.roles(near.command).iter().any(|r| roles.contains(r)).then_some(near)
-}
-
-fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
-    let fields = incoming.understood.notification.clone().unwrap_or_default();
-    let today = london_date(&ctx.now);
-    let arrived_on = london_date(&incoming.arrived_at);
-    let mut state = CaseState::new(reference.clone(), CaseKind::Incident, today);
-    super::copies::fill(&mut state, &fields);
-    let mut b = Builder::new(incoming, ctx);
-    b.audit("case_opened", None, format!("notification copy received {arrived_on}"));
-
-    // C1 and C2: the local authority's duties, recorded on arrival.
-    let mut late = Vec::new();
-    if let Some(aware) = state.notification.aware_date {
-        for (clock, done_on, what) in [
-            (ClockId::C1, state.notification.notified_date, "Panel notified"),
-            (ClockId::C2, Some(arrived_on), "partnership copy received"),
-        ] {
-            let Some(def) = ctx.rules.clock(clock).filter(|d| d.enabled) else { continue };
-            let Ok(due) = due_date(def, aware, ctx.rules.calendar) else { continue };
-            let status = match done_on {
-                Some(on) if on <= due => ClockStatus::Met,
-                Some(_) => ClockStatus::MetLate,
-                None => ClockStatus::Stopped,
-            };
-            state.clocks.push(crate::domain::case::ClockInstance {
-                clock,
-                started: aware,
-                due,
-                extensions: Vec::new(),
-                status,
-                closed_on: done_on,
-            });
-            let when = done_on.map(|d| d.to_string()).unwrap_or_else(|| "date not given".into());
-            b.audit("clock_recorded", Some(clock), format!("{clock} {what} {when}, due {due}: {status:?}"));
-            if status != ClockStatus::Met {
-                late.push(format!("{clock} ({what} {when}; due {})", format_long(due)));
-            }
-        }
-    } else {
-        b.audit(
-            "clock_recorded",
-            None,
-            "the date the local authority became aware is not given: C1 and C2 not assessed",
-        );
-    }
-
-    let death = matches!(
-        state.notification.incident_type,
-        Some(IncidentType::LookedAfterDeath | IncidentType::CareLeaverDeath)
-    );
-    if death {
-        state.secretary_of_state_duty = true;
-        b.audit(
-            "secretary_of_state_duty",
-            None,
-            "looked-after child or care leaver death: the Secretary of State must be told (2.3)",
-        );
-        b.intent(
-            Purpose::NoticeDraft,
-            vec![Recipient::Role(Role::Spa)],
-            Some(&reference),
-            "sos_notice_draft",
-            &[],
-            false,
-        );
-    }
-    if death && state.notification.abuse_or_neglect_suspected == Some(false) {
-        state.dfe_ofsted_only = true;
-        b.audit(
-            "dfe_ofsted_only",
-            None,
-            "no abuse or neglect suspected: for DfE and Ofsted, not the Panel; no Rapid Review (footnote 1)",
-        );
-    } else if let Some(def) = ctx.rules.clock(ClockId::C3) {
-        let start = match def.start {
-            StartEvent::LaAware => state.notification.aware_date.or(state.notification.notified_date),
-            _ => state.notification.notified_date.or(state.notification.aware_date),
-        };
-        let start = start.unwrap_or_else(|| {
-            b.audit(
-                "assumed",
-                Some(ClockId::C3),
-                format!("no notification or awareness date given: C3 counted from arrival, {arrived_on}"),
-            );
-            arrived_on
-        });
-        b.start_clock(&mut state, ClockId::C3, start);
-    }
-
-    let due = state.running(ClockId::C3).map(|c| format_long(c.due_in_force())).unwrap_or_default();
-    let area = state.notification.local_authority.clone().unwrap_or_default();
-    b.intent(
-        Purpose::Acknowledgement,
-        b.reply_to_sender(),
-        Some(&reference),
-        "acknowledgement",
-        &[("rapid_review_due", due.clone()), ("area", area.clone())],
-        true,
-    );
-    b.intent(
-        Purpose::Escalation,
-        vec![Recipient::Role(Role::Spa), Recipient::Role(Role::Icsc)],
-        Some(&reference),
-        "new_case",
-        &[("rapid_review_due", due), ("area", area)],
-        true,
-    );
-    if !late.is_empty() {
-        b.intent(
-            Purpose::LateNotice,
-            vec![Recipient::Role(Role::Spa)],
-            Some(&reference),
-            "late_notice",
-            &[("late", late.join("; "))],
-            false,
-        );
-    }
-    b.out.case = Some(state);
-    b.out
 }
 
 fn panel_response(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {

@@ -6,12 +6,12 @@ pub mod alerts;
 pub mod approvals;
 mod args;
 mod commands;
-mod copies;
 mod decisions;
 mod delays;
 mod events;
 mod failure;
 mod matching;
+mod notifications;
 mod partners;
 mod release;
 mod rules;
@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use failure::{Failure, MAX_ATTEMPTS, failed};
 pub use matching::{Lookups, Match, match_case};
+pub use notifications::opens_beside;
 pub use rules::Rules;
 pub use tick::{ClockSteps, DigestRow, Rag, TriageRow, clock_steps, digest_due, digest_intents, digest_row, on_tick};
 
@@ -153,6 +154,12 @@ pub enum Target {
     /// A new case, with the reference it will have.
     New(CaseRef),
     Existing(Box<CaseState>),
+    /// A new case, with the reference it will have, beside the closed case the message
+    /// matched (`opens_beside`).
+    Beside {
+        reference: CaseRef,
+        closed: Box<CaseState>,
+    },
     /// No case (referrals, unmatched auto-replies, …).
     None,
 }

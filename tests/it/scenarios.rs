@@ -899,3 +899,126 @@ async fn the_national_review_question_is_recorded_apart_from_the_decision() {
         assert_eq!(clock(&case, ClockId::C6).2, ClockStatus::Running, "the local clocks run on");
     }
 }
+
+/// `notification(…)` sent as a reply in a case's thread, as a local authority writes one.
+fn notification_titled(subject: &str, aware: &str, notified: &str, panel_ref: &str, date: &str) -> String {
+    notification(LA, aware, notified, panel_ref, "", date, true)
+        .replacen("Subject: FW: Serious incident notification", &format!("Subject: {subject}"), 1)
+        .replacen(
+            "Please find our notification below.",
+            "Please find below the notification we sent the Panel today.",
+            1,
+        )
+}
+
+#[tokio::test]
+async fn a_notification_for_a_closed_case_opens_a_new_case_beside_it_or_waits_for_a_person() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01020").await;
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "CLOSE no further action", "Mon, 30 Nov 2026 12:00:00 +0000"),
+            "2026-11-30T12:01:00Z",
+        )
+        .await;
+        // A new incident, notified in the old case's thread: a case of its own, linked.
+        w.deliver(
+            notification_titled(
+                "Re: [CHSCP-2026-001] new incident",
+                "01/12/2026",
+                "02/12/2026",
+                "SIN-2026-01021",
+                "Wed, 2 Dec 2026 10:00:00 +0000",
+            ),
+            "2026-12-02T10:05:00Z",
+        )
+        .await;
+        let new = w.case("CHSCP-2026-002").await;
+        assert_eq!(new.related.iter().map(|r| r.as_str()).collect::<Vec<_>>(), ["CHSCP-2026-001"], "{}", w.db.name);
+        assert_eq!(clock(&new, ClockId::C3).2, ClockStatus::Running);
+        assert_eq!(w.templates().await.iter().filter(|t| *t == "acknowledgement").count(), 2, "{}", w.db.name);
+        assert!(w.case("CHSCP-2026-001").await.is_closed());
+
+        // The closed case's own notification again: a late copy or a new incident? A person decides, told at once.
+        let before = w.templates().await.len();
+        w.deliver(
+            notification(LA, "16/11/2026", "18/11/2026", "SIN-2026-01020", "", "Thu, 3 Dec 2026 10:00:00 +0000", true),
+            "2026-12-03T10:05:00Z",
+        )
+        .await;
+        let triage = w.store.triage(true).await.unwrap();
+        assert_eq!(triage.len(), 1, "{}", w.db.name);
+        assert_eq!(triage[0].candidates, ["CHSCP-2026-001"]);
+        assert_eq!(w.templates().await[before..], ["triage_alert"], "{}", w.db.name);
+        assert_eq!(w.store.cases(false).await.unwrap().len(), 2, "{}", w.db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_notification_for_a_request_under_consideration_makes_it_a_notification_case() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        let body = "Dear Case Review sub-group,\r\n\r\nWe would like to request that the sub-group consider the case of \
+                    a young person known to our service for a local child safeguarding practice review.";
+        w.deliver(
+            mail(
+                "early.help@hackney.gov.uk",
+                "Request for consideration",
+                "Thu, 26 Nov 2026 09:00:00 +0000",
+                body,
+                true,
+            ),
+            "2026-11-26T09:01:00Z",
+        )
+        .await;
+        w.deliver(
+            notification_titled(
+                "Re: [CHSCP-2026-001] Request for consideration",
+                "27/11/2026",
+                "30/11/2026",
+                "SIN-2026-01022",
+                "Mon, 30 Nov 2026 15:00:00 +0000",
+            ),
+            "2026-11-30T15:05:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.kind, cspr::domain::case::CaseKind::Incident, "{}", w.db.name);
+        assert_eq!(clock(&case, ClockId::C7).2, ClockStatus::Stopped);
+        assert_eq!(clock(&case, ClockId::C3), ("2026-11-30".into(), "2026-12-21".into(), ClockStatus::Running));
+        let templates = w.templates().await;
+        assert!(templates.contains(&"acknowledgement".to_owned()), "{}: {templates:?}", w.db.name);
+        assert!(templates.contains(&"new_case".to_owned()), "{}: {templates:?}", w.db.name);
+        assert!(w.events("CHSCP-2026-001").await.contains(&"case_became_notification".to_owned()));
+        assert_eq!(w.store.cases(false).await.unwrap().len(), 1, "{}", w.db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_later_copy_moving_the_notified_date_recomputes_c3_and_tells_the_spa() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01023").await;
+        // Corrected: the Panel was notified on the 17th, not the 18th.
+        w.deliver(
+            notification(LA, "16/11/2026", "17/11/2026", "SIN-2026-01023", "", "Fri, 20 Nov 2026 10:00:00 +0000", true),
+            "2026-11-20T10:05:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert_eq!(case.notification.notified_date, chrono::NaiveDate::from_ymd_opt(2026, 11, 17));
+        assert_eq!(clock(&case, ClockId::C3), ("2026-11-17".into(), "2026-12-08".into(), ClockStatus::Running));
+        let events = w.events("CHSCP-2026-001").await;
+        assert!(events.contains(&"date_corrected".to_owned()), "{}: {events:?}", w.db.name);
+        assert!(events.contains(&"clock_moved".to_owned()), "{}: {events:?}", w.db.name);
+        assert!(w.templates().await.contains(&"dates_changed".to_owned()), "{}", w.db.name);
+        // The same copy again moves nothing and tells no one.
+        let before = w.templates().await.len();
+        w.deliver(
+            notification(LA, "16/11/2026", "17/11/2026", "SIN-2026-01023", "", "Fri, 20 Nov 2026 11:00:00 +0000", true),
+            "2026-11-20T11:05:00Z",
+        )
+        .await;
+        assert_eq!(w.templates().await.len(), before, "{}", w.db.name);
+    }
+}

@@ -44,6 +44,7 @@ fn sample() -> serde_json::Value {
         "red": "1", "amber": "0", "green": "1",
         "decision": "NO-CSPR",
         "stopped": "C5 and C6",
+        "changes": "Panel notified: Tuesday 17 November 2026, now Wednesday 18 November 2026; the Rapid Review (C3) is now due Wednesday 9 December 2026",
     })
 }
 
