@@ -141,9 +141,14 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
         .clocks
         .iter()
         .map(|c| {
-            json!({"clock": c.clock.as_str(), "started": c.started.to_string(), "due": c.due_in_force().to_string(),
+            let mut clock = json!({"clock": c.clock.as_str(), "started": c.started.to_string(), "due": c.due_in_force().to_string(),
                    "base_due": c.due.to_string(), "status": serde_json::to_value(c.status).unwrap_or(Value::Null),
-                   "closed_on": c.closed_on.map(|d| d.to_string())})
+                   "closed_on": c.closed_on.map(|d| d.to_string())});
+            // A start the notification did not give: provisional, and why.
+            if let Some(basis) = &c.basis {
+                clock["provisional"] = json!(basis);
+            }
+            clock
         })
         .collect();
     let chronology: Vec<Value> = audit
@@ -202,6 +207,9 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
                 other => format!("{other:?}{closed}").to_lowercase(),
             };
             t.push_str(&format!("  {}  from {}  due {}  {status}\n", c.clock, c.started, c.due_in_force()));
+            if let Some(basis) = &c.basis {
+                t.push_str(&format!("      provisional: {basis}\n"));
+            }
         }
         t.push_str("\nchronology\n");
         for a in &audit {

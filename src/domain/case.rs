@@ -126,6 +126,10 @@ pub struct ClockInstance {
     pub status: ClockStatus,
     #[serde(default)]
     pub closed_on: Option<NaiveDate>,
+    /// Why the clock counts from `started` when the date it should count from was not
+    /// given: the start is provisional until that date is confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
 }
 
 impl ClockInstance {

@@ -298,6 +298,7 @@ impl<'a> Builder<'a> {
             extensions: Vec::new(),
             status: ClockStatus::Running,
             closed_on: None,
+            basis: None,
         });
         self.audit("clock_started", Some(clock), format!("{clock} {} started {start}, due {due}", def.title));
     }

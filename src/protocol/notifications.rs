@@ -101,7 +101,7 @@ fn open(mut state: CaseState, mut b: Builder<'_>, incoming: &Incoming<'_>, ctx: 
     let arrived_on = london_date(&incoming.arrived_at);
     let reference = state.reference.clone();
     fill(&mut state, &fields);
-    let late = la_duties(&mut state, &mut b, arrived_on);
+    let (late, unknown) = la_duties(&mut state, &mut b, arrived_on);
 
     let death = matches!(
         state.notification.incident_type,
@@ -131,33 +131,36 @@ fn open(mut state: CaseState, mut b: Builder<'_>, incoming: &Incoming<'_>, ctx: 
             "no abuse or neglect suspected: for DfE and Ofsted, not the Panel; no Rapid Review (footnote 1)",
         );
     } else if let Some(def) = ctx.rules.clock(ClockId::C3) {
-        let start = c3_start(def.start, &state.notification).unwrap_or_else(|| {
-            b.audit(
-                "assumed",
-                Some(ClockId::C3),
-                format!("no notification or awareness date given: C3 counted from arrival, {arrived_on}"),
-            );
-            arrived_on
-        });
+        let written = [incoming.understood.forwarded.as_ref().and_then(|f| f.date), incoming.understood.date]
+            .into_iter()
+            .flatten()
+            .map(|d| london_date(&d))
+            .chain([arrived_on])
+            .min()
+            .unwrap_or(arrived_on);
+        let (start, basis) = c3_start(def.start, &state.notification, written);
+        if let Some(basis) = &basis {
+            b.audit("assumed", Some(ClockId::C3), format!("C3 {basis}"));
+        }
         b.start_clock(&mut state, ClockId::C3, start);
+        if let Some(c3) = state.running_mut(ClockId::C3) {
+            c3.basis = basis;
+        }
     }
 
     let due = state.running(ClockId::C3).map(|c| format_long(c.due_in_force())).unwrap_or_default();
+    let basis = state.running(ClockId::C3).and_then(|c| c.basis.clone()).unwrap_or_default();
     let area = state.notification.local_authority.clone().unwrap_or_default();
-    b.intent(
-        Purpose::Acknowledgement,
-        b.reply_to_sender(),
-        Some(&reference),
-        "acknowledgement",
-        &[("rapid_review_due", due.clone()), ("area", area.clone())],
-        true,
-    );
+    let facts = [("rapid_review_due", due), ("rapid_review_basis", basis), ("area", area)];
+    b.intent(Purpose::Acknowledgement, b.reply_to_sender(), Some(&reference), "acknowledgement", &facts, true);
+    let mut facts = facts.to_vec();
+    facts.push(("to_confirm", unknown));
     b.intent(
         Purpose::Escalation,
         vec![Recipient::Role(Role::Spa), Recipient::Role(Role::Icsc)],
         Some(&reference),
         "new_case",
-        &[("rapid_review_due", due), ("area", area)],
+        &facts,
         true,
     );
     if !late.is_empty() {
@@ -176,8 +179,9 @@ fn open(mut state: CaseState, mut b: Builder<'_>, incoming: &Incoming<'_>, ctx: 
 
 /// C1 and C2, the local authority's duties, assessed from the dates the case holds (C2
 /// met on `copy_received`); assessed again when a later copy moves a date. Returns the
-/// ones not met on time, in words.
-fn la_duties(state: &mut CaseState, b: &mut Builder<'_>, copy_received: NaiveDate) -> Vec<String> {
+/// ones met late, in words, and what could not be assessed for want of a date (a date
+/// not given is something to confirm, never a deadline missed).
+fn la_duties(state: &mut CaseState, b: &mut Builder<'_>, copy_received: NaiveDate) -> (Vec<String>, String) {
     state.clocks.retain(|c| !matches!(c.clock, ClockId::C1 | ClockId::C2));
     let mut late = Vec::new();
     let Some(aware) = state.notification.aware_date else {
@@ -186,8 +190,9 @@ fn la_duties(state: &mut CaseState, b: &mut Builder<'_>, copy_received: NaiveDat
             None,
             "the date the local authority became aware is not given: C1 and C2 not assessed",
         );
-        return late;
+        return (late, "the date the local authority became aware (C1 and C2 cannot be assessed)".to_owned());
     };
+    let mut unknown = String::new();
     for (clock, done_on, what) in [
         (ClockId::C1, state.notification.notified_date, "Panel notified"),
         (ClockId::C2, Some(copy_received), "partnership copy received"),
@@ -206,22 +211,42 @@ fn la_duties(state: &mut CaseState, b: &mut Builder<'_>, copy_received: NaiveDat
             extensions: Vec::new(),
             status,
             closed_on: done_on,
+            basis: None,
         });
         let when = done_on.map(|d| d.to_string()).unwrap_or_else(|| "date not given".into());
         b.audit("clock_recorded", Some(clock), format!("{clock} {what} {when}, due {due}: {status:?}"));
-        if status != ClockStatus::Met {
-            late.push(format!("{clock} ({what} {when}; due {})", format_long(due)));
+        match status {
+            ClockStatus::MetLate => late.push(format!("{clock} ({what} {when}; due {})", format_long(due))),
+            ClockStatus::Stopped => unknown = format!("the date the Panel was notified ({clock} cannot be assessed)"),
+            _ => {}
         }
     }
-    late
+    (late, unknown)
 }
 
-/// The date C3 counts from: as configured, the date the Panel was notified or the date
-/// the local authority became aware, each standing in for the other when missing.
-fn c3_start(start: StartEvent, n: &NotificationFields) -> Option<NaiveDate> {
-    match start {
-        StartEvent::LaAware => n.aware_date.or(n.notified_date),
-        _ => n.notified_date.or(n.aware_date),
+/// The date C3 counts from — as configured, the date the Panel was notified or the date
+/// the local authority became aware — and, when that date was not given, why it counts
+/// from the one it does: the earliest the message supports (the other date, else the
+/// date the notification was written), so the deadline is never later than the statute
+/// allows.
+fn c3_start(start: StartEvent, n: &NotificationFields, written: NaiveDate) -> (NaiveDate, Option<String>) {
+    let (wanted, other, missing) = match start {
+        StartEvent::LaAware => (n.aware_date, n.notified_date, "when the local authority became aware"),
+        _ => (n.notified_date, n.aware_date, "when the Panel was notified"),
+    };
+    match (wanted, other) {
+        (Some(date), _) => (date, None),
+        (None, Some(date)) => {
+            (date, Some(format!("counted from {} because the notification did not say {missing}", format_long(date))))
+        }
+        (None, None) => (
+            written,
+            Some(format!(
+                "counted from {}, the day the notification was written, because it did not say when the Panel was \
+                 notified or when the local authority became aware",
+                format_long(written)
+            )),
+        ),
     }
 }
 
@@ -255,8 +280,9 @@ fn repeat_notification(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Cont
             }
         }
         let copy_received = state.clocks.iter().find(|c| c.clock == ClockId::C2).and_then(|c| c.closed_on);
-        let late = la_duties(&mut state, &mut b, copy_received.unwrap_or_else(|| london_date(&incoming.arrived_at)));
-        moved.extend(late.into_iter().map(|l| format!("not met on time: {l}")));
+        let (late, _) =
+            la_duties(&mut state, &mut b, copy_received.unwrap_or_else(|| london_date(&incoming.arrived_at)));
+        moved.extend(late.into_iter().map(|l| format!("met late: {l}")));
         if let Some(due) = move_c3(&mut b, &mut state) {
             moved.push(format!("the Rapid Review (C3) is now due {}", format_long(due)));
         }
@@ -301,8 +327,11 @@ fn correct_dates(state: &mut CaseState, b: &mut Builder<'_>, copy: &Notification
 /// when it moved (an approved extension stands: it is a date of its own).
 fn move_c3(b: &mut Builder<'_>, state: &mut CaseState) -> Option<NaiveDate> {
     let def = b.ctx.rules.clock(ClockId::C3)?;
-    let to = c3_start(def.start, &state.notification)?;
+    let running = state.running(ClockId::C3)?;
+    // With no date at all, it stays where it was first counted from.
+    let (to, basis) = c3_start(def.start, &state.notification, running.started);
     let instance = state.clocks.iter_mut().find(|c| c.clock == ClockId::C3 && c.is_running())?;
+    instance.basis = basis;
     if instance.started == to {
         return None;
     }

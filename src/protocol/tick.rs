@@ -84,7 +84,9 @@ impl ClockSteps<'_> {
             .filter(|s| s.date == latest)
             .map(|step| {
                 let kind = if step.kind == StepKind::Reminder { "reminder" } else { "escalation" };
+                let basis = case.running(self.clock).and_then(|c| c.basis.clone()).unwrap_or_default();
                 let facts = [
+                    ("basis", basis),
                     ("clock", self.clock.to_string()),
                     ("clock_title", def.title.clone()),
                     ("due", format_long(dl.due)),

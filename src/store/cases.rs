@@ -26,6 +26,8 @@ pub struct IntentRow {
     pub recipients: String,
     pub template: String,
     pub urgent: bool,
+    /// What the email is to say, as JSON (`{"case": …, "rapid_review_due": …}`).
+    pub facts: String,
 }
 
 impl Store {
@@ -97,7 +99,7 @@ impl Store {
 
     pub async fn intents(&self) -> Result<Vec<IntentRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, case_reference, message, purpose, recipients, template, urgent FROM intents ORDER BY id",
+            "SELECT id, case_reference, message, purpose, recipients, template, urgent, facts FROM intents ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await
@@ -112,6 +114,7 @@ impl Store {
                 recipients: r.get(4),
                 template: r.get(5),
                 urgent: r.get::<i64, _>(6) != 0,
+                facts: r.get(7),
             })
             .collect())
     }

@@ -1022,3 +1022,52 @@ async fn a_later_copy_moving_the_notified_date_recomputes_c3_and_tells_the_spa()
         assert_eq!(w.templates().await.len(), before, "{}", w.db.name);
     }
 }
+
+#[tokio::test]
+async fn a_c3_counted_from_a_date_the_notification_did_not_give_is_said_to_be_provisional() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        // Aware Monday 16 November; when the Panel was notified is not said.
+        w.deliver(
+            notification(LA, "16/11/2026", "", "SIN-2026-01024", "", "Thu, 19 Nov 2026 10:00:00 +0000", true),
+            "2026-11-19T10:05:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        // The earliest date the message supports: the deadline is never later than the statute allows.
+        assert_eq!(clock(&case, ClockId::C3), ("2026-11-16".into(), "2026-12-07".into(), ClockStatus::Running));
+        let basis = case.running(ClockId::C3).and_then(|c| c.basis.clone()).unwrap_or_default();
+        assert_eq!(
+            basis,
+            "counted from Monday 16 November 2026 because the notification did not say when the Panel was notified",
+            "{}",
+            w.db.name
+        );
+        let intents = w.store.intents().await.unwrap();
+        for template in ["acknowledgement", "new_case"] {
+            let facts = &intents.iter().find(|i| i.template == template).unwrap().facts;
+            let facts: serde_json::Value = serde_json::from_str(facts).unwrap();
+            assert_eq!(facts["rapid_review_basis"], basis.as_str(), "{template}");
+        }
+        // An unknown date is something to confirm, never a deadline missed.
+        assert!(!intents.iter().any(|i| i.template == "late_notice"), "{}", w.db.name);
+        let new_case = &intents.iter().find(|i| i.template == "new_case").unwrap().facts;
+        assert!(new_case.contains("the date the Panel was notified"), "{new_case}");
+
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cspr"))
+            .args(["case", "CHSCP-2026-001", "--config", &w.config_path])
+            .env("CSPR__STORE__URL", &w.db.url)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains(&format!("provisional: {basis}")), "{}: {text}", w.db.name);
+
+        // The reminder says so too.
+        let reminders = cspr::jobs::tick::run(&w.store, &w.config, at("2026-12-03T09:00:00Z")).await;
+        assert!(reminders.is_ok(), "{reminders:?}");
+        let intents = w.store.intents().await.unwrap();
+        let reminder = intents.iter().find(|i| i.template == "reminder" || i.template == "escalation");
+        let reminder = reminder.unwrap_or_else(|| panic!("{}: a reminder or escalation", w.db.name));
+        assert!(reminder.facts.contains(&basis), "{}", reminder.facts);
+    }
+}

@@ -44,6 +44,9 @@ fn sample() -> serde_json::Value {
         "red": "1", "amber": "0", "green": "1",
         "decision": "NO-CSPR",
         "stopped": "C5 and C6",
+        "rapid_review_basis": "counted from Monday 16 November 2026 because the notification did not say when the Panel was notified",
+        "basis": "counted from Monday 16 November 2026 because the notification did not say when the Panel was notified",
+        "to_confirm": "the date the Panel was notified (C1 cannot be assessed)",
         "changes": "Panel notified: Tuesday 17 November 2026, now Wednesday 18 November 2026; the Rapid Review (C3) is now due Wednesday 9 December 2026",
     })
 }
