@@ -202,6 +202,13 @@ pub struct NearMiss {
     pub line: String,
 }
 
+/// Signs in a message that the notification criteria (2.1) are met.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CriteriaSigns {
+    /// The local authority the message names (to be told), if any.
+    pub authority: Option<String>,
+}
+
 /// Everything the pipeline understood of one message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Understood {
@@ -227,6 +234,10 @@ pub struct Understood {
     /// For an unclear Panel response, the sentence that left it unclear: kept in the
     /// triage record for the person who reads it; never logged, never emailed.
     pub panel_sentence: Option<String>,
+    /// Whatever its kind, the message tells of a death or serious harm where abuse or
+    /// neglect is suspected (2.1): what 11.2 asks the partnership to pass to the local
+    /// authority at once. With the authority it names, if any.
+    pub criteria: Option<CriteriaSigns>,
     pub command: Option<CommandLine>,
     /// A line that was nearly a command (never with `command`).
     pub near_miss: Option<NearMiss>,
@@ -257,6 +268,7 @@ impl Understood {
             field_sources: Default::default(),
             panel_outcome: None,
             panel_sentence: None,
+            criteria: None,
             command: None,
             near_miss: None,
             case_refs: Vec::new(),

@@ -90,6 +90,10 @@ pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Cont
                 }
                 None => b.audit("reply_received", None, format!("{} received", kind.as_str())),
             }
+            // 11.2, whenever a request under consideration gets news.
+            if state.kind == CaseKind::Consideration {
+                super::criteria::alert(&mut b, &state.reference, incoming);
+            }
             b.out.case = Some(*state);
             b.out
         }
@@ -175,28 +179,7 @@ fn consideration(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>)
         &[("meeting", meeting)],
         false,
     );
-    // 11.2: anything suggesting the 2.1 criteria are met alerts the local authority at once.
-    let text = incoming.understood.forwarded.as_ref().map(|f| f.body.to_lowercase()).unwrap_or_default();
-    let subject = incoming.understood.subject.clone().unwrap_or_default().to_lowercase();
-    let words = format!("{text} {subject}");
-    let harm =
-        ["died", "death", "serious harm", "seriously harmed", "seriously injured"].iter().any(|w| words.contains(w));
-    let abuse = ["abuse", "neglect"].iter().any(|w| words.contains(w));
-    if harm && abuse {
-        b.intent(
-            Purpose::Escalation,
-            vec![Recipient::Role(Role::Spa)],
-            Some(&reference),
-            "consideration_criteria",
-            &[],
-            true,
-        );
-        b.audit(
-            "criteria_may_be_met",
-            None,
-            "the request suggests the 2.1 criteria: the SPA is prompted to alert the local authority (11.2)",
-        );
-    }
+    super::criteria::alert(&mut b, &reference, incoming);
     b.out.case = Some(state);
     b.out
 }

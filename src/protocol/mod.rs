@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod approvals;
 mod args;
 mod commands;
+mod criteria;
 mod decisions;
 mod delays;
 mod events;

@@ -61,6 +61,7 @@ fn provisional(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>) -
         &[],
         true,
     );
+    super::criteria::alert(&mut b, &reference, incoming);
     b.out.case = Some(state);
     b.out
 }

@@ -31,7 +31,7 @@ pub use summary::to_json;
 use mime::{inner_text, mail_of, read_documents, structure_problems};
 
 use crate::domain::london_date;
-use crate::domain::message::{Forwarded, Kind, PanelOutcome, Understood};
+use crate::domain::message::{CriteriaSigns, Forwarded, IncidentType, Kind, PanelOutcome, Understood};
 use crate::domain::{EmailAddress, Role};
 
 /// Case references read from one message at most (the subject and the new text).
@@ -278,6 +278,14 @@ pub fn understand_within(
         problems.extend(document_problems);
     }
     budget.check()?;
+    // 2.1's criteria, read from the whole of what was written (a request for
+    // consideration, or later news on one, may describe them: 11.2), with the authority
+    // the writer names (not the one the sender's domain suggests).
+    let f = &extracted.fields;
+    let harm = f.incident_type.is_some_and(|t| t != IncidentType::Unknown);
+    let criteria = (harm && f.abuse_or_neglect_suspected == Some(true)).then(|| CriteriaSigns {
+        authority: f.local_authority.clone().or_else(|| extracted.authority_in_text.clone()),
+    });
     // The notifying authority, when no label names it: the original sender's domain,
     // then the forwarding sender's, then the authority the letter names first.
     if extracted.fields.local_authority.is_none() {
@@ -316,6 +324,7 @@ pub fn understand_within(
         notification: (kind == Kind::Notification).then_some(extracted.fields),
         panel_outcome: panel,
         panel_sentence,
+        criteria,
         command: if kind == Kind::StaffCommand { command(&fresh) } else { None },
         near_miss: if kind == Kind::CaseReply { near_miss(&fresh) } else { None },
         case_refs: refs,

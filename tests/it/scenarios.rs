@@ -1071,3 +1071,59 @@ async fn a_c3_counted_from_a_date_the_notification_did_not_give_is_said_to_be_pr
         assert!(reminder.facts.contains(&basis), "{}", reminder.facts);
     }
 }
+
+#[tokio::test]
+async fn a_request_for_consideration_that_tells_of_the_criteria_alerts_the_spa_at_once_then_or_later() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        // Written directly, not forwarded: its own body tells of a death with neglect suspected.
+        let body = "Dear Case Review sub-group,\r\n\r\nWe would like to request that the sub-group consider a local \
+                    child safeguarding practice review. A 14-year-old boy known to Islington died last week and \
+                    neglect is suspected.";
+        w.deliver(
+            mail(
+                "early.help@hackney.gov.uk",
+                "Request for consideration",
+                "Thu, 26 Nov 2026 09:00:00 +0000",
+                body,
+                true,
+            ),
+            "2026-11-26T09:01:00Z",
+        )
+        .await;
+        let intents = w.store.intents().await.unwrap();
+        let alert = intents.iter().find(|i| i.template == "consideration_criteria");
+        let alert = alert.unwrap_or_else(|| panic!("{}: an 11.2 alert on a direct request", w.db.name));
+        assert!(alert.urgent, "sent at once");
+        assert!(alert.facts.contains("London Borough of Islington"), "{}", alert.facts);
+
+        // A second request, nothing of the criteria at first; later news on it tells of serious harm.
+        let body = "Dear Case Review sub-group,\r\n\r\nWe would like to request that the sub-group consider a local \
+                    child safeguarding practice review for a family we have worked with for some years.";
+        w.deliver(
+            mail(
+                "early.help@hackney.gov.uk",
+                "Request for consideration",
+                "Fri, 27 Nov 2026 09:00:00 +0000",
+                body,
+                true,
+            ),
+            "2026-11-27T09:01:00Z",
+        )
+        .await;
+        let count = |intents: &[cspr::store::IntentRow]| {
+            intents.iter().filter(|i| i.template == "consideration_criteria").count()
+        };
+        assert_eq!(count(&w.store.intents().await.unwrap()), 1, "{}", w.db.name);
+        let news = mail(
+            "early.help@hackney.gov.uk",
+            "Re: [CHSCP-2026-002] Request for consideration",
+            "Mon, 30 Nov 2026 09:00:00 +0000",
+            "An update: the younger child was seriously injured at home on Saturday and physical abuse is suspected.",
+            true,
+        );
+        w.deliver(news, "2026-11-30T09:01:00Z").await;
+        assert_eq!(count(&w.store.intents().await.unwrap()), 2, "{}", w.db.name);
+        assert!(w.events("CHSCP-2026-002").await.contains(&"criteria_may_be_met".to_owned()), "{}", w.db.name);
+    }
+}
