@@ -69,6 +69,8 @@ pub struct Config {
     pub alerts: AlertRecipients,
     /// Who may give each staff command (the table's defaults unless configured).
     pub commands: crate::domain::command::CommandRoles,
+    /// `[duties.<name>]`: when each duty without a deadline is chased, and who is told.
+    pub duties: crate::domain::duty::DutySchedules,
 }
 
 /// The optional HTTP listener.
@@ -261,6 +263,7 @@ impl Config {
             alerts: &self.alerts,
             commands: &self.commands,
             partner_domains: &self.intake.partner_domains,
+            duties: &self.duties,
         }
     }
 

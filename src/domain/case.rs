@@ -158,6 +158,21 @@ pub struct DelayRequest {
     /// Approval tokens already spent (each counts once).
     #[serde(default)]
     pub used_tokens: Vec<String>,
+    /// The due date in force when the delay was asked for.
+    #[serde(default)]
+    pub current_due: Option<NaiveDate>,
+}
+
+/// A delay request as it ended: approved, declined or replaced (8.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelayRecord {
+    pub number: u32,
+    pub from_due: Option<NaiveDate>,
+    pub new_due: NaiveDate,
+    pub reason: String,
+    /// "approved", "declined" or "replaced".
+    pub outcome: String,
+    pub on: NaiveDate,
 }
 
 /// Everything the daemon knows of a case.
@@ -180,6 +195,9 @@ pub struct CaseState {
     pub dfe_ofsted_only: bool,
     pub panel_outcome: Option<PanelOutcome>,
     pub decision: Option<(ReviewDecision, NaiveDate)>,
+    /// Duties without a statutory deadline, chased until recorded (`domain::duty`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duties: Vec<super::duty::Duty>,
     /// Cases this one is linked to (a new incident for a child whose earlier case closed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<CaseRef>,
@@ -191,6 +209,12 @@ pub struct CaseState {
     pub published: Option<(String, NaiveDate)>,
     pub not_publishing: Option<String>,
     pub delay: Option<DelayRequest>,
+    /// Earlier delay requests and how each ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delay_history: Vec<DelayRecord>,
+    /// The C6 due date about which the ICSC was asked whether to recommend a delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_asked: Option<NaiveDate>,
     /// How many delay requests the case has had: the next one's number follows.
     #[serde(default)]
     pub delay_requests: u32,
@@ -218,12 +242,15 @@ impl CaseState {
             decision: None,
             national: None,
             related: Vec::new(),
+            duties: Vec::new(),
             family_contacted: None,
             publication_planned: None,
             published: None,
             not_publishing: None,
             delay: None,
             delay_requests: 0,
+            delay_history: Vec::new(),
+            delay_asked: None,
             subgroup_decision: None,
             closed: None,
             clocks: Vec::new(),
@@ -283,6 +310,31 @@ impl CaseState {
             Some((ReviewDecision::National, on)) => Some((true, on)),
             _ => None,
         })
+    }
+
+    /// Opens a duty arising on `since`, unless the same duty is already open.
+    pub fn open_duty(&mut self, kind: super::duty::DutyKind, since: NaiveDate) -> bool {
+        if self.duties.iter().any(|d| d.kind == kind && d.done_on.is_none()) {
+            return false;
+        }
+        self.duties.push(super::duty::Duty { kind, since, done_on: None });
+        true
+    }
+
+    /// Records the open duty of `kind` done on `on`; false when none is open.
+    pub fn complete_duty(&mut self, kind: super::duty::DutyKind, on: NaiveDate) -> bool {
+        match self.duties.iter_mut().find(|d| d.kind == kind && d.done_on.is_none()) {
+            Some(duty) => {
+                duty.done_on = Some(on);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Duties not yet recorded done.
+    pub fn open_duties(&self) -> impl Iterator<Item = &super::duty::Duty> {
+        self.duties.iter().filter(|d| d.done_on.is_none())
     }
 
     /// The running clock due soonest.

@@ -17,6 +17,10 @@ pub enum Command {
     NotifiedOrgs,
     FamilyContacted,
     SosNotified,
+    ReportShared,
+    RequestedReports,
+    NoticeSent,
+    RepositorySent,
     SubgroupDecision,
     PublicationDate,
     CopySent,
@@ -54,12 +58,16 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(Command::NotifiedOrgs, "NOTIFIED-ORGS", "[date]", &[Role::Spa]),
     spec(Command::FamilyContacted, "FAMILY-CONTACTED", "[date]", &[Role::Spa]),
     spec(Command::SosNotified, "SOS-NOTIFIED", "[date]", &[Role::Spa]),
+    spec(Command::ReportShared, "REPORT-SHARED", "[date]", &[Role::Spa]),
+    spec(Command::RequestedReports, "REQUESTED-REPORTS", "[date]", &[Role::Spa]),
+    spec(Command::NoticeSent, "NOTICE-SENT", "DELAY|NON-PUBLICATION [date]", &[Role::Spa, Role::Icsc]),
+    spec(Command::RepositorySent, "REPOSITORY-SENT", "[date]", &[Role::Spa]),
     spec(Command::SubgroupDecision, "SUBGROUP-DECISION", "REVIEW|NO-REVIEW [date]", &[Role::Spa]),
     spec(Command::PublicationDate, "PUBLICATION-DATE", "<date>", &[Role::Spa, Role::Icsc]),
     spec(Command::CopySent, "COPY-SENT", "[date]", &[Role::Spa]),
     spec(Command::Published, "PUBLISHED", "<url> [date]", &[Role::Spa, Role::Icsc]),
     spec(Command::NotPublishing, "NOT-PUBLISHING", "<reason>", &[Role::Icsc]),
-    spec(Command::Delay, "DELAY", "<new date> <reason>", &[Role::Icsc, Role::Spa]),
+    spec(Command::Delay, "DELAY", "<new date> <reason>", &[Role::Icsc]),
     spec(Command::Note, "NOTE", "<text>", &[Role::Spa, Role::Icsc, Role::Slt]),
     spec(Command::Close, "CLOSE", "<reason>", &[Role::Icsc]),
     spec(Command::Approve, "APPROVE", "<token>", &[Role::Slt]),
@@ -113,7 +121,14 @@ impl Command {
             | Command::NotifiedOrgs
             | Command::FamilyContacted
             | Command::SosNotified
+            | Command::ReportShared
+            | Command::RequestedReports
+            | Command::RepositorySent
             | Command::CopySent => optional_date(rest),
+            Command::NoticeSent => match choice(rest, NOTICES) {
+                Some((_, date)) => optional_date(date),
+                None => needs("DELAY or NON-PUBLICATION"),
+            },
             // A reason may follow the date: "DECISION CSPR 02/03/2027 the Panel's view".
             Command::Decision => match choice(rest, DECISIONS) {
                 Some((_, after)) => match after.split_whitespace().next() {
@@ -192,6 +207,8 @@ pub fn choice<'a>(rest: &'a str, options: &[&'static str]) -> Option<(&'static s
 /// read, as `NATIONAL YES` (3.4's question is asked apart from the decision).
 pub const DECISIONS: &[&str] = &["NO-CSPR", "CSPR", "NATIONAL"];
 pub const NATIONAL_ANSWERS: &[&str] = &["YES", "NO"];
+/// The notices NOTICE-SENT records (8.1, 9.1).
+pub const NOTICES: &[&str] = &["NON-PUBLICATION", "DELAY"];
 pub const SUBGROUP_DECISIONS: &[&str] = &["NO-REVIEW", "REVIEW"];
 
 /// Who may give each command: the table's defaults, with configuration's changes.

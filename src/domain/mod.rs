@@ -7,6 +7,7 @@ pub mod clock;
 pub mod command;
 pub mod dates;
 pub mod directory;
+pub mod duty;
 pub mod email_address;
 pub mod links;
 pub mod mailbox;

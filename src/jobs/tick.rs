@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::domain::london_date;
-use crate::protocol::{Context, DigestRow, TriageRow, clock_steps, digest_due, digest_intents, digest_row, on_tick};
+use crate::protocol::{
+    Context, DigestRow, TriageRow, clock_steps, digest_due, digest_intents, digest_row, duty_intents, on_tick,
+};
 use crate::store::{Store, StoreError};
 
 /// What one tick did.
@@ -64,6 +66,14 @@ pub async fn run_since(
                 if batch.add_intent(&intent, not_before, now).await? {
                     tick.queued += 1;
                 }
+            }
+        }
+    }
+    // Duties without a deadline: their reminders, each once.
+    for row in store.cases_with_open_duties().await? {
+        for (intent, not_before) in duty_intents(&row.state, &ctx) {
+            if batch.add_intent(&intent, not_before, now).await? {
+                tick.queued += 1;
             }
         }
     }

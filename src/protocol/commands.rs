@@ -5,10 +5,12 @@ use chrono::NaiveDate;
 
 use super::args::{date_or, split_first};
 use super::delays::{answer_delay, request_approval};
+use super::duties;
 use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient};
 use crate::domain::case::{CaseState, ClockStatus};
 use crate::domain::clock::ClockId;
-use crate::domain::command::{Command, SUBGROUP_DECISIONS, choice};
+use crate::domain::command::{Command, NOTICES, SUBGROUP_DECISIONS, choice};
+use crate::domain::duty::DutyKind;
 use crate::domain::message::CommandLine;
 use crate::domain::parse_uk_date;
 use crate::domain::{Role, format_long};
@@ -124,15 +126,25 @@ fn apply(
         Command::FamilyContacted => {
             let date = date_or(rest, on)?;
             state.family_contacted = Some(date);
+            state.complete_duty(DutyKind::FamilyContacted, date);
             b.audit("family_contacted", None, format!("family contacted {date} (7.1)"));
             Ok("family contact recorded".into())
         }
         Command::SosNotified => {
             let date = date_or(rest, on)?;
             state.secretary_of_state_notified = Some(date);
+            state.complete_duty(DutyKind::SosNotified, date);
             b.audit("secretary_of_state_notified", None, format!("Secretary of State told {date} (2.3)"));
             Ok("Secretary of State notification recorded".into())
         }
+        Command::ReportShared => duties::record(state, b, DutyKind::ReportShared, rest, on),
+        Command::RequestedReports => duties::record(state, b, DutyKind::ReportsRequested, rest, on),
+        Command::RepositorySent => duties::record(state, b, DutyKind::Repository, rest, on),
+        Command::NoticeSent => match choice(rest, NOTICES) {
+            Some(("DELAY", date)) => duties::record(state, b, DutyKind::DelayNotice, date, on),
+            Some((_, date)) => duties::record(state, b, DutyKind::NonPublicationNotice, date, on),
+            None => Err(format!("'{}' is not DELAY or NON-PUBLICATION", split_first(rest).0)),
+        },
         Command::PublicationDate => {
             let date = parse_uk_date(rest).ok_or("PUBLICATION-DATE needs the planned date")?;
             if let Some(old) = state.running_mut(ClockId::C8) {
@@ -167,6 +179,7 @@ fn apply(
             state.published = Some((url.to_owned(), date));
             b.audit("published", Some(ClockId::C6), format!("published {date}: {url}"));
             let _ = b.complete_clock(state, ClockId::C6, date);
+            duties::open(state, b, DutyKind::Repository, date);
             Ok("publication recorded".into())
         }
         Command::NotPublishing => {
@@ -177,15 +190,17 @@ fn apply(
             b.audit("not_publishing", Some(ClockId::C6), "decision not to publish (9.1)");
             let _ = b.complete_clock(state, ClockId::C6, on);
             let reference = state.reference.clone();
+            // 9.1: the justification is the ICSC's to send.
             b.intent(
                 Purpose::NoticeDraft,
-                vec![Recipient::Role(Role::Spa)],
+                vec![Recipient::Role(Role::Icsc)],
                 Some(&reference),
                 "not_publishing_notice_draft",
                 &[],
                 false,
             );
-            Ok("decision not to publish recorded; a draft justification for the Panel and the Secretary of State goes to the SPA".into())
+            duties::open(state, b, DutyKind::NonPublicationNotice, on);
+            Ok("decision not to publish recorded; a draft justification for the Panel and the Secretary of State goes to the ICSC".into())
         }
         Command::Delay => {
             let (date, reason) = split_first(rest);

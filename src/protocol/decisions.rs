@@ -10,6 +10,7 @@ use super::{Builder, Purpose, Recipient};
 use crate::domain::case::{CaseState, ClockStatus, ReviewDecision};
 use crate::domain::clock::ClockId;
 use crate::domain::command::{DECISIONS, NATIONAL_ANSWERS, choice};
+use crate::domain::duty::DutyKind;
 use crate::domain::{Role, format_long, parse_uk_date};
 
 /// `DECISION CSPR|NO-CSPR [date] [reason]` (`DECISION NATIONAL` is `NATIONAL YES`).
@@ -44,8 +45,23 @@ pub(super) fn decision(
     b.audit("decision", None, format!("{} decided {date}{was}{because} (4.1)", decision.label()));
     let reference = state.reference.clone();
     if decision == ReviewDecision::Cspr {
+        let first = state.running(ClockId::C6).is_none();
         b.start_clock(state, ClockId::C5, date);
         b.start_clock(state, ClockId::C6, date);
+        if first {
+            // 6.1: the Case Review sub-group and the organisations involved are told; 6.2
+            // and 7.1 follow (7.2's check with the police comes first).
+            b.intent(
+                Purpose::Escalation,
+                vec![Recipient::Role(Role::CaseReviewSubgroup), Recipient::Role(Role::Spa)],
+                Some(&reference),
+                "review_started",
+                &[("decided_on", format_long(date))],
+                false,
+            );
+            super::duties::open(state, b, DutyKind::ReportsRequested, date);
+            super::duties::open(state, b, DutyKind::FamilyContacted, date);
+        }
     } else {
         let mut stopped = Vec::new();
         for clock in [ClockId::C5, ClockId::C6] {

@@ -1,6 +1,9 @@
-//! Delays (protocol 8.1): approval asked of every SLT member, each with a token of their
-//! own, and their answers counted against the quorum; an approved delay moves C6 and
-//! drafts the notice of reasons.
+//! Delays (protocol 8.1): the ICSC recommends a delay (`DELAY <date> <reason>`, asked
+//! by the scheduler 20 working days before the review is due); approval is asked of
+//! every SLT member, each with a token of their own, showing the reason, the dates and
+//! the case's earlier delays; answers count against the quorum. A decline is final for
+//! that request (its other tokens are refused) and the ICSC is told; an approved delay
+//! moves C6, drafts the notice of reasons and chases it until `NOTICE-SENT DELAY`.
 
 use chrono::NaiveDate;
 use secrecy::ExposeSecret;
@@ -8,7 +11,7 @@ use secrecy::ExposeSecret;
 use super::approvals;
 use super::args::split_first;
 use super::{Builder, Purpose, Recipient};
-use crate::domain::case::{CaseState, DelayRequest};
+use crate::domain::case::{CaseState, DelayRecord, DelayRequest};
 use crate::domain::clock::ClockId;
 use crate::domain::{Role, format_long};
 
@@ -29,13 +32,22 @@ pub(super) fn request_approval(
         return Err("no SLT member is configured to approve it".into());
     }
     let expires = on + chrono::Duration::days(i64::from(rules.approvals.token_valid_days));
-    if let Some(replaced) = &state.delay {
+    if let Some(replaced) = state.delay.take() {
         b.audit(
             "delay_request_replaced",
             Some(ClockId::C6),
             format!("request {} (delay to {}) replaced: its tokens no longer count", replaced.number, replaced.new_due),
         );
+        state.delay_history.push(ended(&replaced, "replaced", on));
     }
+    let current_due = state.running(ClockId::C6).map(|c| c.due_in_force());
+    let history: Vec<String> = state
+        .delay_history
+        .iter()
+        .map(|d| {
+            format!("request {}: to {}, {} on {} ({})", d.number, format_long(d.new_due), d.outcome, d.on, d.reason)
+        })
+        .collect();
     state.delay_requests += 1;
     let number = state.delay_requests;
     state.delay = Some(DelayRequest {
@@ -45,6 +57,7 @@ pub(super) fn request_approval(
         requested_on: on,
         approvals: Vec::new(),
         used_tokens: Vec::new(),
+        current_due,
     });
     b.audit(
         "delay_requested",
@@ -60,7 +73,14 @@ pub(super) fn request_approval(
             vec![Recipient::Address(approver)],
             Some(&reference),
             "approval_request",
-            &[("new_due", format_long(new_due)), ("token", token), ("expires", format_long(expires))],
+            &[
+                ("new_due", format_long(new_due)),
+                ("current_due", current_due.map(format_long).unwrap_or_default()),
+                ("reason", reason.to_owned()),
+                ("history", history.join("; ")),
+                ("token", token),
+                ("expires", format_long(expires)),
+            ],
             false,
         );
     }
@@ -92,6 +112,7 @@ pub(super) fn answer_delay(
     let reference = state.reference.clone();
     if word == "DECLINE" {
         state.delay = None;
+        state.delay_history.push(ended(&delay, "declined", today));
         b.audit("delay_declined", Some(ClockId::C6), format!("declined by {approver}: {}", reason.trim()));
         b.intent(
             Purpose::Escalation,
@@ -114,7 +135,9 @@ pub(super) fn answer_delay(
     let Some(c6) = state.running_mut(ClockId::C6) else { return Err("no review (C6) is running on this case".into()) };
     c6.extensions.push(delay.new_due);
     state.delay = None;
+    state.delay_history.push(ended(&delay, "approved", today));
     b.audit("clock_extended", Some(ClockId::C6), format!("C6 due date moved to {} (8.1)", delay.new_due));
+    super::duties::open(state, b, crate::domain::duty::DutyKind::DelayNotice, today);
     let facts = [("new_due", format_long(delay.new_due)), ("reason", delay.reason.clone())];
     b.intent(
         Purpose::NoticeDraft,
@@ -135,4 +158,15 @@ pub(super) fn answer_delay(
         );
     }
     Ok(format!("delay approved: the review is now due {}", format_long(delay.new_due)))
+}
+
+fn ended(request: &DelayRequest, outcome: &str, on: NaiveDate) -> DelayRecord {
+    DelayRecord {
+        number: request.number,
+        from_due: request.current_due,
+        new_due: request.new_due,
+        reason: request.reason.clone(),
+        outcome: outcome.to_owned(),
+        on,
+    }
 }

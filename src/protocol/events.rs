@@ -7,6 +7,7 @@ use super::{commands, notifications};
 use crate::domain::case::{CaseKind, CaseRef, CaseState};
 use crate::domain::clock::ClockId;
 use crate::domain::command::Command;
+use crate::domain::duty::DutyKind;
 use crate::domain::message::{Kind, PanelOutcome, Trust};
 use crate::domain::{Role, format_long, london_date};
 
@@ -129,6 +130,23 @@ fn panel_response(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'
     state.panel_outcome = Some(outcome);
     b.audit("panel_response", None, format!("the Panel's response: {outcome:?}"));
     let reference = state.reference.clone();
+    // 3.3, 5.1: every Panel response is reported to the safeguarding partners, and the
+    // Rapid Review report shared with them and the Case Review sub-group.
+    let said = match outcome {
+        PanelOutcome::Agree => "agrees with the Rapid Review",
+        PanelOutcome::Disagree => "does not agree with the Rapid Review",
+        PanelOutcome::MoreInformation => "asks for more information before it takes a view",
+        PanelOutcome::Unclear => "has responded; a person has read it",
+    };
+    b.intent(
+        Purpose::Escalation,
+        vec![Recipient::Role(Role::Slt)],
+        Some(&reference),
+        "panel_response_reported",
+        &[("outcome", said.to_owned())],
+        false,
+    );
+    super::duties::open(&mut state, &mut b, DutyKind::ReportShared, on);
     match outcome {
         PanelOutcome::Disagree => {
             b.start_clock(&mut state, ClockId::C4, on);

@@ -9,6 +9,7 @@ mod commands;
 mod criteria;
 mod decisions;
 mod delays;
+mod duties;
 mod events;
 mod failure;
 mod matching;
@@ -23,6 +24,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use duties::duty_intents;
 pub use failure::{Failure, MAX_ATTEMPTS, failed};
 pub use matching::{Lookups, Match, match_case};
 pub use notifications::opens_beside;

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient};
 use crate::domain::case::{CaseKind, CaseRef, CaseState, ClockInstance, ClockStatus};
 use crate::domain::clock::{ClockId, StartEvent, due_date};
+use crate::domain::duty::DutyKind;
 use crate::domain::message::{IncidentType, Kind, NotificationFields, Understood};
 use crate::domain::{Role, format_long, london_date};
 
@@ -122,6 +123,7 @@ fn open(mut state: CaseState, mut b: Builder<'_>, incoming: &Incoming<'_>, ctx: 
             &[],
             false,
         );
+        super::duties::open(&mut state, &mut b, DutyKind::SosNotified, arrived_on);
     }
     if death && state.notification.abuse_or_neglect_suspected == Some(false) {
         state.dfe_ofsted_only = true;

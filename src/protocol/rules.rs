@@ -20,6 +20,8 @@ pub struct Rules<'a> {
     pub commands: &'a CommandRoles,
     /// Partner agencies' mail domains (a provisional request for consideration).
     pub partner_domains: &'a [String],
+    /// When duties without a deadline are chased, and who is reminded.
+    pub duties: &'a crate::domain::duty::DutySchedules,
 }
 
 impl<'a> Rules<'a> {

@@ -1,5 +1,5 @@
 //! The scheduler's decisions: which reminder and escalation steps of a running clock
-//! fall due, when an automatic delay-approval request goes to the SLT, and what the
+//! fall due, when the ICSC is asked whether to recommend a delay, and what the
 //! digests say (open cases, red/amber/green first, and what waits in triage).
 
 use std::collections::BTreeMap;
@@ -7,31 +7,46 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{Builder, Context, Intent, Outcome, Purpose, Recipient, delays};
+use super::{Builder, Context, Intent, Outcome, Purpose, Recipient};
 use crate::domain::case::CaseState;
 use crate::domain::clock::{ClockDef, ClockId, CronSchedule, Deadline, DeadlineStatus, Owner, StepKind, deadline};
 use crate::domain::{Role, format_long, london_date};
 
 /// What the passing of time does to a case (the scheduler's decisions): a review due
-/// within `approvals.request_at` working days and not published gets an automatic
-/// delay-approval request to the SLT (8.1).
+/// within `approvals.request_at` working days and not published gets the ICSC asked,
+/// once for that due date, whether to recommend a delay (8.1). Nothing goes to the SLT
+/// until the ICSC recommends one.
 pub fn on_tick(state: &CaseState, ctx: &Context<'_>) -> Option<Outcome> {
     let c6 = state.running(ClockId::C6)?;
-    if state.delay.is_some() || state.published.is_some() || state.is_closed() {
+    let due = c6.due_in_force();
+    if state.delay.is_some() || state.published.is_some() || state.is_closed() || state.delay_asked == Some(due) {
         return None;
     }
     let today = london_date(&ctx.now);
-    let due = c6.due_in_force();
     let ask_from = ctx.rules.calendar.add_working_days(due, ctx.rules.approvals.request_at);
     if today < ask_from {
         return None;
     }
-    let new_due =
-        crate::domain::add_months(due, i32::try_from(ctx.rules.approvals.default_extension_months).unwrap_or(3))?;
     let mut state = state.clone();
     let mut b = Builder::scheduled(format!("tick:{}:delay:{due}", state.reference), ctx);
-    let reason = format!("the review is due on {due} and is not yet published");
-    delays::request_approval(&mut state, &mut b, new_due, &reason, today).ok()?;
+    state.delay_asked = Some(due);
+    b.audit(
+        "delay_question",
+        Some(ClockId::C6),
+        format!("the ICSC is asked whether to recommend a delay to {due} (8.1)"),
+    );
+    let reference = state.reference.clone();
+    // A date to start from: the configured usual extension.
+    let months = i32::try_from(ctx.rules.approvals.default_extension_months).unwrap_or(3);
+    let suggested = crate::domain::add_months(due, months).map(|d| d.format("%d/%m/%Y").to_string());
+    b.intent(
+        Purpose::Escalation,
+        vec![Recipient::Role(Role::Icsc)],
+        Some(&reference),
+        "delay_question",
+        &[("due", format_long(due)), ("suggested", suggested.unwrap_or_default())],
+        false,
+    );
     b.out.case = Some(state);
     Some(b.out)
 }

@@ -190,11 +190,12 @@ async fn write_outcome(
         let state = encode("a case", case)?;
         let next = case.next_due();
         sqlx::query(
-                "INSERT INTO cases (reference, kind, stage, opened_at, closed_at, panel_reference, la_reference, next_clock, next_due, state, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                "INSERT INTO cases (reference, kind, stage, opened_at, closed_at, panel_reference, la_reference, next_clock, next_due, state, updated_at, open_duties)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT (reference) DO UPDATE SET stage = excluded.stage, closed_at = excluded.closed_at,
                    panel_reference = excluded.panel_reference, la_reference = excluded.la_reference,
-                   next_clock = excluded.next_clock, next_due = excluded.next_due, state = excluded.state, updated_at = excluded.updated_at",
+                   next_clock = excluded.next_clock, next_due = excluded.next_due, state = excluded.state, updated_at = excluded.updated_at,
+                   open_duties = excluded.open_duties",
             )
             .bind(case.reference.as_str())
             .bind(case.kind.as_str())
@@ -207,6 +208,7 @@ async fn write_outcome(
             .bind(next.map(|c| c.due_in_force().to_string()))
             .bind(state)
             .bind(at)
+            .bind(case.open_duties().count() as i64)
             .execute(&mut **tx)
             .await
             .map_err(query_error("save a case"))?;

@@ -61,6 +61,17 @@ impl Store {
         rows.into_iter().map(|r| Ok(CaseRow { state: decode(&r.get::<String, _>(0))?, updated_at: r.get(1) })).collect()
     }
 
+    /// Open cases with a duty not yet recorded done.
+    pub async fn cases_with_open_duties(&self) -> Result<Vec<CaseRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT state, updated_at FROM cases WHERE closed_at IS NULL AND open_duties > 0 ORDER BY reference",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("list cases with open duties"))?;
+        rows.into_iter().map(|r| Ok(CaseRow { state: decode(&r.get::<String, _>(0))?, updated_at: r.get(1) })).collect()
+    }
+
     pub async fn cases(&self, open_only: bool) -> Result<Vec<CaseRow>, StoreError> {
         let sql = if open_only {
             "SELECT state, updated_at FROM cases WHERE closed_at IS NULL ORDER BY reference"

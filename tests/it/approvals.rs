@@ -50,6 +50,10 @@ async fn requested(quorum: &str) -> (World, String, String) {
     (w, chair, member)
 }
 
+async fn outbox_count(w: &World, template: &str) -> usize {
+    w.store.outbox(None).await.unwrap().into_iter().filter(|r| r.template == template).count()
+}
+
 async fn c6_due(w: &World) -> String {
     w.case(CASE).await.clocks.iter().find(|c| c.clock == ClockId::C6).unwrap().due_in_force().to_string()
 }
@@ -173,7 +177,7 @@ async fn approvals_that_must_not_count_are_refused_and_audited() {
 }
 
 #[tokio::test]
-async fn a_review_twenty_working_days_from_due_and_unpublished_asks_the_slt_by_itself() {
+async fn twenty_working_days_before_the_review_is_due_the_icsc_is_asked_and_the_slt_only_when_it_recommends() {
     let env = [
         ("CSPR__APPROVALS__TOKEN_SECRET", "the partnership's approval secret"),
         ("CSPR__ROLES__SLT__ADDRESSES", "[\"slt.chair@hackney.gov.uk\", \"slt.member@hackney.gov.uk\"]"),
@@ -189,16 +193,101 @@ async fn a_review_twenty_working_days_from_due_and_unpublished_asks_the_slt_by_i
     let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
     // C6 is due Monday 5 July 2027; twenty working days before is Monday 7 June.
     cspr::jobs::tick::run(&w.store, &w.config, at("2027-06-04T09:00:00Z")).await.unwrap();
-    assert!(w.case(CASE).await.delay.is_none(), "not yet");
+    assert_eq!(outbox_count(&w, "delay_question").await, 0, "not yet");
     cspr::jobs::tick::run(&w.store, &w.config, at("2027-06-07T09:00:00Z")).await.unwrap();
-    let delay = w.case(CASE).await.delay.expect("an automatic delay request");
-    assert_eq!(delay.new_due.to_string(), "2027-10-05");
-    let requests = || async {
-        w.store.outbox(None).await.unwrap().into_iter().filter(|r| r.template == "approval_request").count()
+    assert_eq!(outbox_count(&w, "delay_question").await, 1, "the ICSC is asked");
+    assert_eq!(outbox_count(&w, "approval_request").await, 0, "the SLT is not asked by the scheduler");
+    assert!(w.case(CASE).await.delay.is_none());
+    cspr::jobs::tick::run(&w.store, &w.config, at("2027-06-08T09:05:00Z")).await.unwrap();
+    assert_eq!(outbox_count(&w, "delay_question").await, 1, "asked once for that due date");
+
+    // The SPA may not recommend a delay; the ICSC does, and the SLT sees the reason.
+    w.deliver(
+        reply("spa@hackney.gov.uk", CASE, "DELAY 30/09/2027 the trial", "Tue, 8 Jun 2027 10:00:00 +0100"),
+        "2027-06-08T09:01:00Z",
+    )
+    .await;
+    assert_eq!(outbox_count(&w, "approval_request").await, 0, "DELAY is the ICSC's");
+    w.deliver(
+        reply(ICSC, CASE, "DELAY 30/09/2027 the criminal trial is listed for August", "Tue, 8 Jun 2027 11:00:00 +0100"),
+        "2027-06-08T10:01:00Z",
+    )
+    .await;
+    let requests: Vec<_> =
+        w.store.outbox(None).await.unwrap().into_iter().filter(|r| r.template == "approval_request").collect();
+    assert_eq!(requests.len(), 2, "one per SLT member");
+    assert_eq!(requests[0].facts["reason"], "the criminal trial is listed for August");
+    assert_eq!(requests[0].facts["current_due"], "Monday 5 July 2027");
+    let token = requests.iter().find(|r| format!("{:?}", r.recipients).contains(CHAIR)).unwrap().facts["token"].clone();
+    let member =
+        requests.iter().find(|r| format!("{:?}", r.recipients).contains(MEMBER)).unwrap().facts["token"].clone();
+
+    // Declined: final for that request, across ticks; the ICSC is told.
+    w.deliver(
+        reply(CHAIR, CASE, &format!("DECLINE {token} finish it"), "Wed, 9 Jun 2027 09:00:00 +0100"),
+        "2027-06-09T08:01:00Z",
+    )
+    .await;
+    assert!(w.case(CASE).await.delay.is_none());
+    assert_eq!(outbox_count(&w, "delay_declined").await, 1);
+    for day in ["2027-06-10T09:00:00Z", "2027-06-14T09:00:00Z", "2027-07-01T09:00:00Z"] {
+        cspr::jobs::tick::run(&w.store, &w.config, at(day)).await.unwrap();
+    }
+    assert_eq!(outbox_count(&w, "approval_request").await, 2, "never re-requested by the scheduler");
+    assert_eq!(outbox_count(&w, "delay_question").await, 1);
+    w.deliver(
+        reply(MEMBER, CASE, &format!("APPROVE {member}"), "Thu, 10 Jun 2027 09:00:00 +0100"),
+        "2027-06-10T08:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-07-05", "the declined request's other tokens are refused");
+
+    // A fresh recommendation is a new request with new tokens, showing the history.
+    w.deliver(
+        reply(ICSC, CASE, "DELAY 31/08/2027 the trial date is now fixed", "Fri, 11 Jun 2027 09:00:00 +0100"),
+        "2027-06-11T08:01:00Z",
+    )
+    .await;
+    let fresh: Vec<_> = w
+        .store
+        .outbox(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.template == "approval_request" && r.facts["token"].starts_with("2-"))
+        .collect();
+    assert_eq!(fresh.len(), 2);
+    assert!(fresh[0].facts["history"].contains("declined"), "{:?}", fresh[0].facts);
+    let token = fresh.iter().find(|r| format!("{:?}", r.recipients).contains(CHAIR)).unwrap().facts["token"].clone();
+    w.deliver(
+        reply(CHAIR, CASE, &format!("APPROVE {token}"), "Fri, 11 Jun 2027 10:00:00 +0100"),
+        "2027-06-11T09:01:00Z",
+    )
+    .await;
+    assert_eq!(c6_due(&w).await, "2027-08-31");
+
+    // The notice of reasons is chased until it is recorded.
+    let case = w.case(CASE).await;
+    assert!(case.open_duties().any(|d| d.kind == cspr::domain::duty::DutyKind::DelayNotice));
+    cspr::jobs::tick::run(&w.store, &w.config, at("2027-06-18T09:00:00Z")).await.unwrap();
+    let notice_reminders = |w: &World| {
+        let store = w.store.clone();
+        async move {
+            let rows = store.outbox(None).await.unwrap();
+            rows.iter()
+                .filter(|r| r.template == "duty_reminder" && r.facts["line"].starts_with("NOTICE-SENT DELAY"))
+                .count()
+        }
     };
-    assert_eq!(requests().await, 2, "one per SLT member");
-    cspr::jobs::tick::run(&w.store, &w.config, at("2027-06-07T09:05:00Z")).await.unwrap();
-    assert_eq!(requests().await, 2, "asked once");
+    assert_eq!(notice_reminders(&w).await, 1, "five working days on");
+    w.deliver(
+        reply(ICSC, CASE, "NOTICE-SENT DELAY 21/06/2027", "Mon, 21 Jun 2027 09:00:00 +0100"),
+        "2027-06-21T08:01:00Z",
+    )
+    .await;
+    cspr::jobs::tick::run(&w.store, &w.config, at("2027-06-25T09:00:00Z")).await.unwrap();
+    assert_eq!(notice_reminders(&w).await, 1, "no more once recorded");
+    assert!(!w.case(CASE).await.open_duties().any(|d| d.kind == cspr::domain::duty::DutyKind::DelayNotice));
 }
 
 #[tokio::test]

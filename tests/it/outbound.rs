@@ -65,6 +65,8 @@ addresses = ["icsc@test.local"]
 addresses = ["slt@test.local", "slt2@test.local"]
 [roles.duty]
 addresses = ["duty@test.local"]
+[roles.case_review_subgroup]
+addresses = ["duty@test.local"]
 [mailbox]
 source = "imap"
 host = "localhost"

@@ -1127,3 +1127,133 @@ async fn a_request_for_consideration_that_tells_of_the_criteria_alerts_the_spa_a
         assert!(w.events("CHSCP-2026-002").await.contains(&"criteria_may_be_met".to_owned()), "{}", w.db.name);
     }
 }
+
+/// The open duties of a case, by name.
+async fn open_duties(w: &World, reference: &str) -> Vec<&'static str> {
+    w.case(reference).await.open_duties().map(|d| d.kind.name()).collect()
+}
+
+#[tokio::test]
+async fn each_duty_without_a_deadline_is_chased_until_its_command_records_it() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        let tick = async |w: &World, when: &str| cspr::jobs::tick::run(&w.store, &w.config, at(when)).await.unwrap();
+        let reminders = async |w: &World, line: &str| {
+            let intents = w.store.intents().await.unwrap();
+            intents.iter().filter(|i| i.template == "duty_reminder" && i.facts.contains(line)).count()
+        };
+        // A looked-after child's death: the local authority tells the Secretary of State (2.3).
+        let extra = "Looked after child: Yes\r\nAbuse or neglect suspected: Yes\r\n";
+        w.deliver(
+            notification(
+                LA,
+                "16/11/2026",
+                "18/11/2026",
+                "SIN-2026-01025",
+                extra,
+                "Thu, 19 Nov 2026 10:00:00 +0000",
+                true,
+            ),
+            "2026-11-19T10:05:00Z",
+        )
+        .await;
+        assert_eq!(open_duties(&w, "CHSCP-2026-001").await, ["sos_notified"], "{}", w.db.name);
+        tick(&w, "2026-11-26T09:00:00Z").await;
+        assert_eq!(reminders(&w, "SOS-NOTIFIED").await, 1, "{}: five working days on", w.db.name);
+        tick(&w, "2026-11-26T10:00:00Z").await;
+        assert_eq!(reminders(&w, "SOS-NOTIFIED").await, 1, "{}: once", w.db.name);
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "SOS-NOTIFIED 27/11/2026", "Fri, 27 Nov 2026 10:00:00 +0000"),
+            "2026-11-27T10:01:00Z",
+        )
+        .await;
+        assert!(open_duties(&w, "CHSCP-2026-001").await.is_empty(), "{}", w.db.name);
+        tick(&w, "2026-12-11T09:00:00Z").await;
+        assert_eq!(reminders(&w, "SOS-NOTIFIED").await, 1, "{}: not chased once recorded", w.db.name);
+
+        // Every Panel response is reported to the partners; the report is then shared (3.3, 5.1).
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "SUBMITTED 08/12/2026", "Tue, 8 Dec 2026 16:00:00 +0000"),
+            "2026-12-08T16:01:00Z",
+        )
+        .await;
+        let panel = mail(
+            PANEL,
+            "[CHSCP-2026-001] Rapid Review response",
+            "Mon, 14 Dec 2026 11:00:00 +0000",
+            "Dear colleagues,\r\n\r\nThe Panel agrees with the partnership's decision to undertake a local review.",
+            true,
+        );
+        w.deliver(panel, "2026-12-14T11:01:00Z").await;
+        assert!(w.templates().await.contains(&"panel_response_reported".to_owned()), "{}", w.db.name);
+        assert_eq!(open_duties(&w, "CHSCP-2026-001").await, ["report_shared"], "{}", w.db.name);
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "REPORT-SHARED", "Tue, 15 Dec 2026 10:00:00 +0000"),
+            "2026-12-15T10:01:00Z",
+        )
+        .await;
+
+        // A CSPR: the sub-group is told (6.1); reports (6.2) and the family (7.1) are chased.
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "DECISION CSPR 05/01/2027", "Tue, 5 Jan 2027 12:00:00 +0000"),
+            "2027-01-05T12:01:00Z",
+        )
+        .await;
+        assert!(w.templates().await.contains(&"review_started".to_owned()), "{}", w.db.name);
+        assert_eq!(open_duties(&w, "CHSCP-2026-001").await, ["reports_requested", "family_contacted"], "{}", w.db.name);
+        for line in ["REQUESTED-REPORTS 11/01/2027", "FAMILY-CONTACTED 18/01/2027"] {
+            w.deliver(reply(SPA, "CHSCP-2026-001", line, "Mon, 18 Jan 2027 10:00:00 +0000"), "2027-01-18T10:01:00Z")
+                .await;
+        }
+        assert!(open_duties(&w, "CHSCP-2026-001").await.is_empty(), "{}", w.db.name);
+
+        // Not publishing: the justification is the ICSC's (9.1), chased until sent.
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "NOT-PUBLISHING the family's safety", "Mon, 28 Jun 2027 10:00:00 +0100"),
+            "2027-06-28T09:01:00Z",
+        )
+        .await;
+        let intents = w.store.intents().await.unwrap();
+        let draft = intents.iter().find(|i| i.template == "not_publishing_notice_draft").unwrap();
+        assert!(draft.recipients.contains("icsc") && !draft.recipients.contains("spa"), "{}", draft.recipients);
+        assert_eq!(open_duties(&w, "CHSCP-2026-001").await, ["non_publication_notice"], "{}", w.db.name);
+        tick(&w, "2027-07-05T09:00:00Z").await;
+        assert_eq!(reminders(&w, "NOTICE-SENT NON-PUBLICATION").await, 1, "{}", w.db.name);
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "NOTICE-SENT NON-PUBLICATION 06/07/2027", "Tue, 6 Jul 2027 10:00:00 +0100"),
+            "2027-07-06T09:01:00Z",
+        )
+        .await;
+        assert!(open_duties(&w, "CHSCP-2026-001").await.is_empty(), "{}", w.db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_published_review_is_chased_to_the_national_repository() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01026").await;
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "DECISION CSPR 05/01/2027", "Tue, 5 Jan 2027 12:00:00 +0000"),
+            "2027-01-05T12:01:00Z",
+        )
+        .await;
+        w.deliver(
+            reply(
+                SPA,
+                "CHSCP-2026-001",
+                "PUBLISHED https://chscp.org.uk/reviews/r1 30/06/2027",
+                "Wed, 30 Jun 2027 12:00:00 +0100",
+            ),
+            "2027-06-30T11:01:00Z",
+        )
+        .await;
+        assert!(open_duties(&w, "CHSCP-2026-001").await.contains(&"repository"), "{}", w.db.name);
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "REPOSITORY-SENT", "Thu, 1 Jul 2027 12:00:00 +0100"),
+            "2027-07-01T11:01:00Z",
+        )
+        .await;
+        assert!(!open_duties(&w, "CHSCP-2026-001").await.contains(&"repository"), "{}", w.db.name);
+    }
+}

@@ -10,7 +10,7 @@ use cspr::outbound::{Templates, compose, message_id};
 use serde_json::json;
 
 fn sample() -> serde_json::Value {
-    json!({
+    let mut facts = json!({
         "case": "CHSCP-2026-004",
         "area": "London Borough of Hackney",
         "rapid_review_due": "Tuesday 15 December 2026",
@@ -42,13 +42,29 @@ fn sample() -> serde_json::Value {
         ],
         "triage_list": [{"id": 7, "reason": "sender not authenticated (trust untrusted)"}],
         "red": "1", "amber": "0", "green": "1",
+    });
+    let more = json!({
         "decision": "NO-CSPR",
         "stopped": "C5 and C6",
         "rapid_review_basis": "counted from Monday 16 November 2026 because the notification did not say when the Panel was notified",
         "basis": "counted from Monday 16 November 2026 because the notification did not say when the Panel was notified",
+        "what": "confirm that the local authority has told the Secretary of State of the death (2.3)",
+        "line": "SOS-NOTIFIED [date]",
+        "current_due": "Monday 5 July 2027",
+        "suggested": "05/10/2027",
+        "history": "request 1: to Thursday 30 September 2027, declined on 2027-06-10 (awaiting the criminal trial)",
+        "arose_on": "Monday 1 March 2027",
+        "short": "the Secretary of State told",
+        "reminder_on": "Monday 8 March 2027",
+        "outcome": "agrees with the Rapid Review",
+        "decided_on": "Tuesday 5 January 2027",
         "to_confirm": "the date the Panel was notified (C1 cannot be assessed)",
         "changes": "Panel notified: Tuesday 17 November 2026, now Wednesday 18 November 2026; the Rapid Review (C3) is now due Wednesday 9 December 2026",
-    })
+    });
+    for (key, value) in more.as_object().unwrap() {
+        facts[key] = value.clone();
+    }
+    facts
 }
 
 #[test]

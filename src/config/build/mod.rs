@@ -80,6 +80,7 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
     let mailbox = build_mailbox(&raw.mailbox, files, &mut issues);
     let http = mail::http(&raw.http, files, &mut issues);
     let commands = people::commands(&raw.commands, &mut issues);
+    let duties = people::duties(&raw.duties, &mut issues);
     let mailbox_oauth = (raw.mailbox.auth == "oauth2").then_some(raw.mailbox.oauth2.as_ref()).flatten();
     let outbound = build_outbound(&raw.outbound, mailbox_oauth, files, &mut issues);
     let tick = issues.take("scheduler.tick", CronSchedule::parse(&raw.scheduler.tick));
@@ -141,5 +142,6 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         http,
         alerts,
         commands,
+        duties,
     })
 }

@@ -127,6 +127,48 @@ pub(super) fn commands(
     commands
 }
 
+/// Each duty's reminder schedule: the table's defaults with what `[duties.<name>]` changes.
+pub(super) fn duties(
+    raw: &BTreeMap<String, super::super::raw::RawDuty>,
+    issues: &mut Issues,
+) -> crate::domain::duty::DutySchedules {
+    use crate::domain::WorkingDays;
+    use crate::domain::duty::DutyKind;
+    let mut schedules = crate::domain::duty::DutySchedules::default();
+    for (name, configured) in raw {
+        let Some(kind) = DutyKind::parse(name) else {
+            issues.push(format!("duties.{name}"), "is not a duty (see the README's duties table)");
+            continue;
+        };
+        let mut schedule = schedules.of(kind);
+        if let Some(days) = configured.first_after {
+            if days < 0 {
+                issues.push(format!("duties.{name}.first_after"), "must be zero or more working days");
+            }
+            schedule.first_after = WorkingDays(days);
+        }
+        if let Some(days) = configured.every {
+            if days < 1 {
+                issues.push(format!("duties.{name}.every"), "must be at least 1 working day");
+            }
+            schedule.every = WorkingDays(days);
+        }
+        if let Some(names) = &configured.to {
+            let roles: Vec<Role> = names
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| issues.take(format!("duties.{name}.to[{i}]"), r.parse::<Role>()))
+                .collect();
+            if roles.is_empty() {
+                issues.push(format!("duties.{name}.to"), "must name at least one role");
+            }
+            schedule.to = roles;
+        }
+        schedules.set(kind, schedule);
+    }
+    schedules
+}
+
 /// The default label vocabulary with every configured list in place of its default.
 pub(super) fn labels(raw: super::super::raw::RawLabels) -> Labels {
     let mut labels = Labels::defaults();

@@ -32,6 +32,18 @@ pub struct RawConfig {
     pub alerts: RawAlerts,
     /// `[commands.DELAY] roles = ["icsc"]`: who may give a staff command.
     pub commands: BTreeMap<String, RawCommand>,
+    /// `[duties.sos_notified] first_after = 5, every = 5, to = ["spa"]`.
+    pub duties: BTreeMap<String, RawDuty>,
+}
+
+/// When a duty without a deadline is chased: working days after it arose, then every
+/// so many working days, and who is reminded.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawDuty {
+    pub first_after: Option<i32>,
+    pub every: Option<i32>,
+    pub to: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
