@@ -54,7 +54,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(Command::Submitted, "SUBMITTED", "[date]", &[Role::Spa, Role::Icsc]),
     spec(Command::Decision, "DECISION", "CSPR|NO-CSPR [date] [reason]", &[Role::Icsc, Role::Spa]),
     spec(Command::National, "NATIONAL", "YES|NO [date]", &[Role::Icsc, Role::Spa]),
-    spec(Command::MeetingHeld, "MEETING-HELD", "[date]", &[Role::Spa]),
+    spec(Command::MeetingHeld, "MEETING-HELD", "[date]", &[Role::Spa, Role::Icsc]),
     spec(Command::NotifiedOrgs, "NOTIFIED-ORGS", "[date]", &[Role::Spa]),
     spec(Command::FamilyContacted, "FAMILY-CONTACTED", "[date]", &[Role::Spa]),
     spec(Command::SosNotified, "SOS-NOTIFIED", "[date]", &[Role::Spa]),

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{Builder, Context, Intent, Outcome, Purpose, Recipient};
 use crate::domain::case::CaseState;
 use crate::domain::clock::{ClockDef, ClockId, CronSchedule, Deadline, DeadlineStatus, Owner, StepKind, deadline};
+use crate::domain::command::Command;
 use crate::domain::{Role, format_long, london_date};
 
 /// What the passing of time does to a case (the scheduler's decisions): a review due
@@ -100,12 +101,15 @@ impl ClockSteps<'_> {
             .map(|step| {
                 let kind = if step.kind == StepKind::Reminder { "reminder" } else { "escalation" };
                 let basis = case.running(self.clock).and_then(|c| c.basis.clone()).unwrap_or_default();
+                let (command, who) = completing(def, step.to, ctx);
                 let facts = [
                     ("basis", basis),
                     ("clock", self.clock.to_string()),
                     ("clock_title", def.title.clone()),
                     ("due", format_long(dl.due)),
-                    ("command", def.completed_by.first().cloned().unwrap_or_default()),
+                    ("command", command),
+                    ("who", who),
+                    ("note", if may_give(Command::Note, step.to, ctx) { "yes".into() } else { String::new() }),
                     ("overdue", if today > dl.due { "yes".into() } else { String::new() }),
                 ];
                 let mut facts: BTreeMap<String, String> =
@@ -127,6 +131,31 @@ impl ClockSteps<'_> {
             })
             .collect()
     }
+}
+
+/// Whether `role` may give `command`.
+fn may_give(command: Command, role: Role, ctx: &Context<'_>) -> bool {
+    ctx.rules.commands.roles(command).contains(&role)
+}
+
+/// The lines that complete a clock, as `role` may send them, with their real arguments
+/// ("PUBLISHED <url> [date] or NOT-PUBLISHING <reason>"); when `role` may give none of
+/// them, who may (an escalation then says what the recipient can do instead).
+fn completing(def: &ClockDef, role: Role, ctx: &Context<'_>) -> (String, String) {
+    let commands: Vec<Command> = def.completed_by.iter().filter_map(|w| Command::parse(w)).collect();
+    let mine: Vec<String> = commands.iter().filter(|c| may_give(**c, role, ctx)).map(|c| c.usage()).collect();
+    if !mine.is_empty() {
+        return (mine.join("\nor\n"), String::new());
+    }
+    let mut who: Vec<&str> = Vec::new();
+    for c in &commands {
+        for r in ctx.rules.commands.roles(*c) {
+            if !who.contains(&r.short_name()) {
+                who.push(r.short_name());
+            }
+        }
+    }
+    (String::new(), who.join(" or "))
 }
 
 /// Red: overdue or due today; amber: due soon; green: anything else. Digests list red

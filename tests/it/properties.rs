@@ -5,11 +5,17 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use cspr::config::Config;
+use cspr::domain::Role;
+use cspr::domain::case::{CaseKind, ClockStatus};
 use cspr::domain::case::{CaseRef, CaseState, ReviewDecision};
 use cspr::domain::clock::ClockId;
 use cspr::domain::command::COMMANDS;
 use cspr::domain::message::{CommandLine, Kind, NotificationFields, PanelOutcome, Trust, Understood};
-use cspr::protocol::{Context, Incoming, Lookups, Match, Target, decide, match_case};
+use cspr::outbound::Templates;
+use cspr::protocol::{
+    Context, Incoming, Intent, Lookups, Match, Recipient, Target, clock_steps, decide, duty_intents, match_case,
+    on_tick,
+};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -95,6 +101,43 @@ fn understood(ev: &Ev) -> Understood {
     u
 }
 
+/// Every command an email suggests (a line that starts with a command word) is one each
+/// of its recipients may give, and applies to the case (no SUBMITTED without a C3).
+fn suggestions_fit(
+    intent: &Intent,
+    case: Option<&CaseState>,
+    config: &Config,
+    templates: &Templates,
+) -> Result<(), String> {
+    let mut facts = serde_json::to_value(&intent.facts).map_err(|e| e.to_string())?;
+    facts["partnership"] =
+        serde_json::json!({"name": config.partnership.name, "short_name": config.partnership.short_name});
+    facts["referral_advice"] = serde_json::json!(config.partnership.referral_advice);
+    let text = templates.render(&intent.template, &facts).map_err(|e| e.to_string())?.text;
+    let roles: Vec<Vec<Role>> = intent
+        .to
+        .iter()
+        .map(|r| match r {
+            Recipient::Role(role) => vec![*role],
+            Recipient::Address(a) => {
+                cspr::domain::EmailAddress::parse(a).map(|a| config.roles_of(&a)).unwrap_or_default()
+            }
+        })
+        .collect();
+    for line in text.lines() {
+        let word = line.split_whitespace().next().unwrap_or_default();
+        let Some(spec) = COMMANDS.iter().find(|c| c.word == word) else { continue };
+        let allowed = config.protocol_rules().commands.roles(spec.command);
+        if let Some(who) = roles.iter().find(|rs| !rs.iter().any(|r| allowed.contains(r))) {
+            return Err(format!("{} asks {who:?} for {word}, which they may not give", intent.template));
+        }
+        if word == "SUBMITTED" && case.is_some_and(|c| !c.clocks.iter().any(|k| k.clock == ClockId::C3)) {
+            return Err(format!("{} asks for SUBMITTED on a case with no C3", intent.template));
+        }
+    }
+    Ok(())
+}
+
 fn config() -> Config {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inspect/cspr.toml");
     cspr::config::load(&cspr::config::Sources { file: Some(path), env: Vec::new(), credentials_dir: None }).unwrap()
@@ -120,6 +163,19 @@ fn valid(case: &CaseState, config: &Config) -> Result<(), String> {
             }
         }
     }
+    // Every notification case has a C3 that runs, was met, or stopped with the case —
+    // or none by footnote 1, abuse or neglect *explicitly* not suspected.
+    if case.kind == CaseKind::Incident {
+        let c3 = case.clocks.iter().find(|c| c.clock == ClockId::C3);
+        let footnote_1 = case.dfe_ofsted_only && case.notification.abuse_or_neglect_suspected == Some(false);
+        let fine = match c3 {
+            Some(c) => c.status != ClockStatus::Stopped || case.is_closed(),
+            None => footnote_1,
+        };
+        if !fine {
+            return Err(format!("{}: a notification case without its C3 ({c3:?})", case.reference));
+        }
+    }
     if case
         .clocks
         .iter()
@@ -139,6 +195,7 @@ proptest! {
     #[test]
     fn any_sequence_of_messages_leaves_every_case_valid(events in proptest::collection::vec(event(), 1..40)) {
         let config = config();
+        let templates = Templates::load(None).unwrap();
         let mut cases: BTreeMap<String, CaseState> = BTreeMap::new();
         let mut history: Vec<Ev> = Vec::new();
         let mut next = 1;
@@ -171,6 +228,11 @@ proptest! {
             };
             let before = match &target { Target::Existing(state) => Some((**state).clone()), _ => None };
             let outcome = decide(target, &incoming, &ctx);
+            for intent in &outcome.intents {
+                if let Err(problem) = suggestions_fit(intent, outcome.case.as_ref().or(before.as_ref()), &config, &templates) {
+                    return Err(TestCaseError::fail(problem));
+                }
+            }
             if u.trust != Trust::Trusted {
                 prop_assert!(outcome.case.is_none() || outcome.case == before, "an untrusted sender changed a case");
             }
@@ -183,6 +245,30 @@ proptest! {
                     return Err(TestCaseError::fail(problem));
                 }
                 cases.insert(case.reference.to_string(), case);
+            }
+        }
+        // Time passing: the scheduler asks the ICSC once per due date, and never asks the
+        // SLT itself (a declined delay is never re-requested for the same due date).
+        for case in cases.values() {
+            for months in [1, 3, 5, 6, 9] {
+                let later = now + Duration::days(30 * months);
+                let ctx = Context { now: later, rules: config.protocol_rules(), released_by: None };
+                // Reminders, escalations and duty reminders suggest only what their readers may send.
+                let steps = clock_steps(case, &ctx).into_iter().flat_map(|c| c.intents(case, &ctx));
+                for (intent, _) in steps.chain(duty_intents(case, &ctx)) {
+                    if let Err(problem) = suggestions_fit(&intent, Some(case), &config, &templates) {
+                        return Err(TestCaseError::fail(problem));
+                    }
+                }
+                let Some(outcome) = on_tick(case, &ctx) else { continue };
+                prop_assert!(outcome.intents.iter().all(|i| i.template != "approval_request"), "the scheduler asked the SLT");
+                for intent in &outcome.intents {
+                    if let Err(problem) = suggestions_fit(intent, outcome.case.as_ref(), &config, &templates) {
+                        return Err(TestCaseError::fail(problem));
+                    }
+                }
+                let asked = outcome.case.as_ref().unwrap();
+                prop_assert!(on_tick(asked, &ctx).is_none(), "asked twice about the same due date");
             }
         }
     }

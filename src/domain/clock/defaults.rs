@@ -131,7 +131,7 @@ pub fn default_clocks() -> Vec<ClockDef> {
             ..base(
                 ClockId::C8,
                 "Final report sent to the Panel and the Secretary of State before publication",
-                "9.1",
+                "Working Together",
                 Owner::Partnership,
                 StartEvent::PlannedPublication,
                 DueRule::WorkingDaysBefore(7),
