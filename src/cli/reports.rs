@@ -10,7 +10,7 @@ use super::cases::open_store;
 use super::{CliError, write_failed};
 use crate::config::Config;
 use crate::domain::london_date;
-use crate::report::{annual, deadlines, ics, render_annual};
+use crate::report::{annual, deadlines, ics, render_annual, year_figures};
 
 #[derive(Debug, Args)]
 pub struct DeadlinesArgs {
@@ -70,7 +70,8 @@ pub async fn report(args: &ReportArgs, config: &Config, out: &mut dyn Write) -> 
     let cases: Vec<_> = store.cases(false).await.map_err(failed)?.into_iter().map(|r| r.state).collect();
     store.close().await;
     let rows = annual(&cases, config, args.year);
-    out.write_all(render_annual(&rows, args.year, &args.format).as_bytes()).map_err(write_failed)
+    let figures = year_figures(&cases, args.year);
+    out.write_all(render_annual(&rows, &figures, args.year, &args.format).as_bytes()).map_err(write_failed)
 }
 
 pub async fn purge(args: &PurgeArgs, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {

@@ -194,6 +194,9 @@ pub struct CaseState {
     /// not the Panel (footnote 1); no Rapid Review clock.
     pub dfe_ofsted_only: bool,
     pub panel_outcome: Option<PanelOutcome>,
+    /// When the Panel's (latest) response was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel_response_on: Option<NaiveDate>,
     pub decision: Option<(ReviewDecision, NaiveDate)>,
     /// Duties without a statutory deadline, chased until recorded (`domain::duty`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -239,6 +242,7 @@ impl CaseState {
             secretary_of_state_notified: None,
             dfe_ofsted_only: false,
             panel_outcome: None,
+            panel_response_on: None,
             decision: None,
             national: None,
             related: Vec::new(),

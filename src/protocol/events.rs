@@ -128,6 +128,7 @@ fn panel_response(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'
     let on = incoming.written_on();
     let mut b = Builder::new(incoming, ctx);
     state.panel_outcome = Some(outcome);
+    state.panel_response_on = Some(on);
     b.audit("panel_response", None, format!("the Panel's response: {outcome:?}"));
     let reference = state.reference.clone();
     // 3.3, 5.1: every Panel response is reported to the safeguarding partners, and the

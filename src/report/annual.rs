@@ -1,6 +1,6 @@
-//! The year's figures a partnership's annual report needs: for each clock, how many fell
-//! due in the year, were met on time, late (and by how many working days in all), and
-//! are still open.
+//! The clocks in a partnership's annual report: for each clock, how many fell due in
+//! the year, were met on time, late (and by how many working days in all), and are
+//! still open.
 
 use crate::config::Config;
 use crate::domain::case::{CaseState, ClockStatus};
@@ -51,54 +51,4 @@ pub fn annual(cases: &[CaseState], config: &Config, year: i32) -> Vec<ClockYear>
             row
         })
         .collect()
-}
-
-/// As text, CSV or HTML.
-pub fn render_annual(rows: &[ClockYear], year: i32, format: &str) -> String {
-    match format {
-        "csv" => {
-            let mut out = String::from("clock,title,due,on_time,late,late_working_days,open,stopped\n");
-            for r in rows {
-                out.push_str(&format!(
-                    "{},\"{}\",{},{},{},{},{},{}\n",
-                    r.clock,
-                    r.title.replace('"', "\"\""),
-                    r.due,
-                    r.on_time,
-                    r.late,
-                    r.late_working_days,
-                    r.open,
-                    r.stopped
-                ));
-            }
-            out
-        }
-        "html" => {
-            let mut out = format!(
-                "<!DOCTYPE html>\n<html><body><h1>Clocks due in {year}</h1>\n<table border=\"1\">\n\
-                 <tr><th>Clock</th><th>What</th><th>Due</th><th>On time</th><th>Late</th><th>Working days late</th><th>Open</th><th>Stopped</th></tr>\n"
-            );
-            for r in rows {
-                out.push_str(&format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                    r.clock, r.title.replace('&', "&amp;").replace('<', "&lt;"), r.due, r.on_time, r.late, r.late_working_days, r.open, r.stopped
-                ));
-            }
-            out.push_str("</table></body></html>\n");
-            out
-        }
-        _ => {
-            let mut out = format!(
-                "Clocks due in {year}\n\n{:<5} {:>4} {:>8} {:>5} {:>10} {:>5} {:>8}  what\n",
-                "clock", "due", "on time", "late", "days late", "open", "stopped"
-            );
-            for r in rows {
-                out.push_str(&format!(
-                    "{:<5} {:>4} {:>8} {:>5} {:>10} {:>5} {:>8}  {}\n",
-                    r.clock, r.due, r.on_time, r.late, r.late_working_days, r.open, r.stopped, r.title
-                ));
-            }
-            out
-        }
-    }
 }
