@@ -4,7 +4,7 @@
 
 use cspr::domain::clock::ClockId;
 
-use crate::databases::sqlite;
+use crate::databases::{TestDb, both, sqlite};
 use crate::scenarios::{World, mail, notification, reply};
 
 const LA: &str = "social.worker@hackney.gov.uk";
@@ -178,11 +178,19 @@ async fn approvals_that_must_not_count_are_refused_and_audited() {
 
 #[tokio::test]
 async fn twenty_working_days_before_the_review_is_due_the_icsc_is_asked_and_the_slt_only_when_it_recommends() {
+    for db in both().await {
+        delay_governance(db).await;
+    }
+}
+
+/// 8.1 on one database: the ICSC asked, its recommendation to the SLT, a final decline,
+/// a fresh request, approval, and the notice chased until recorded.
+async fn delay_governance(db: TestDb) {
     let env = [
         ("CSPR__APPROVALS__TOKEN_SECRET", "the partnership's approval secret"),
         ("CSPR__ROLES__SLT__ADDRESSES", "[\"slt.chair@hackney.gov.uk\", \"slt.member@hackney.gov.uk\"]"),
     ];
-    let mut w = World::with_env(sqlite(), &env).await;
+    let mut w = World::with_env(db, &env).await;
     w.deliver(
         notification(LA, "16/11/2026", "18/11/2026", "SIN-2026-03002", "", "Thu, 19 Nov 2026 10:00:00 +0000", true),
         "2026-11-19T10:05:00Z",
