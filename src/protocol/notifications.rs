@@ -281,9 +281,10 @@ fn repeat_notification(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Cont
                 moved.push(format!("{what}: {old}, now {}", new.map_or_else(|| "not given".to_owned(), format_long)));
             }
         }
+        // The partnership's copy came with the first one: when the case was opened.
         let copy_received = state.clocks.iter().find(|c| c.clock == ClockId::C2).and_then(|c| c.closed_on);
-        let (late, _) =
-            la_duties(&mut state, &mut b, copy_received.unwrap_or_else(|| london_date(&incoming.arrived_at)));
+        let copy_received = copy_received.unwrap_or(state.opened_on);
+        let (late, _) = la_duties(&mut state, &mut b, copy_received);
         moved.extend(late.into_iter().map(|l| format!("met late: {l}")));
         if let Some(due) = move_c3(&mut b, &mut state) {
             moved.push(format!("the Rapid Review (C3) is now due {}", format_long(due)));
