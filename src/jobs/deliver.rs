@@ -67,9 +67,18 @@ fn addresses(row: &OutboxRow, config: &Config) -> Vec<String> {
     out
 }
 
-fn context(row: &OutboxRow, config: &Config) -> Value {
-    let mut facts: serde_json::Map<String, Value> =
-        row.facts.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+/// What a template is given for `row`: its facts as they were typed, the partnership's
+/// names and the referral advice. The daemon and the simulation render through this.
+pub fn context(row: &OutboxRow, config: &Config) -> Value {
+    let mut facts: serde_json::Map<String, Value> = row
+        .facts
+        .iter()
+        .map(|(k, v)| match v {
+            // A list queued before facts kept their types was stored as its JSON text.
+            Value::String(text) if k.ends_with("_list") => (k.clone(), serde_json::from_str(text).unwrap_or_default()),
+            other => (k.clone(), other.clone()),
+        })
+        .collect();
     facts.insert(
         "partnership".into(),
         json!({"name": config.partnership.name, "short_name": config.partnership.short_name, "mailbox": config.partnership.mailbox.as_str()}),

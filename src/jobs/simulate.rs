@@ -206,20 +206,9 @@ impl Recorder<'_> {
             }
             event.to = Some(to);
             event.purpose = Some(row.purpose.as_str().to_owned());
-            let context = serde_json::to_value(&row.facts).unwrap_or_default();
-            let mut context = context.as_object().cloned().unwrap_or_default();
-            for (k, v) in &row.facts {
-                if k.ends_with("_list") {
-                    context.insert(k.clone(), serde_json::from_str(v).unwrap_or_default());
-                }
-            }
-            context.insert("partnership".into(), serde_json::json!({"name": self.config.partnership.name, "short_name": self.config.partnership.short_name}));
-            context.insert(
-                "referral_advice".into(),
-                serde_json::Value::String(self.config.partnership.referral_advice.clone()),
-            );
-            event.subject =
-                self.templates.render(&row.template, &serde_json::Value::Object(context)).ok().map(|r| r.subject);
+            // The daemon's own context: what the simulation shows is what would be sent.
+            let context = crate::jobs::deliver::context(&row, self.config);
+            event.subject = self.templates.render(&row.template, &context).ok().map(|r| r.subject);
             self.events.push(event);
         }
         Ok(())

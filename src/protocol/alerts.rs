@@ -50,7 +50,7 @@ fn alert(roles: &[Role], template: &str, facts: Vec<(&str, String)>, dedupe_key:
         to: to(roles),
         case: None,
         template: template.to_owned(),
-        facts: facts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        facts: facts.into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect(),
         dedupe_key,
         urgent,
         not_before: None,

@@ -53,7 +53,7 @@ pub fn duty_intents(case: &CaseState, ctx: &Context<'_>) -> Vec<(Intent, Option<
             let schedule = ctx.rules.duties.of(duty.kind);
             let (day, occurrence) = duty.reminder_due(&schedule, ctx.rules.calendar, today)?;
             let spec = duty.kind.spec();
-            let facts: BTreeMap<String, String> = [
+            let facts: BTreeMap<String, serde_json::Value> = [
                 ("case", case.reference.to_string()),
                 ("what", spec.what.to_owned()),
                 ("short", spec.short.to_owned()),
@@ -62,7 +62,7 @@ pub fn duty_intents(case: &CaseState, ctx: &Context<'_>) -> Vec<(Intent, Option<
                 ("reminder_on", format_long(day)),
             ]
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
+            .map(|(k, v)| (k.to_owned(), v.into()))
             .collect();
             let intent = Intent {
                 purpose: Purpose::Reminder,

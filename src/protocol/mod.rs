@@ -129,7 +129,8 @@ pub struct Intent {
     /// The template that words it.
     pub template: String,
     /// What the template may say: references, dates, outcomes — never a child's details.
-    pub facts: BTreeMap<String, String>,
+    /// Typed as the template reads them: text, and lists that stay lists (a digest's rows).
+    pub facts: BTreeMap<String, serde_json::Value>,
     /// Unique per email, so that replaying a decision adds nothing.
     pub dedupe_key: String,
     /// Sent at once, outside the sending window too.
@@ -254,9 +255,10 @@ impl<'a> Builder<'a> {
         urgent: bool,
     ) {
         let n = self.out.intents.len();
-        let mut facts: BTreeMap<String, String> = facts.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        let mut facts: BTreeMap<String, serde_json::Value> =
+            facts.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone()))).collect();
         if let Some(case) = case {
-            facts.insert("case".into(), case.to_string());
+            facts.insert("case".into(), case.to_string().into());
         }
         self.out.intents.push(Intent {
             purpose,

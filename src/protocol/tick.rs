@@ -112,9 +112,9 @@ impl ClockSteps<'_> {
                     ("note", if may_give(Command::Note, step.to, ctx) { "yes".into() } else { String::new() }),
                     ("overdue", if today > dl.due { "yes".into() } else { String::new() }),
                 ];
-                let mut facts: BTreeMap<String, String> =
-                    facts.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_owned(), v)).collect();
-                facts.insert("case".into(), case.reference.to_string());
+                let mut facts: BTreeMap<String, serde_json::Value> =
+                    facts.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_owned(), v.into())).collect();
+                facts.insert("case".into(), case.reference.to_string().into());
                 let intent = Intent {
                     purpose: if step.kind == StepKind::Reminder { Purpose::Reminder } else { Purpose::Escalation },
                     to: vec![Recipient::Role(step.to)],
@@ -240,18 +240,19 @@ pub fn digest_intents(
 ) -> Result<Vec<Intent>, serde_json::Error> {
     cases.sort_by_key(|c| c.rag);
     let count = |rag: Rag| cases.iter().filter(|c| c.rag == rag).count().to_string();
-    let cases_list = serde_json::to_string(&cases)?;
-    let triage_list = serde_json::to_string(triage)?;
+    // Lists stay lists, from here to the template.
+    let cases_list = serde_json::to_value(&cases)?;
+    let triage_list = serde_json::to_value(triage)?;
     Ok(roles
         .iter()
         .map(|role| {
             let facts = [
-                ("date", format_long(today)),
+                ("date", format_long(today).into()),
                 ("cases_list", cases_list.clone()),
                 ("triage_list", triage_list.clone()),
-                ("red", count(Rag::Red)),
-                ("amber", count(Rag::Amber)),
-                ("green", count(Rag::Green)),
+                ("red", count(Rag::Red).into()),
+                ("amber", count(Rag::Amber).into()),
+                ("green", count(Rag::Green).into()),
             ];
             Intent {
                 purpose: Purpose::Digest,

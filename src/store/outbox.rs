@@ -17,7 +17,7 @@ pub struct OutboxRow {
     pub purpose: Purpose,
     pub recipients: Vec<Recipient>,
     pub template: String,
-    pub facts: BTreeMap<String, String>,
+    pub facts: BTreeMap<String, serde_json::Value>,
     pub dedupe_key: String,
     pub urgent: bool,
     pub status: String,

@@ -43,7 +43,11 @@ async fn requested(quorum: &str) -> (World, String, String) {
         w.store.outbox(None).await.unwrap().into_iter().filter(|r| r.template == "approval_request").collect();
     assert_eq!(requests.len(), 2, "one request per SLT member");
     let token_for = |who: &str| {
-        requests.iter().find(|r| format!("{:?}", r.recipients).contains(who)).map(|r| r.facts["token"].clone()).unwrap()
+        requests
+            .iter()
+            .find(|r| format!("{:?}", r.recipients).contains(who))
+            .map(|r| r.facts["token"].as_str().unwrap().to_owned())
+            .unwrap()
     };
     let (chair, member) = (token_for(CHAIR), token_for(MEMBER));
     assert_ne!(chair, member);
@@ -226,9 +230,14 @@ async fn delay_governance(db: TestDb) {
     assert_eq!(requests.len(), 2, "one per SLT member");
     assert_eq!(requests[0].facts["reason"], "the criminal trial is listed for August");
     assert_eq!(requests[0].facts["current_due"], "Monday 5 July 2027");
-    let token = requests.iter().find(|r| format!("{:?}", r.recipients).contains(CHAIR)).unwrap().facts["token"].clone();
-    let member =
-        requests.iter().find(|r| format!("{:?}", r.recipients).contains(MEMBER)).unwrap().facts["token"].clone();
+    let token = requests.iter().find(|r| format!("{:?}", r.recipients).contains(CHAIR)).unwrap().facts["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let member = requests.iter().find(|r| format!("{:?}", r.recipients).contains(MEMBER)).unwrap().facts["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // Declined: final for that request, across ticks; the ICSC is told.
     w.deliver(
@@ -262,11 +271,14 @@ async fn delay_governance(db: TestDb) {
         .await
         .unwrap()
         .into_iter()
-        .filter(|r| r.template == "approval_request" && r.facts["token"].starts_with("2-"))
+        .filter(|r| r.template == "approval_request" && r.facts["token"].as_str().unwrap().starts_with("2-"))
         .collect();
     assert_eq!(fresh.len(), 2);
-    assert!(fresh[0].facts["history"].contains("declined"), "{:?}", fresh[0].facts);
-    let token = fresh.iter().find(|r| format!("{:?}", r.recipients).contains(CHAIR)).unwrap().facts["token"].clone();
+    assert!(fresh[0].facts["history"].as_str().unwrap().contains("declined"), "{:?}", fresh[0].facts);
+    let token = fresh.iter().find(|r| format!("{:?}", r.recipients).contains(CHAIR)).unwrap().facts["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     w.deliver(
         reply(CHAIR, CASE, &format!("APPROVE {token}"), "Fri, 11 Jun 2027 10:00:00 +0100"),
         "2027-06-11T09:01:00Z",
@@ -283,7 +295,9 @@ async fn delay_governance(db: TestDb) {
         async move {
             let rows = store.outbox(None).await.unwrap();
             rows.iter()
-                .filter(|r| r.template == "duty_reminder" && r.facts["line"].starts_with("NOTICE-SENT DELAY"))
+                .filter(|r| {
+                    r.template == "duty_reminder" && r.facts["line"].as_str().unwrap().starts_with("NOTICE-SENT DELAY")
+                })
                 .count()
         }
     };
@@ -317,7 +331,7 @@ async fn a_superseded_token_and_a_spent_token_are_refused() {
         .unwrap()
         .into_iter()
         .filter(|r| r.template == "approval_request" && format!("{:?}", r.recipients).contains(CHAIR))
-        .map(|r| r.facts["token"].clone())
+        .map(|r| r.facts["token"].as_str().unwrap().to_owned())
         .find(|t| t.starts_with("2-"))
         .expect("a token for request 2");
 

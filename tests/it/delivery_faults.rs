@@ -124,7 +124,7 @@ fn intent(prefix: &str, to: &str, key: &str) -> Intent {
         to: vec![Recipient::Address(to.into())],
         case: CaseRef::parse(&format!("{prefix}-2026-001")).ok(),
         template: "command_done".into(),
-        facts: [("command".to_owned(), "NOTE".to_owned()), ("done".to_owned(), "note added".to_owned())].into(),
+        facts: [("command".to_owned(), "NOTE".into()), ("done".to_owned(), "note added".into())].into(),
         dedupe_key: format!("{prefix}:{key}"),
         urgent: true,
         not_before: None,

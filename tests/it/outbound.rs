@@ -235,3 +235,100 @@ async fn a_scripted_case_reaches_each_mailbox_exactly_as_expected_inside_the_sen
     }
     assert_eq!(received("chscp", "Sent", &tag).await.len(), 5, "a copy of each email in Sent");
 }
+
+/// The whole messages in `user`'s INBOX whose text holds `needle`.
+async fn whole(user: &str, needle: &str) -> Vec<Vec<u8>> {
+    let mut s = session(user).await;
+    s.examine("INBOX").await.unwrap();
+    let fetches: Vec<_> = s.fetch("1:*", "BODY.PEEK[]").await.unwrap().try_collect().await.unwrap_or_default();
+    let _ = s.logout().await;
+    fetches
+        .iter()
+        .filter_map(|f| f.body().map(<[u8]>::to_vec))
+        .filter(|m| String::from_utf8_lossy(m).contains(needle))
+        .collect()
+}
+
+/// The daily digest as the daemon sends it — queued by its own digest step, rendered and
+/// sent by its own delivery step through real Postfix into real Dovecot — lists the open
+/// case with its clock, due date and RAG, and the triage count; its HTML part uses inline
+/// styles only, as Outlook needs.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daily_digest_sent_through_the_real_path_lists_the_open_case_and_the_triage_count() {
+    let _shared = SERVERS.read().await;
+    let prefix = format!("D{}", fastrand::u32(10_000..99_999));
+    let reference = format!("{prefix}-2026-001");
+    let db = sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = outbound_config(&prefix, &db.url, dir.path());
+    // The daily digest to the SPA (the other tests keep it off).
+    config.digests.retain(|d| d.name != "digest");
+    config.digests.push(cspr::config::Digest {
+        name: "digest",
+        schedule: cspr::domain::clock::CronSchedule::parse("0 0 8 * * Mon-Fri").unwrap(),
+        roles: vec![cspr::domain::Role::Spa],
+    });
+    let store = Store::open(&db.url).await.unwrap();
+    let MailboxSource::Imap(imap) = &config.mailbox else { unreachable!() };
+    let transport = Transport::new(&config.outbound.transport, Some(((**imap).clone(), "Sent".into()))).unwrap();
+    let templates = Templates::load(None).unwrap();
+    let outbox = Outbox { store: &store, config: &config, transport: &transport, templates: &templates };
+    let mut uid = 0;
+    let mut deliver = async |raw: String, when: &str| {
+        uid += 1;
+        let message = NewMessage {
+            truncated_from: None,
+            source: "test",
+            uidvalidity: Some(1),
+            uid: Some(uid),
+            raw: raw.as_bytes(),
+            arrived_at: at(when),
+        };
+        store.store_message(&message).await.unwrap();
+        try_step(&store, &config, at(when)).await.unwrap();
+    };
+    // One open case (C3 due Tuesday 5 January 2027), and one message held for triage.
+    let body = "________________________________\r\nFrom: Duty <duty.manager@test.local>\r\nSent: Thursday, December 10, 2026 9:00 AM\r\n\
+                Subject: Serious incident notification\r\n\r\nLocal authority: Hackney\r\nIncident type: Serious harm\r\n\
+                Date LA became aware: 08/12/2026\r\nDate notified to the Panel: 10/12/2026\r\nPanel reference: SIN-2026-09101\r\n";
+    deliver(
+        mail("la@test.local", "FW: Serious incident notification", "Thu, 10 Dec 2026 10:00:00 +0000", body, true),
+        "2026-12-10T10:00:00Z",
+    )
+    .await;
+    let forged = mail(
+        "icsc@test.local",
+        &format!("Re: [{reference}] x"),
+        "Thu, 10 Dec 2026 11:00:00 +0000",
+        "CLOSE done",
+        false,
+    );
+    deliver(forged, "2026-12-10T11:00:00Z").await;
+    assert_eq!(store.triage(true).await.unwrap().len(), 1);
+
+    // Friday 11 December, 08:00 London: the digest's schedule comes round.
+    let queued = cspr::jobs::tick::digests(&store, &config, at("2026-12-11T08:01:00Z")).await.unwrap();
+    assert!(queued >= 1, "{queued}");
+    loop {
+        match outbox.try_step(at("2026-12-11T08:02:00Z")).await.unwrap() {
+            Delivery::Idle => break,
+            Delivery::Sent(_) | Delivery::Deferred(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    let digests = whole("spa", &reference).await;
+    let digest = digests
+        .iter()
+        .map(|raw| mail_parser::MessageParser::default().parse(raw).unwrap())
+        .find(|m| m.subject().is_some_and(|s| s.contains("daily digest")))
+        .expect("the SPA's digest, delivered");
+    let text = digest.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(text.contains("Open cases: 1\n"), "{text}");
+    let row = text.lines().find(|l| l.contains(&reference)).unwrap_or_else(|| panic!("{text}"));
+    assert!(row.starts_with("GREEN") && row.contains("C3 due Tuesday 5 January 2027"), "{row}");
+    assert!(text.contains("Held for triage (1)"), "{text}");
+    assert!(text.lines().filter(|l| l.trim().is_empty()).count() < 10, "no blank rows: {text}");
+    let html = digest.body_html(0).unwrap();
+    assert!(html.contains(&reference) && html.contains("Held for triage: 1"), "{html}");
+    assert!(!html.contains("class=") && !html.contains("<style"), "inline styles only: {html}");
+}
