@@ -223,6 +223,9 @@ pub struct CaseState {
     pub delay_requests: u32,
     pub subgroup_decision: Option<(bool, NaiveDate)>,
     pub closed: Option<(String, NaiveDate)>,
+    /// The clocks the last CLOSE stopped: REOPEN runs them again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stopped_by_close: Vec<ClockId>,
     pub clocks: Vec<ClockInstance>,
     /// Opened on a partner agency's request, not yet confirmed by the SPA: no clock
     /// runs until it is (11.1).
@@ -257,6 +260,7 @@ impl CaseState {
             delay_asked: None,
             subgroup_decision: None,
             closed: None,
+            stopped_by_close: Vec::new(),
             clocks: Vec::new(),
             provisional: false,
         }

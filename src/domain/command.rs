@@ -29,6 +29,7 @@ pub enum Command {
     Delay,
     Note,
     Close,
+    Reopen,
     Approve,
     Decline,
 }
@@ -70,6 +71,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(Command::Delay, "DELAY", "<new date> <reason>", &[Role::Icsc]),
     spec(Command::Note, "NOTE", "<text>", &[Role::Spa, Role::Icsc, Role::Slt]),
     spec(Command::Close, "CLOSE", "<reason>", &[Role::Icsc]),
+    spec(Command::Reopen, "REOPEN", "<reason>", &[Role::Icsc]),
     spec(Command::Approve, "APPROVE", "<token>", &[Role::Slt]),
     spec(Command::Decline, "DECLINE", "<token> <reason>", &[Role::Slt]),
 ];
@@ -151,9 +153,11 @@ impl Command {
             Command::Published => needs("the link to the report"),
             Command::Delay if parse_uk_date(first).is_none() => needs("the new date, then the reason"),
             Command::Delay if after.is_empty() => needs("the reason after the new date"),
-            Command::NotPublishing | Command::Note | Command::Close if rest.is_empty() => needs("the text"),
+            Command::NotPublishing | Command::Note | Command::Close | Command::Reopen if rest.is_empty() => {
+                needs("the text")
+            }
             Command::Approve | Command::Decline if rest.is_empty() => needs("the token from the request"),
-            Command::Delay | Command::NotPublishing | Command::Note | Command::Close => Ok(()),
+            Command::Delay | Command::NotPublishing | Command::Note | Command::Close | Command::Reopen => Ok(()),
             Command::Approve | Command::Decline => Ok(()),
         }
     }

@@ -232,13 +232,51 @@ fn apply(
             if rest.trim().is_empty() {
                 return Err("CLOSE needs the reason".into());
             }
+            let mut stopped = Vec::new();
             for clock in state.clocks.iter_mut().filter(|c| c.is_running()) {
                 clock.status = ClockStatus::Stopped;
                 clock.closed_on = Some(on);
+                stopped.push(clock.clock);
             }
             state.closed = Some((rest.trim().to_owned(), on));
-            b.audit("case_closed", None, format!("closed: {}", rest.trim()));
-            Ok("case closed; its open clocks are stopped".into())
+            state.stopped_by_close.clone_from(&stopped);
+            let names: Vec<String> = stopped.iter().map(ToString::to_string).collect();
+            b.audit("case_closed", None, format!("closed: {}; stopped: {}", rest.trim(), names.join(", ")));
+            let stopped =
+                if names.is_empty() { "no clock was running".to_owned() } else { names.join(", ") + " stopped" };
+            Ok(format!("case closed ({stopped}). To undo it, the ICSC replies with: REOPEN <reason>"))
+        }
+        Command::Reopen => {
+            let Some((why_closed, closed_on)) = state.closed.take() else {
+                return Err("the case is not closed".into());
+            };
+            let mut restored = Vec::new();
+            for id in std::mem::take(&mut state.stopped_by_close) {
+                if let Some(clock) = state
+                    .clocks
+                    .iter_mut()
+                    .rev()
+                    .find(|c| c.clock == id && c.status == ClockStatus::Stopped && c.closed_on == Some(closed_on))
+                {
+                    clock.status = ClockStatus::Running;
+                    clock.closed_on = None;
+                    restored.push(format!("{id} due {}", format_long(clock.due_in_force())));
+                }
+            }
+            b.audit(
+                "case_reopened",
+                None,
+                format!(
+                    "reopened: {} (closed {closed_on}: {why_closed}); running again: {}",
+                    rest.trim(),
+                    restored.join(", ")
+                ),
+            );
+            Ok(if restored.is_empty() {
+                "case reopened; no clock had been stopped by its closing".to_owned()
+            } else {
+                format!("case reopened; running again: {}", restored.join("; "))
+            })
         }
     }
 }

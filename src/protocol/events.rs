@@ -64,6 +64,13 @@ pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Cont
             Outcome::triage(format!("{} is closed; a person must decide what this message means", closed.reference))
         }
         (Kind::ConsiderationRequest, Target::New(reference)) => consideration(reference, incoming, ctx),
+        // A closed case takes only REOPEN; anything else is for a person.
+        (Kind::StaffCommand, Target::Existing(state))
+            if state.is_closed()
+                && incoming.understood.command.as_ref().is_some_and(|c| c.command == Command::Reopen) =>
+        {
+            commands::command(*state, incoming, ctx)
+        }
         (_, Target::Existing(state)) if state.is_closed() => {
             Outcome::triage(format!("{} is closed; a person must decide what this message means", state.reference))
         }

@@ -79,7 +79,11 @@ fn understood(ev: &Ev) -> Understood {
                 ("SUBGROUP-DECISION", _) => "REVIEW".into(),
                 ("PUBLISHED", _) => format!("https://example.org/report {date}"),
                 ("PUBLICATION-DATE" | "DELAY", _) => format!("{date} a reason"),
-                ("NOTE" | "CLOSE" | "NOT-PUBLISHING" | "DECLINE", _) => "a reason".into(),
+                ("NOTE" | "CLOSE" | "REOPEN" | "NOT-PUBLISHING" | "DECLINE", _) => "a reason".into(),
+                ("NATIONAL", 0) => format!("YES {date}"),
+                ("NATIONAL", _) => "NO".into(),
+                ("NOTICE-SENT", 0) => format!("DELAY {date}"),
+                ("NOTICE-SENT", _) => "NON-PUBLICATION".into(),
                 (_, 0) => String::new(),
                 _ => date,
             };

@@ -1261,3 +1261,42 @@ async fn a_published_review_is_chased_to_the_national_repository() {
         assert!(!open_duties(&w, "CHSCP-2026-001").await.contains(&"repository"), "{}", w.db.name);
     }
 }
+
+#[tokio::test]
+async fn close_says_what_it_stopped_and_how_to_undo_it_and_reopen_runs_those_clocks_again() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01027").await;
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "CLOSE opened in error", "Mon, 23 Nov 2026 10:00:00 +0000"),
+            "2026-11-23T10:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert!(case.is_closed(), "{}", w.db.name);
+        assert_eq!(clock(&case, ClockId::C3).2, ClockStatus::Stopped);
+        let intents = w.store.intents().await.unwrap();
+        let answer = intents.iter().rev().find(|i| i.template == "command_done").unwrap();
+        assert!(answer.facts.contains("C3 stopped") && answer.facts.contains("REOPEN <reason>"), "{}", answer.facts);
+
+        // The SPA may not reopen; the ICSC may.
+        w.deliver(
+            reply(SPA, "CHSCP-2026-001", "REOPEN closed by mistake", "Tue, 24 Nov 2026 10:00:00 +0000"),
+            "2026-11-24T10:01:00Z",
+        )
+        .await;
+        assert!(w.case("CHSCP-2026-001").await.is_closed(), "{}", w.db.name);
+        w.deliver(
+            reply(ICSC, "CHSCP-2026-001", "REOPEN closed by mistake", "Tue, 24 Nov 2026 11:00:00 +0000"),
+            "2026-11-24T11:01:00Z",
+        )
+        .await;
+        let case = w.case("CHSCP-2026-001").await;
+        assert!(!case.is_closed(), "{}", w.db.name);
+        assert_eq!(clock(&case, ClockId::C3), ("2026-11-18".into(), "2026-12-09".into(), ClockStatus::Running));
+        assert!(w.events("CHSCP-2026-001").await.contains(&"case_reopened".to_owned()), "{}", w.db.name);
+        let intents = w.store.intents().await.unwrap();
+        let answer = intents.iter().rev().find(|i| i.template == "command_done").unwrap();
+        assert!(answer.facts.contains("C3 due Wednesday 9 December 2026"), "{}", answer.facts);
+    }
+}
