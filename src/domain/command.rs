@@ -30,6 +30,8 @@ pub enum Command {
     Note,
     Close,
     Reopen,
+    Help,
+    Status,
     Approve,
     Decline,
 }
@@ -72,6 +74,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(Command::Note, "NOTE", "<text>", &[Role::Spa, Role::Icsc, Role::Slt]),
     spec(Command::Close, "CLOSE", "<reason>", &[Role::Icsc]),
     spec(Command::Reopen, "REOPEN", "<reason>", &[Role::Icsc]),
+    spec(Command::Help, "HELP", "", &[Role::Spa, Role::Icsc, Role::Slt]),
+    spec(Command::Status, "STATUS", "", &[Role::Spa, Role::Icsc, Role::Slt]),
     spec(Command::Approve, "APPROVE", "<token>", &[Role::Slt]),
     spec(Command::Decline, "DECLINE", "<token> <reason>", &[Role::Slt]),
 ];
@@ -159,12 +163,14 @@ impl Command {
             Command::Approve | Command::Decline if rest.is_empty() => needs("the token from the request"),
             Command::Delay | Command::NotPublishing | Command::Note | Command::Close | Command::Reopen => Ok(()),
             Command::Approve | Command::Decline => Ok(()),
+            Command::Help | Command::Status if rest.is_empty() => Ok(()),
+            Command::Help | Command::Status => Err(format!("{} takes nothing after it", self.word())),
         }
     }
 
     /// The line to send, as the README's table shows it (`SUBMITTED [date]`).
     pub fn usage(self) -> String {
-        format!("{} {}", self.word(), self.args())
+        if self.args().is_empty() { self.word().to_owned() } else { format!("{} {}", self.word(), self.args()) }
     }
 }
 

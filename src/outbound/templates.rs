@@ -40,6 +40,7 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "delay_question",
     "command_done",
     "command_refused",
+    "command_answer",
     "consideration_received",
     "consideration_new",
     "consideration_provisional",

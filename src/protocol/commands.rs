@@ -47,6 +47,24 @@ pub fn command(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>)
         b.out.case = Some(state);
         return b.out;
     }
+    // HELP and STATUS change nothing: they are answered with what the sender asked for.
+    if matches!(command, Command::Help | Command::Status) {
+        let answer = if command == Command::Help {
+            super::help::help(&state, &roles, ctx.rules.commands)
+        } else {
+            super::help::status(&state)
+        };
+        b.intent(
+            Purpose::CommandReply,
+            to,
+            Some(&reference),
+            "command_answer",
+            &[("command", word.clone()), ("answer", answer)],
+            false,
+        );
+        b.out.case = Some(state);
+        return b.out;
+    }
     let on = incoming.written_on();
     let result = apply(&mut state, &mut b, command, &rest, on);
     match result {
@@ -221,6 +239,7 @@ fn apply(
             Ok(format!("the SLT has been asked to approve a delay to {}", format_long(new_due)))
         }
         Command::Approve | Command::Decline => answer_delay(state, b, command.word(), rest),
+        Command::Help | Command::Status => Ok(String::new()),
         Command::Note => {
             if rest.trim().is_empty() {
                 return Err("NOTE needs the text".into());

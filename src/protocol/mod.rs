@@ -12,6 +12,7 @@ mod delays;
 mod duties;
 mod events;
 mod failure;
+mod help;
 mod matching;
 mod notifications;
 mod partners;

@@ -1300,3 +1300,33 @@ async fn close_says_what_it_stopped_and_how_to_undo_it_and_reopen_runs_those_clo
         assert!(answer.facts.contains("C3 due Wednesday 9 December 2026"), "{}", answer.facts);
     }
 }
+
+#[tokio::test]
+async fn help_lists_what_the_sender_may_send_now_and_status_the_clocks() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        opened(&mut w, "SIN-2026-01028").await;
+        w.deliver(reply(SPA, "CHSCP-2026-001", "HELP", "Mon, 23 Nov 2026 10:00:00 +0000"), "2026-11-23T10:01:00Z")
+            .await;
+        w.deliver(reply(ICSC, "CHSCP-2026-001", "STATUS", "Mon, 23 Nov 2026 11:00:00 +0000"), "2026-11-23T11:01:00Z")
+            .await;
+        let intents = w.store.intents().await.unwrap();
+        let answers: Vec<serde_json::Value> = intents
+            .iter()
+            .filter(|i| i.template == "command_answer")
+            .map(|i| serde_json::from_str(&i.facts).unwrap())
+            .collect();
+        assert_eq!(answers.len(), 2, "{}", w.db.name);
+        let help = answers[0]["answer"].as_str().unwrap();
+        let lines: Vec<&str> = help.lines().collect();
+        assert!(lines.contains(&"SUBMITTED [date]") && lines.contains(&"NOTE <text>"), "{help}");
+        assert!(
+            !lines.iter().any(|l| l.starts_with("CLOSE") || l.starts_with("DELAY") || l.starts_with("MEETING-HELD")),
+            "{help}"
+        );
+        let status = answers[1]["answer"].as_str().unwrap();
+        assert!(status.contains("C3  due Wednesday 9 December 2026"), "{status}");
+        assert!(status.contains("C1  met on Wednesday 18 November 2026"), "{status}");
+        assert!(!w.events("CHSCP-2026-001").await.iter().any(|e| e == "command_refused"), "{}", w.db.name);
+    }
+}

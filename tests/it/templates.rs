@@ -58,6 +58,7 @@ fn sample() -> serde_json::Value {
         "reminder_on": "Monday 8 March 2027",
         "outcome": "agrees with the Rapid Review",
         "decided_on": "Tuesday 5 January 2027",
+        "answer": "Case CHSCP-2026-004: rapid review\n\nC3  due Tuesday 15 December 2026",
         "to_confirm": "the date the Panel was notified (C1 cannot be assessed)",
         "changes": "Panel notified: Tuesday 17 November 2026, now Wednesday 18 November 2026; the Rapid Review (C3) is now due Wednesday 9 December 2026",
     });
