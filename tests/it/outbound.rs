@@ -100,6 +100,32 @@ weekly_roles = []
     load(&Sources { file: Some(path), env, credentials_dir: None }).unwrap()
 }
 
+/// Stores `raw` as arriving at `when` (IMAP UID `uid`) and processes it with the
+/// daemon's own ingest step.
+pub async fn arrive(store: &Store, config: &Config, uid: u32, raw: &str, when: &str) {
+    let message = NewMessage {
+        truncated_from: None,
+        source: "test",
+        uidvalidity: Some(1),
+        uid: Some(uid),
+        raw: raw.as_bytes(),
+        arrived_at: at(when),
+    };
+    store.store_message(&message).await.unwrap();
+    try_step(store, config, at(when)).await.unwrap();
+}
+
+/// A local authority's forwarded notification (aware 8, notified 10 December 2026) in
+/// the test domain.
+pub fn la_notification(panel_ref: &str) -> String {
+    let body = format!(
+        "________________________________\r\nFrom: Duty <duty.manager@test.local>\r\nSent: Thursday, December 10, 2026 9:00 AM\r\n\
+         Subject: Serious incident notification\r\n\r\nLocal authority: Hackney\r\nIncident type: Serious harm\r\n\
+         Date LA became aware: 08/12/2026\r\nDate notified to the Panel: 10/12/2026\r\nPanel reference: {panel_ref}\r\n"
+    );
+    mail("la@test.local", "FW: Serious incident notification", "Thu, 10 Dec 2026 10:00:00 +0000", &body, true)
+}
+
 /// The Message-IDs of the messages in `user`'s `folder` tagged with `tag`.
 pub async fn message_ids(user: &str, folder: &str, tag: &str) -> Vec<String> {
     let mut s = session(user).await;
@@ -273,29 +299,8 @@ async fn the_daily_digest_sent_through_the_real_path_lists_the_open_case_and_the
     let transport = Transport::new(&config.outbound.transport, Some(((**imap).clone(), "Sent".into()))).unwrap();
     let templates = Templates::load(None).unwrap();
     let outbox = Outbox { store: &store, config: &config, transport: &transport, templates: &templates };
-    let mut uid = 0;
-    let mut deliver = async |raw: String, when: &str| {
-        uid += 1;
-        let message = NewMessage {
-            truncated_from: None,
-            source: "test",
-            uidvalidity: Some(1),
-            uid: Some(uid),
-            raw: raw.as_bytes(),
-            arrived_at: at(when),
-        };
-        store.store_message(&message).await.unwrap();
-        try_step(&store, &config, at(when)).await.unwrap();
-    };
     // One open case (C3 due Tuesday 5 January 2027), and one message held for triage.
-    let body = "________________________________\r\nFrom: Duty <duty.manager@test.local>\r\nSent: Thursday, December 10, 2026 9:00 AM\r\n\
-                Subject: Serious incident notification\r\n\r\nLocal authority: Hackney\r\nIncident type: Serious harm\r\n\
-                Date LA became aware: 08/12/2026\r\nDate notified to the Panel: 10/12/2026\r\nPanel reference: SIN-2026-09101\r\n";
-    deliver(
-        mail("la@test.local", "FW: Serious incident notification", "Thu, 10 Dec 2026 10:00:00 +0000", body, true),
-        "2026-12-10T10:00:00Z",
-    )
-    .await;
+    arrive(&store, &config, 1, &la_notification("SIN-2026-09101"), "2026-12-10T10:00:00Z").await;
     let forged = mail(
         "icsc@test.local",
         &format!("Re: [{reference}] x"),
@@ -303,7 +308,7 @@ async fn the_daily_digest_sent_through_the_real_path_lists_the_open_case_and_the
         "CLOSE done",
         false,
     );
-    deliver(forged, "2026-12-10T11:00:00Z").await;
+    arrive(&store, &config, 2, &forged, "2026-12-10T11:00:00Z").await;
     assert_eq!(store.triage(true).await.unwrap().len(), 1);
 
     // Friday 11 December, 08:00 London: the digest's schedule comes round.

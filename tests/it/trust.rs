@@ -90,9 +90,8 @@ async fn the_sent_copy_of_an_approval_request_carries_no_token_that_counts() {
     use cspr::config::MailboxSource;
     use cspr::domain::clock::ClockId;
     use cspr::jobs::deliver::{Delivery, Outbox};
-    use cspr::jobs::ingest::try_step;
     use cspr::outbound::{Templates, Transport};
-    use cspr::store::{NewMessage, Store};
+    use cspr::store::Store;
 
     let _shared = crate::mailstack::SERVERS.read().await;
     let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
@@ -110,25 +109,9 @@ async fn the_sent_copy_of_an_approval_request_carries_no_token_that_counts() {
     let mut uid = 0;
     let mut deliver = async |raw: String, when: &str| {
         uid += 1;
-        let message = NewMessage {
-            truncated_from: None,
-            source: "test",
-            uidvalidity: Some(1),
-            uid: Some(uid),
-            raw: raw.as_bytes(),
-            arrived_at: at(when),
-        };
-        store.store_message(&message).await.unwrap();
-        try_step(&store, &config, at(when)).await.unwrap();
+        crate::outbound::arrive(&store, &config, uid, &raw, when).await;
     };
-    let body = "________________________________\r\nFrom: Duty <duty.manager@test.local>\r\nSent: Thursday, December 10, 2026 9:00 AM\r\n\
-                Subject: Serious incident notification\r\n\r\nLocal authority: Hackney\r\nIncident type: Serious harm\r\n\
-                Date LA became aware: 08/12/2026\r\nDate notified to the Panel: 10/12/2026\r\nPanel reference: SIN-2026-08001\r\n";
-    deliver(
-        mail("la@test.local", "FW: Serious incident notification", "Thu, 10 Dec 2026 10:00:00 +0000", body, true),
-        "2026-12-10T10:00:00Z",
-    )
-    .await;
+    deliver(crate::outbound::la_notification("SIN-2026-08001"), "2026-12-10T10:00:00Z").await;
     let reply = |line: &str, date: &str| mail("icsc@test.local", &format!("Re: [{case}] Reminder"), date, line, true);
     deliver(reply("DECISION CSPR 05/01/2027", "Tue, 5 Jan 2027 12:00:00 +0000"), "2027-01-05T12:01:00Z").await;
     deliver(
