@@ -51,8 +51,16 @@ pub enum TriageAction {
         case: Option<String>,
         #[arg(long, conflicts_with = "ignore")]
         new_case: bool,
+        /// With --new-case: what the message is, whatever it seemed, with the facts you
+        /// know, as a TRIAGE reply writes them:
+        /// "NOTIFICATION|CONSIDERATION [aware DATE] [notified DATE] [ref REF] [la AUTHORITY]".
+        #[arg(long, requires = "new_case", value_name = "FACTS")]
+        facts: Option<String>,
         #[arg(long)]
         ignore: bool,
+        /// With --ignore: why it is set aside (kept with the item).
+        #[arg(long, requires = "ignore", value_name = "TEXT")]
+        reason: Option<String>,
         /// Who releases the message, recorded as the actor in the case's chronology
         /// (default: the login name running the command).
         #[arg(long, value_name = "NAME")]
@@ -255,13 +263,19 @@ pub async fn triage(args: &TriageArgs, config: &Config, out: &mut dyn Write) -> 
                     .collect()
             }
         }
-        Some(TriageAction::Resolve { id, case, new_case, ignore, by }) => {
+        Some(TriageAction::Resolve { id, case, new_case, facts, ignore, reason, by }) => {
             let resolution = match (case, new_case, ignore) {
                 (Some(reference), false, false) => {
                     Resolution::Case(CaseRef::parse(reference.trim()).map_err(|e| CliError::Usage(e.to_string()))?)
                 }
-                (None, true, false) => Resolution::NewCase,
-                (None, false, true) => Resolution::Ignore,
+                (None, true, false) => Resolution::NewCase(
+                    facts
+                        .as_deref()
+                        .map(|f| crate::domain::facts::read_facts(f, false))
+                        .transpose()
+                        .map_err(CliError::Usage)?,
+                ),
+                (None, false, true) => Resolution::Ignore(reason.clone()),
                 _ => return Err(CliError::Usage("give one of --case REF, --new-case or --ignore".into())),
             };
             let touched = resolve(&store, config, *id, resolution, &operator(by.as_deref()), Utc::now())

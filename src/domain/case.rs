@@ -2,50 +2,12 @@
 //! decisions taken and every clock instance. Plain data; the protocol module decides
 //! how events change it.
 
-use std::fmt;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use super::case_ref::{CaseRef, NotACaseRef};
 use super::clock::ClockId;
 use super::message::{ChildIdentifiers, NotificationFields, PanelOutcome};
-
-/// A case reference: `PREFIX-YYYY-NNN`, numbers never reused.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct CaseRef(String);
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a case reference (expected PREFIX-YYYY-NNN)")]
-pub struct NotACaseRef(pub String);
-
-impl CaseRef {
-    pub fn new(prefix: &str, year: i32, number: u32, digits: usize) -> Self {
-        Self(format!("{prefix}-{year}-{number:0digits$}"))
-    }
-
-    /// Parses `PREFIX-YYYY-N…` (capital letters and digits, a year, a number).
-    pub fn parse(text: &str) -> Result<Self, NotACaseRef> {
-        let text = text.trim();
-        let mut parts = text.rsplitn(3, '-');
-        let (number, year, prefix) = (parts.next(), parts.next(), parts.next());
-        let ok = matches!((prefix, year, number), (Some(p), Some(y), Some(n))
-            if !p.is_empty() && p.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            && y.len() == 4 && y.chars().all(|c| c.is_ascii_digit())
-            && !n.is_empty() && n.len() <= 6 && n.chars().all(|c| c.is_ascii_digit()));
-        if ok { Ok(Self(text.to_owned())) } else { Err(NotACaseRef(text.to_owned())) }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for CaseRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// What track a case is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,6 +188,12 @@ pub struct CaseState {
     /// The clocks the last CLOSE stopped: REOPEN runs them again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stopped_by_close: Vec<ClockId>,
+    /// A duplicate joined into another case (`MERGE`): closed, pointing there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<CaseRef>,
+    /// Staff told once, on this case, what they can send after a reply with no command.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub told_commands: Vec<String>,
     pub clocks: Vec<ClockInstance>,
     /// Opened on a partner agency's request, not yet confirmed by the SPA: no clock
     /// runs until it is (11.1).
@@ -258,6 +226,8 @@ impl CaseState {
             delay_requests: 0,
             delay_history: Vec::new(),
             delay_asked: None,
+            merged_into: None,
+            told_commands: Vec::new(),
             subgroup_decision: None,
             closed: None,
             stopped_by_close: Vec::new(),

@@ -5,6 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::case_ref::CaseRef;
+pub use super::facts::choice;
+use super::facts::{incident_type, read_facts, read_triage};
 use super::{Role, parse_uk_date};
 
 /// A staff command.
@@ -34,6 +37,18 @@ pub enum Command {
     Status,
     Approve,
     Decline,
+    Open,
+    Triage,
+    Confirm,
+    Merge,
+    Aware,
+    PanelNotified,
+    Reference,
+    LaReference,
+    Type,
+    LookedAfter,
+    AbuseSuspected,
+    Children,
 }
 
 /// One row of the table.
@@ -46,11 +61,32 @@ pub struct CommandSpec {
     pub args: &'static str,
     /// Who may give it unless configuration says otherwise.
     pub roles: &'static [Role],
+    /// Who may propose it: their line goes to the SPA with the line to send to accept it.
+    pub proposed_by: &'static [Role],
+    /// A choice that only some of `roles` may make (`ABUSE-SUSPECTED NO`, which stops C3
+    /// for a looked-after child's death: the ICSC's alone).
+    pub narrowed: Option<(&'static str, &'static [Role])>,
 }
 
 const fn spec(command: Command, word: &'static str, args: &'static str, roles: &'static [Role]) -> CommandSpec {
-    CommandSpec { command, word, args, roles }
+    CommandSpec { command, word, args, roles, proposed_by: &[], narrowed: None }
 }
+
+/// A correction of a case's facts: made by the SPA or the ICSC, proposed by business
+/// support or the forwarding local authority.
+const fn correction(command: Command, word: &'static str, args: &'static str) -> CommandSpec {
+    CommandSpec {
+        command,
+        word,
+        args,
+        roles: &[Role::Spa, Role::Icsc],
+        proposed_by: &[Role::BusinessSupport, Role::LocalAuthority],
+        narrowed: None,
+    }
+}
+
+/// Staff who run the mailbox: they open cases and resolve triage.
+const INTAKE: &[Role] = &[Role::Spa, Role::Icsc, Role::BusinessSupport];
 
 /// Every command, in the order the README lists them.
 pub const COMMANDS: &[CommandSpec] = &[
@@ -71,11 +107,36 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(Command::Published, "PUBLISHED", "<url> [date]", &[Role::Spa, Role::Icsc]),
     spec(Command::NotPublishing, "NOT-PUBLISHING", "<reason>", &[Role::Icsc]),
     spec(Command::Delay, "DELAY", "<new date> <reason>", &[Role::Icsc]),
-    spec(Command::Note, "NOTE", "<text>", &[Role::Spa, Role::Icsc, Role::Slt]),
+    correction(Command::Aware, "AWARE", "<date>"),
+    correction(Command::PanelNotified, "PANEL-NOTIFIED", "<date>"),
+    correction(Command::Reference, "REFERENCE", "<Panel reference>"),
+    correction(Command::LaReference, "LA-REFERENCE", "<reference>"),
+    correction(Command::Type, "TYPE", "death|serious harm|looked-after death|care leaver death"),
+    correction(Command::LookedAfter, "LOOKED-AFTER", "YES|NO"),
+    CommandSpec {
+        narrowed: Some(("NO", &[Role::Icsc])),
+        ..correction(Command::AbuseSuspected, "ABUSE-SUSPECTED", "YES|NO|UNKNOWN")
+    },
+    correction(Command::Children, "CHILDREN", "<number>"),
+    spec(
+        Command::Open,
+        "OPEN",
+        "NOTIFICATION|CONSIDERATION <authority> [aware <date>] [notified <date>] [ref <reference>] [type <incident type>]",
+        INTAKE,
+    ),
+    spec(
+        Command::Triage,
+        "TRIAGE",
+        "<number> ATTACH <case> | <number> NEW-CASE NOTIFICATION|CONSIDERATION [aware <date>] [notified <date>] [ref <reference>] [la <authority>] | <number> IGNORE <reason>",
+        INTAKE,
+    ),
+    spec(Command::Confirm, "CONFIRM", "", &[Role::Spa, Role::Icsc]),
+    spec(Command::Merge, "MERGE", "<case>", &[Role::Spa, Role::Icsc]),
+    spec(Command::Note, "NOTE", "<text>", &[Role::Spa, Role::Icsc, Role::Slt, Role::BusinessSupport]),
     spec(Command::Close, "CLOSE", "<reason>", &[Role::Icsc]),
     spec(Command::Reopen, "REOPEN", "<reason>", &[Role::Icsc]),
-    spec(Command::Help, "HELP", "", &[Role::Spa, Role::Icsc, Role::Slt]),
-    spec(Command::Status, "STATUS", "", &[Role::Spa, Role::Icsc, Role::Slt]),
+    spec(Command::Help, "HELP", "", &[Role::Spa, Role::Icsc, Role::Slt, Role::BusinessSupport]),
+    spec(Command::Status, "STATUS", "", &[Role::Spa, Role::Icsc, Role::Slt, Role::BusinessSupport]),
     spec(Command::Approve, "APPROVE", "<token>", &[Role::Slt]),
     spec(Command::Decline, "DECLINE", "<token> <reason>", &[Role::Slt]),
 ];
@@ -103,6 +164,20 @@ impl Command {
 
     pub fn default_roles(self) -> &'static [Role] {
         self.spec().roles
+    }
+
+    pub fn proposed_by(self) -> &'static [Role] {
+        self.spec().proposed_by
+    }
+
+    /// Whether this command only works on a case (not OPEN or TRIAGE, which name none).
+    pub fn on_a_case(self) -> bool {
+        !matches!(self, Command::Open | Command::Triage)
+    }
+
+    /// Whether it corrects one of the case's facts.
+    pub fn is_correction(self) -> bool {
+        !self.proposed_by().is_empty()
     }
 
     /// Whether `rest` (what follows the word) is what this command takes; if not, what
@@ -163,8 +238,30 @@ impl Command {
             Command::Approve | Command::Decline if rest.is_empty() => needs("the token from the request"),
             Command::Delay | Command::NotPublishing | Command::Note | Command::Close | Command::Reopen => Ok(()),
             Command::Approve | Command::Decline => Ok(()),
-            Command::Help | Command::Status if rest.is_empty() => Ok(()),
-            Command::Help | Command::Status => Err(format!("{} takes nothing after it", self.word())),
+            Command::Help | Command::Status | Command::Confirm if rest.is_empty() => Ok(()),
+            Command::Help | Command::Status | Command::Confirm => {
+                Err(format!("{} takes nothing after it", self.word()))
+            }
+            Command::Open => read_facts(rest, true).map(drop),
+            Command::Triage => read_triage(rest).map(drop),
+            Command::Merge => CaseRef::parse(rest).map(drop).map_err(|_| format!("'{rest}' is not a case reference")),
+            Command::Aware | Command::PanelNotified if parse_uk_date(rest).is_some() => Ok(()),
+            Command::Aware | Command::PanelNotified => needs("the date"),
+            Command::Reference | Command::LaReference if !rest.is_empty() && after.is_empty() => Ok(()),
+            Command::Reference | Command::LaReference => needs("the reference, as one word"),
+            Command::Type => incident_type(rest).map(drop),
+            Command::LookedAfter => match choice(rest, NATIONAL_ANSWERS) {
+                Some((_, "")) => Ok(()),
+                _ => needs("YES or NO"),
+            },
+            Command::AbuseSuspected => match choice(rest, SUSPECTED) {
+                Some((_, "")) => Ok(()),
+                _ => needs("YES, NO or UNKNOWN"),
+            },
+            Command::Children => match rest.parse::<u32>() {
+                Ok(1..=20) => Ok(()),
+                _ => needs("the number of children (1 to 20)"),
+            },
         }
     }
 
@@ -186,33 +283,6 @@ impl serde::Serialize for Command {
     }
 }
 
-/// The choice a command's arguments start with, as written in any case and with a space
-/// or a hyphen between its words ("NO-CSPR", "no CSPR"): the choice as the table writes
-/// it, and what follows.
-pub fn choice<'a>(rest: &'a str, options: &[&'static str]) -> Option<(&'static str, &'a str)> {
-    let rest = rest.trim_start();
-    options.iter().find_map(|option| {
-        let mut at = 0;
-        for (i, word) in option.split('-').enumerate() {
-            if i > 0 {
-                let gap = rest[at..].len() - rest[at..].trim_start_matches([' ', '-']).len();
-                if gap == 0 {
-                    return None;
-                }
-                at += gap;
-            }
-            let candidate = rest.get(at..at + word.len())?;
-            if !candidate.eq_ignore_ascii_case(word) {
-                return None;
-            }
-            at += word.len();
-        }
-        let after = &rest[at..];
-        after.is_empty().then_some(()).or_else(|| after.starts_with(char::is_whitespace).then_some(()))?;
-        Some((*option, after.trim()))
-    })
-}
-
 /// The choices of DECISION, NATIONAL and SUBGROUP-DECISION. `DECISION NATIONAL` is still
 /// read, as `NATIONAL YES` (3.4's question is asked apart from the decision).
 pub const DECISIONS: &[&str] = &["NO-CSPR", "CSPR", "NATIONAL"];
@@ -220,6 +290,8 @@ pub const NATIONAL_ANSWERS: &[&str] = &["YES", "NO"];
 /// The notices NOTICE-SENT records (8.1, 9.1).
 pub const NOTICES: &[&str] = &["NON-PUBLICATION", "DELAY"];
 pub const SUBGROUP_DECISIONS: &[&str] = &["NO-REVIEW", "REVIEW"];
+/// ABUSE-SUSPECTED's answers.
+pub const SUSPECTED: &[&str] = &["YES", "NO", "UNKNOWN"];
 
 /// Who may give each command: the table's defaults, with configuration's changes.
 #[derive(Debug, Clone, Default)]
@@ -235,6 +307,18 @@ impl CommandRoles {
 
     pub fn roles(&self, command: Command) -> &[Role] {
         self.overrides.get(&command).map_or(command.default_roles(), Vec::as_slice)
+    }
+
+    /// Who may give `command` with these arguments: a narrowed choice only the roles
+    /// the table narrows it to (among those configured).
+    pub fn roles_for(&self, command: Command, rest: &str) -> Vec<Role> {
+        let mut roles = self.roles(command).to_vec();
+        if let Some((option, only)) = command.spec().narrowed
+            && choice(rest, &[option]).is_some()
+        {
+            roles.retain(|r| only.contains(r));
+        }
+        roles
     }
 }
 

@@ -24,18 +24,36 @@ pub struct LocalAuthority {
 pub struct Directory {
     pub roles: BTreeMap<Role, RoleMembers>,
     pub local_authorities: Vec<LocalAuthority>,
+    /// The partnership's own mailbox: its mail is never a local authority's.
+    pub own_mailbox: Option<EmailAddress>,
+    /// The partnership's own domains: their mail is never a local authority's.
+    pub own_domains: Vec<String>,
 }
 
 impl Directory {
-    /// The roles whose allowlist holds `address` (by address or domain).
+    /// The roles whose allowlist holds `address` (by address or domain). The
+    /// partnership's own mail — its mailbox, its own domains, an address listed for one
+    /// of its staff roles — is never a local authority's, though it may share the host
+    /// authority's domain.
     pub fn roles_of(&self, address: &EmailAddress) -> Vec<Role> {
-        self.roles
+        let listed = |m: &RoleMembers| m.addresses.iter().any(|a| a.same_mailbox(address));
+        let mut roles: Vec<Role> = self
+            .roles
             .iter()
-            .filter(|(_, m)| {
-                m.addresses.iter().any(|a| a.same_mailbox(address)) || m.domains.iter().any(|d| d == address.domain())
-            })
+            .filter(|(_, m)| listed(m) || m.domains.iter().any(|d| d == address.domain()))
             .map(|(role, _)| *role)
-            .collect()
+            .collect();
+        let staff_address = self.roles.iter().any(|(role, m)| role.is_staff() && listed(m));
+        if staff_address || self.is_own(address) {
+            roles.retain(|r| *r != Role::LocalAuthority);
+        }
+        roles
+    }
+
+    /// The partnership's own mailbox or one of its own domains.
+    pub fn is_own(&self, address: &EmailAddress) -> bool {
+        self.own_mailbox.as_ref().is_some_and(|m| m.same_mailbox(address))
+            || self.own_domains.iter().any(|d| d == address.domain())
     }
 
     pub fn members(&self, role: Role) -> Option<&RoleMembers> {
@@ -95,5 +113,34 @@ impl Directory {
             .map(|la| la.name.clone())
             .or_else(|| self.authority_in(written))
             .unwrap_or_else(|| written.trim().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address(text: &str) -> EmailAddress {
+        EmailAddress::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_partnerships_own_mail_is_never_a_local_authoritys() {
+        let mut directory = Directory::default();
+        directory.roles.insert(
+            Role::LocalAuthority,
+            RoleMembers { addresses: Vec::new(), domains: vec!["hackney.gov.uk".into()] },
+        );
+        directory.roles.insert(
+            Role::BusinessSupport,
+            RoleMembers { addresses: vec![address("support@hackney.gov.uk")], domains: Vec::new() },
+        );
+        directory.own_mailbox = Some(address("chscp@hackney.gov.uk"));
+        directory.own_domains = vec!["chscp.org.uk".into()];
+        assert_eq!(directory.roles_of(&address("social.worker@hackney.gov.uk")), vec![Role::LocalAuthority]);
+        assert_eq!(directory.roles_of(&address("support@hackney.gov.uk")), vec![Role::BusinessSupport]);
+        assert!(directory.roles_of(&address("chscp@hackney.gov.uk")).is_empty());
+        directory.roles.get_mut(&Role::LocalAuthority).unwrap().domains.push("chscp.org.uk".into());
+        assert!(directory.roles_of(&address("officer@chscp.org.uk")).is_empty());
     }
 }

@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+pub use super::incident::IncidentType;
+
 /// A display name and address as written in a header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Sender {
@@ -65,16 +67,6 @@ impl Trust {
             Trust::Unknown => "unknown",
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentType {
-    Death,
-    SeriousHarm,
-    LookedAfterDeath,
-    CareLeaverDeath,
-    Unknown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -3,12 +3,15 @@
 
 pub mod calendar;
 pub mod case;
+pub mod case_ref;
 pub mod clock;
 pub mod command;
 pub mod dates;
 pub mod directory;
 pub mod duty;
 pub mod email_address;
+pub mod facts;
+pub mod incident;
 pub mod links;
 pub mod mailbox;
 pub mod message;

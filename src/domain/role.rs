@@ -15,6 +15,9 @@ pub enum Role {
     Icsc,
     /// Strategic Leadership Team.
     Slt,
+    /// The business support officer who runs the mailbox day to day: resolves triage,
+    /// opens cases and proposes corrections; never decides, closes or approves.
+    BusinessSupport,
     /// The Case Review sub-group of partner representatives.
     CaseReviewSubgroup,
     /// The duty address that must see a misdirected referral at once.
@@ -30,10 +33,11 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::Spa,
         Role::Icsc,
         Role::Slt,
+        Role::BusinessSupport,
         Role::CaseReviewSubgroup,
         Role::Duty,
         Role::LocalAuthority,
@@ -48,6 +52,7 @@ impl Role {
             Role::Spa => "spa",
             Role::Icsc => "icsc",
             Role::Slt => "slt",
+            Role::BusinessSupport => "business_support",
             Role::CaseReviewSubgroup => "case_review_subgroup",
             Role::Duty => "duty",
             Role::LocalAuthority => "local_authority",
@@ -63,6 +68,7 @@ impl Role {
             Role::Spa => "SPA",
             Role::Icsc => "ICSC",
             Role::Slt => "SLT",
+            Role::BusinessSupport => "business support",
             Role::CaseReviewSubgroup => "Case Review sub-group",
             Role::Duty => "duty desk",
             Role::LocalAuthority => "local authority",
@@ -70,6 +76,16 @@ impl Role {
             Role::SecretaryOfState => "Secretary of State",
             Role::Ofsted => "Ofsted",
         }
+    }
+}
+
+impl Role {
+    /// The partnership's own people: never a local authority's, whatever their domain.
+    pub fn is_staff(self) -> bool {
+        matches!(
+            self,
+            Role::Spa | Role::Icsc | Role::Slt | Role::BusinessSupport | Role::CaseReviewSubgroup | Role::Duty
+        )
     }
 }
 
@@ -82,7 +98,7 @@ impl fmt::Display for Role {
 /// A name that is not a role.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "'{0}' is not a role (expected one of spa, icsc, slt, case_review_subgroup, duty, local_authority, panel, secretary_of_state, ofsted)"
+    "'{0}' is not a role (expected one of spa, icsc, slt, business_support, case_review_subgroup, duty, local_authority, panel, secretary_of_state, ofsted)"
 )]
 pub struct NotARole(pub String);
 

@@ -10,21 +10,21 @@
 //! — triaged with the reason and reported once — and a message whose earlier attempt
 //! never finished is retried alone, so it cannot take the messages beside it down too.
 
-use std::panic::AssertUnwindSafe;
-use std::time::{Duration, Instant};
-
 use chrono::{DateTime, Datelike, Utc};
 
+use super::reading::understand_bounded;
 use crate::config::Config;
+use crate::domain::case::CaseRef;
+use crate::domain::command::Command;
 use crate::domain::london_date;
 use crate::domain::message::{Kind, Understood};
 use crate::protocol::alerts::{self, AlertRecipients};
 use crate::protocol::{
-    Context, Failure, Incoming, MAX_ATTEMPTS, Match, Outcome as Decision, Target, decide, failed, match_case,
-    opens_beside,
+    Context, Failure, Incoming, MAX_ATTEMPTS, Match, Outcome as Decision, Target, decide, failed, match_message,
+    opens_beside, triage_answer,
 };
 use crate::store::{Batch, Processed, Store, StoreError, StoredMessage};
-use crate::understand::{Budget, Overrun, to_json, understand_within};
+use crate::understand::to_json;
 
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +109,7 @@ async fn process(
     let ctx = Context { now, rules: config.protocol_rules(), released_by: None };
     let incoming = Incoming { stored_id: message.id, understood: &understood, arrived_at: message.arrived_at };
     let mut new_year = None;
-    let decision = match match_case(understood.kind, &found) {
+    let decision = match match_message(&understood, &found) {
         // A referral reaches a person whatever it seems to match.
         Match::Triage { .. } if understood.kind == Kind::Referral => decide(Target::None, &incoming, &ctx),
         Match::Triage { reason, candidates } => Decision { candidates, ..Decision::triage(reason) },
@@ -120,6 +120,14 @@ async fn process(
                 new_year = Some(year);
                 let reference = batch.next_reference(&config.cases.prefix, year, config.cases.digits).await?;
                 decide(Target::Beside { reference, closed: Box::new(state) }, &incoming, &ctx)
+            }
+            // MERGE on a duplicate's thread: with the case it names at hand.
+            Some(state) if merging(&understood).is_some() => {
+                let into = match merging(&understood) {
+                    Some(named) => batch.load_case(&named).await?.map(Box::new),
+                    None => None,
+                };
+                decide(Target::Merge { duplicate: Box::new(state), into }, &incoming, &ctx)
             }
             Some(state) => decide(Target::Existing(Box::new(state)), &incoming, &ctx),
             None => Decision::triage(format!("{reference} could not be loaded")),
@@ -133,8 +141,23 @@ async fn process(
         Match::NoCase => decide(Target::None, &incoming, &ctx),
     };
     let mut decision = decision;
-    if let Some(alert) = decision.triage.as_deref().and_then(|r| alerts::triaged(&config.alerts, message.id, r)) {
+    let may_matter = alerts::may_matter(&understood);
+    let already_told = decision.intents.iter().any(|i| i.template == "triage_alert");
+    if let Some(alert) =
+        decision.triage.as_deref().and_then(|r| alerts::triaged(&config.alerts, message.id, r, may_matter))
+        && !already_told
+    {
         decision.intents.push(alert);
+    }
+    // A TRIAGE reply: carried out here, with the held message at hand, in this batch.
+    if let Some((id, order)) = decision.order.take() {
+        let by = understood.from.address.clone().unwrap_or_default();
+        let result = match super::triage::resolve_in(batch, config, id, order.into(), &by, now).await {
+            Ok(resolved) => Ok(resolved.case),
+            Err(super::triage::ResolveError::Store(e)) => return Err(e),
+            Err(other) => Err(other.to_string()),
+        };
+        decision.intents.extend(triage_answer(&incoming, &ctx, id, result).intents);
     }
     let opened = decision.case.as_ref().filter(|_| new_year.is_some()).is_some();
     let summary = to_json(&understood).to_string();
@@ -163,30 +186,10 @@ async fn process(
     Ok(true)
 }
 
-/// Understands stored message `id` within the configured budget, a panic caught.
-pub fn understand_bounded(id: i64, raw: &[u8], config: &Config) -> Result<Understood, Failure> {
-    let allowed = config.intake.processing_budget;
-    let deadline = Instant::now() + allowed;
-    // Test fault: every check of the budget takes a while, so the budget runs out.
-    let slow = crate::fault::at_message("slow", id);
-    let spent = move || {
-        if slow {
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        Instant::now() >= deadline
-    };
-    let budget = Budget::new(&spent);
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        if crate::fault::at_message("panic", id) {
-            panic!("fault injected for stored message {id}");
-        }
-        understand_within(raw, &config.understanding(), &budget, &crate::readers::Threaded)
-    }));
-    match result {
-        Ok(Ok(understood)) => Ok(understood),
-        Ok(Err(Overrun)) => Err(Failure::Overran { budget_secs: allowed.as_secs() }),
-        Err(_) => Err(Failure::Panicked),
-    }
+/// The case a MERGE command names.
+fn merging(understood: &Understood) -> Option<CaseRef> {
+    let line = understood.command.as_ref().filter(|c| c.command == Command::Merge)?;
+    CaseRef::parse(line.rest.trim()).ok()
 }
 
 /// Records a message given up on: triaged with the reason, the SPA told once.

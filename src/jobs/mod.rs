@@ -4,6 +4,7 @@
 pub mod deliver;
 pub mod ingest;
 pub mod intake;
+pub mod reading;
 pub mod simulate;
 pub mod space;
 pub mod tick;

@@ -41,6 +41,9 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "command_done",
     "command_refused",
     "command_answer",
+    "correction_proposed",
+    "reply_filed",
+    "la_reply",
     "consideration_received",
     "consideration_new",
     "consideration_provisional",
@@ -149,7 +152,14 @@ impl Templates {
         let (first, rest) = full.split_once('\n').unwrap_or((&full, ""));
         let subject =
             first.strip_prefix("Subject:").ok_or_else(|| TemplateError::NoSubject { name: name.to_owned() })?;
-        let text = rest.trim().to_owned() + "\n";
+        let mut text = rest.trim().to_owned() + "\n";
+        // Every email to staff ends with the commands that apply now.
+        if let Some(footer) = context.get("footer").and_then(|f| f.as_str()).filter(|f| !f.trim().is_empty()) {
+            text.push_str("\n-- \nReply with one of these as the first line of your reply:\n\n");
+            for line in footer.lines() {
+                text.push_str(&format!("    {line}\n"));
+            }
+        }
         let html = match self.html.get(name) {
             Some(body) => render(&html_env, body)?,
             None => paragraphs(&text),

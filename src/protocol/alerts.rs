@@ -8,6 +8,7 @@ use super::{Intent, Purpose, Recipient};
 use crate::domain::Role;
 use crate::domain::case::CaseRef;
 use crate::domain::mailbox::Outage;
+use crate::domain::message::{Kind, Understood};
 
 /// Who is told of what goes wrong.
 #[derive(Debug, Clone)]
@@ -57,9 +58,23 @@ fn alert(roles: &[Role], template: &str, facts: Vec<(&str, String)>, dedupe_key:
     }
 }
 
-/// A message held for a person: told at once when triage alerts go one by one.
-pub fn triaged(recipients: &AlertRecipients, stored_id: i64, reason: &str) -> Option<Intent> {
-    recipients.triage_each.then(|| {
+/// Whether a held message may be one a clock hangs on — a notification, a Panel
+/// response, a request for consideration, or something that could not be read — and so
+/// must reach a person at once rather than in the next digest.
+pub fn may_matter(understood: &Understood) -> bool {
+    let found_fields = understood.notification.as_ref().is_some_and(|n| {
+        n.aware_date.is_some() || n.notified_date.is_some() || n.panel_reference.is_some() || n.incident_type.is_some()
+    });
+    !matches!(understood.kind, Kind::Unknown | Kind::AutoReply | Kind::Bounce)
+        || found_fields
+        || !understood.external_refs.is_empty()
+        || !understood.problems.is_empty()
+}
+
+/// A message held for a person: told at once when triage alerts go one by one, or when
+/// it may matter (`may_matter`); else in the daily digest.
+pub fn triaged(recipients: &AlertRecipients, stored_id: i64, reason: &str, may_matter: bool) -> Option<Intent> {
+    (recipients.triage_each || may_matter).then(|| {
         alert(
             &recipients.triage,
             "triage_alert",

@@ -21,29 +21,17 @@ pub fn command(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>)
         return Outcome::triage("a command that could not be read");
     };
     let word = command.word().to_owned();
-    let allowed = ctx.rules.commands.roles(command);
-    let roles = incoming.sender().map(|a| ctx.rules.directory.roles_of(&a)).unwrap_or_default();
+    let (roles, allowed) = may_give(incoming, ctx, command, &rest);
     let reference = state.reference.clone();
     let to = b.reply_to_sender();
+    let may_propose = command.proposed_by().iter().any(|r| roles.contains(r));
+    if !allowed.iter().any(|r| roles.contains(r)) && may_propose {
+        propose(&mut b, &state, &roles, &word, &rest);
+        b.out.case = Some(state);
+        return b.out;
+    }
     if !allowed.iter().any(|r| roles.contains(r)) {
-        b.audit("command_refused", None, format!("{word}: the sender does not hold a role that may give it"));
-        b.intent(
-            Purpose::CommandReply,
-            to,
-            Some(&reference),
-            "command_refused",
-            &[
-                ("command", word.clone()),
-                (
-                    "reason",
-                    format!(
-                        "{word} may be given only by {}",
-                        allowed.iter().map(|r| r.short_name()).collect::<Vec<_>>().join(" or ")
-                    ),
-                ),
-            ],
-            false,
-        );
+        refuse(&mut b, Some(&reference), &word, &allowed);
         b.out.case = Some(state);
         return b.out;
     }
@@ -92,6 +80,61 @@ pub fn command(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>)
     }
     b.out.case = Some(state);
     b.out
+}
+
+/// The roles the sender holds, and whether they may give `command` with `rest`.
+pub(super) fn may_give(
+    incoming: &Incoming<'_>,
+    ctx: &Context<'_>,
+    command: Command,
+    rest: &str,
+) -> (Vec<Role>, Vec<Role>) {
+    let roles = incoming.sender().map(|a| ctx.rules.directory.roles_of(&a)).unwrap_or_default();
+    (roles, ctx.rules.commands.roles_for(command, rest))
+}
+
+/// Refuses a command from a sender who holds none of the `allowed` roles, saying who may.
+pub(super) fn refuse(b: &mut Builder<'_>, case: Option<&crate::domain::case::CaseRef>, word: &str, allowed: &[Role]) {
+    b.audit("command_refused", None, format!("{word}: the sender does not hold a role that may give it"));
+    let who: Vec<&str> = allowed.iter().map(|r| r.short_name()).collect();
+    let to = b.reply_to_sender();
+    b.intent(
+        Purpose::CommandReply,
+        to,
+        case,
+        "command_refused",
+        &[("command", word.to_owned()), ("reason", format!("{word} may be given only by {}", who.join(" or ")))],
+        false,
+    );
+}
+
+/// A correction from someone who may only propose it (business support, the forwarding
+/// local authority): nothing changes; the SPA gets the line to send to accept it.
+fn propose(b: &mut Builder<'_>, state: &CaseState, roles: &[Role], word: &str, rest: &str) {
+    let line = format!("{word} {}", rest.trim()).trim().to_owned();
+    let who = if roles.contains(&Role::LocalAuthority) { "The local authority" } else { "Business support" };
+    b.audit("correction_proposed", None, format!("proposed, not applied: {line}"));
+    let reference = state.reference.clone();
+    b.intent(
+        Purpose::Escalation,
+        vec![Recipient::Role(Role::Spa)],
+        Some(&reference),
+        "correction_proposed",
+        &[("line", line.clone()), ("proposer", who.to_owned())],
+        false,
+    );
+    let to = b.reply_to_sender();
+    b.intent(
+        Purpose::CommandReply,
+        to,
+        Some(&reference),
+        "command_answer",
+        &[
+            ("command", word.to_owned()),
+            ("answer", format!("Thank you. Your correction ({line}) has gone to the SPA, who will confirm it; nothing is changed until then.")),
+        ],
+        false,
+    );
 }
 
 fn complete(
@@ -239,6 +282,17 @@ fn apply(
             Ok(format!("the SLT has been asked to approve a delay to {}", format_long(new_due)))
         }
         Command::Approve | Command::Decline => answer_delay(state, b, command.word(), rest),
+        Command::Aware
+        | Command::PanelNotified
+        | Command::Reference
+        | Command::LaReference
+        | Command::Type
+        | Command::LookedAfter
+        | Command::AbuseSuspected
+        | Command::Children => super::corrections::correct(state, b, command, rest, on),
+        Command::Confirm => super::corrections::confirm(state, b),
+        Command::Merge => Err("MERGE is carried out with both cases at hand".into()),
+        Command::Open | Command::Triage => Err(format!("{} names no case: send it as a new email", command.word())),
         Command::Help | Command::Status => Ok(String::new()),
         Command::Note => {
             if rest.trim().is_empty() {

@@ -74,6 +74,9 @@ pub fn duty_intents(case: &CaseState, ctx: &Context<'_>) -> Vec<(Intent, Option<
                 urgent: false,
                 not_before: None,
             };
+            let mut intent = [intent];
+            super::help::add_footers(case, &mut intent, ctx);
+            let [intent] = intent;
             Some((intent, window))
         })
         .collect()

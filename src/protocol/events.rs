@@ -54,6 +54,15 @@ pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Cont
         }
         return Outcome::triage(format!("sender not authenticated (trust {})", incoming.understood.trust.as_str()));
     }
+    if super::by_hand::names_no_case(incoming) {
+        return match target {
+            Target::New(reference) => super::by_hand::open_case(reference, incoming, ctx),
+            _ => super::by_hand::triage_order(incoming, ctx),
+        };
+    }
+    if let Target::Merge { duplicate, into } = target {
+        return super::merge::merge(*duplicate, into.map(|c| *c), incoming, ctx);
+    }
     match (kind, target) {
         (Kind::Notification, Target::New(reference)) => notifications::new_notification(reference, incoming, ctx),
         (Kind::Notification, Target::Existing(state)) => notifications::for_existing(*state, incoming, ctx),
@@ -77,44 +86,10 @@ pub(super) fn decide_message(target: Target, incoming: &Incoming<'_>, ctx: &Cont
         (Kind::PanelResponse, Target::Existing(state)) => panel_response(*state, incoming, ctx),
         (Kind::StaffCommand, Target::Existing(state)) => commands::command(*state, incoming, ctx),
         (Kind::CaseReply | Kind::ConsiderationRequest, Target::Existing(state)) => {
-            let mut b = Builder::new(incoming, ctx);
-            match near_miss(incoming, ctx) {
-                Some(near) => {
-                    let word = near.command.word();
-                    b.audit("command_refused", None, format!("{word} not run: {}", near.problem));
-                    let reason = format!(
-                        "{}. Nothing was changed. To record it, reply with this as the first line: {}",
-                        near.problem, near.line
-                    );
-                    let to = b.reply_to_sender();
-                    b.intent(
-                        Purpose::CommandReply,
-                        to,
-                        Some(&state.reference),
-                        "command_refused",
-                        &[("command", word.to_owned()), ("reason", reason)],
-                        false,
-                    );
-                }
-                None => b.audit("reply_received", None, format!("{} received", kind.as_str())),
-            }
-            // 11.2, whenever a request under consideration gets news.
-            if state.kind == CaseKind::Consideration {
-                super::criteria::alert(&mut b, &state.reference, incoming);
-            }
-            b.out.case = Some(*state);
-            b.out
+            super::replies::reply(*state, incoming, ctx)
         }
         (_, _) => Outcome::triage(format!("a {} that matches no case", kind.as_str())),
     }
-}
-
-/// A line that was nearly a command, from someone who may give that command: they are
-/// told what was not run and the line to send.
-fn near_miss<'a>(incoming: &'a Incoming<'_>, ctx: &Context<'_>) -> Option<&'a crate::domain::message::NearMiss> {
-    let near = incoming.understood.near_miss.as_ref()?;
-    let roles = incoming.sender().map(|a| ctx.rules.directory.roles_of(&a)).unwrap_or_default();
-    ctx.rules.commands.roles(near.command).iter().any(|r| roles.contains(r)).then_some(near)
 }
 
 fn panel_response(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {

@@ -31,6 +31,17 @@ fn applies(command: Command, case: &CaseState) -> bool {
         Command::Close => !case.is_closed(),
         Command::Reopen => case.is_closed(),
         Command::Note | Command::Help | Command::Status => true,
+        Command::Open | Command::Triage => false,
+        Command::Confirm => case.kind == CaseKind::Consideration && case.provisional,
+        Command::Merge => !case.is_closed(),
+        Command::Aware
+        | Command::PanelNotified
+        | Command::Reference
+        | Command::LaReference
+        | Command::Type
+        | Command::LookedAfter
+        | Command::AbuseSuspected
+        | Command::Children => incident && !case.is_closed(),
     }
 }
 
@@ -65,4 +76,60 @@ pub(super) fn status(case: &CaseState) -> String {
         out.push_str(&format!("\nstill to record: {} (since {})", d.kind.spec().short, format_long(d.since)));
     }
     out
+}
+
+/// The few lines that apply now on `case` and that every one of `roles` may send, for
+/// the foot of an email to staff: the case's next steps first, then HELP.
+pub(super) fn footer(case: &CaseState, roles: &[Role], who_may: &CommandRoles) -> String {
+    if roles.is_empty() {
+        return String::new();
+    }
+    let every = |command: Command| roles.iter().all(|r| who_may.roles(command).contains(r));
+    let generic = |command: Command| matches!(command, Command::Note | Command::Help | Command::Status);
+    let mut lines: Vec<String> = COMMANDS
+        .iter()
+        .filter(|spec| !generic(spec.command) && !spec.command.is_correction() && spec.command != Command::Merge)
+        .filter(|spec| every(spec.command) && applies(spec.command, case))
+        .take(2)
+        .map(|spec| spec.command.usage())
+        .collect();
+    if every(Command::Help) {
+        lines.push(Command::Help.usage());
+    }
+    lines.join("\n")
+}
+
+/// Adds the footer to each intent about `case` that goes to staff (by role, or to an
+/// address that holds a staff role): the commands that apply now.
+pub fn add_footers(case: &CaseState, intents: &mut [super::Intent], ctx: &super::Context<'_>) {
+    for intent in intents.iter_mut().filter(|i| i.case.as_ref() == Some(&case.reference)) {
+        if intent.facts.contains_key("footer") {
+            continue;
+        }
+        let mut roles: Vec<Role> = Vec::new();
+        for to in &intent.to {
+            let held = match to {
+                super::Recipient::Role(role) => vec![*role],
+                super::Recipient::Address(address) => crate::domain::EmailAddress::parse(address)
+                    .map(|a| ctx.rules.directory.roles_of(&a))
+                    .unwrap_or_default(),
+            };
+            let staff: Vec<Role> = held
+                .into_iter()
+                .filter(|r| matches!(r, Role::Spa | Role::Icsc | Role::Slt | Role::BusinessSupport))
+                .collect();
+            if staff.is_empty() {
+                roles.clear();
+                break;
+            }
+            // An address holding several roles may send what any of them may: its best.
+            roles.push(staff[0]);
+        }
+        roles.sort();
+        roles.dedup();
+        let footer = footer(case, &roles, ctx.rules.commands);
+        if !footer.is_empty() {
+            intent.facts.insert("footer".into(), footer.into());
+        }
+    }
 }

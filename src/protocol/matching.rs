@@ -4,7 +4,8 @@
 //! ambiguous goes to triage with its candidates, never a silent merge.
 
 use crate::domain::case::CaseRef;
-use crate::domain::message::Kind;
+use crate::domain::command::Command;
+use crate::domain::message::{Kind, Understood};
 
 /// What the store found for a message's references.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +41,25 @@ fn distinct(refs: &[CaseRef]) -> Vec<CaseRef> {
         }
     }
     out
+}
+
+/// Where a message goes, its command considered: `OPEN` always opens a case, `TRIAGE`
+/// names a held message, not a case.
+pub fn match_message(understood: &Understood, found: &Lookups) -> Match {
+    match understood.command.as_ref().map(|c| c.command) {
+        Some(Command::Open) if understood.kind == Kind::StaffCommand => Match::New,
+        Some(Command::Triage) if understood.kind == Kind::StaffCommand => Match::NoCase,
+        // MERGE names the case to keep: the message belongs to the duplicate it is sent on.
+        Some(Command::Merge) if understood.kind == Kind::StaffCommand => {
+            let named = understood.command.as_ref().and_then(|c| CaseRef::parse(c.rest.trim()).ok());
+            let mut found = found.clone();
+            if found.by_tag.iter().any(|t| Some(t) != named.as_ref()) {
+                found.by_tag.retain(|t| Some(t) != named.as_ref());
+            }
+            match_case(understood.kind, &found)
+        }
+        _ => match_case(understood.kind, found),
+    }
 }
 
 pub fn match_case(kind: Kind, found: &Lookups) -> Match {

@@ -5,7 +5,9 @@
 pub mod alerts;
 pub mod approvals;
 mod args;
+mod by_hand;
 mod commands;
+mod corrections;
 mod criteria;
 mod decisions;
 mod delays;
@@ -14,9 +16,11 @@ mod events;
 mod failure;
 mod help;
 mod matching;
+mod merge;
 mod notifications;
 mod partners;
 mod release;
+mod replies;
 mod rules;
 mod tick;
 
@@ -25,9 +29,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use by_hand::triage_answer;
 pub use duties::duty_intents;
 pub use failure::{Failure, MAX_ATTEMPTS, failed};
-pub use matching::{Lookups, Match, match_case};
+pub use matching::{Lookups, Match, match_case, match_message};
 pub use notifications::opens_beside;
 pub use rules::Rules;
 pub use tick::{ClockSteps, DigestRow, Rag, TriageRow, clock_steps, digest_due, digest_intents, digest_row, on_tick};
@@ -165,6 +170,11 @@ pub enum Target {
         reference: CaseRef,
         closed: Box<CaseState>,
     },
+    /// A MERGE sent on a duplicate's thread, with the case it names (if it exists).
+    Merge {
+        duplicate: Box<CaseState>,
+        into: Option<Box<CaseState>>,
+    },
     /// No case (referrals, unmatched auto-replies, …).
     None,
 }
@@ -183,6 +193,11 @@ pub struct Outcome {
     /// The words of the message that left it for a person (kept in the triage record,
     /// never emailed or logged).
     pub evidence: Option<String>,
+    /// A TRIAGE reply's order, for the job to carry out with the held message at hand.
+    pub order: Option<(i64, crate::domain::facts::TriageOrder)>,
+    /// A duplicate joined into `case` (`MERGE`), as it becomes, with its own chronology
+    /// entries: the store moves its messages and chronology to `case`.
+    pub merged: Option<(Box<CaseState>, Vec<AuditEntry>)>,
 }
 
 impl Outcome {
@@ -327,5 +342,9 @@ impl<'a> Builder<'a> {
 
 /// Decides what one message does to its case.
 pub fn decide(target: Target, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
-    release::decide(target, incoming, ctx)
+    let mut out = release::decide(target, incoming, ctx);
+    if let Some(case) = out.case.as_ref() {
+        help::add_footers(case, &mut out.intents, ctx);
+    }
+    out
 }

@@ -29,7 +29,18 @@ pub(super) fn new_notification(reference: CaseRef, incoming: &Incoming<'_>, ctx:
     let mut b = Builder::new(incoming, ctx);
     let arrived_on = london_date(&incoming.arrived_at);
     b.audit("case_opened", None, format!("notification copy received {arrived_on}"));
-    open(state, b, incoming, ctx)
+    open(state, b, incoming)
+}
+
+/// A notification case opened by hand (`OPEN NOTIFICATION …`) from the facts a person
+/// gives: everything a notification starts, with no acknowledgement (nobody forwarded it).
+pub(super) fn opened_by_hand(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+    let state = CaseState::new(reference, CaseKind::Incident, london_date(&ctx.now));
+    let mut b = Builder::new(incoming, ctx);
+    b.audit("case_opened", None, "opened by hand: a notification told to the partnership another way");
+    let mut out = open(state, b, incoming);
+    out.intents.retain(|i| i.purpose != Purpose::Acknowledgement);
+    out
 }
 
 /// A new incident for a child or family whose earlier case is closed: a case of its own,
@@ -49,7 +60,7 @@ pub(super) fn beside_closed(
         None,
         format!("notification copy received {arrived_on}; it matched {} (closed), linked", closed.reference),
     );
-    open(state, b, incoming, ctx)
+    open(state, b, incoming)
 }
 
 /// A notification for a case already open: a copy for it, or — for a request under
@@ -92,12 +103,12 @@ fn from_consideration(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Conte
             "notification copy received {on}: the request for consideration is now a notification case (C7 stopped)"
         ),
     );
-    open(state, b, incoming, ctx)
+    open(state, b, incoming)
 }
 
 /// Records a notification on `state` and starts what it starts: C1/C2 assessed, the
 /// Secretary of State duty, C3 (or footnote 1), acknowledgement and alerts.
-fn open(mut state: CaseState, mut b: Builder<'_>, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+fn open(mut state: CaseState, mut b: Builder<'_>, incoming: &Incoming<'_>) -> Outcome {
     let fields = incoming.understood.notification.clone().unwrap_or_default();
     let arrived_on = london_date(&incoming.arrived_at);
     let reference = state.reference.clone();
@@ -132,7 +143,7 @@ fn open(mut state: CaseState, mut b: Builder<'_>, incoming: &Incoming<'_>, ctx: 
             None,
             "no abuse or neglect suspected: for DfE and Ofsted, not the Panel; no Rapid Review (footnote 1)",
         );
-    } else if let Some(def) = ctx.rules.clock(ClockId::C3) {
+    } else {
         let written = [incoming.understood.forwarded.as_ref().and_then(|f| f.date), incoming.understood.date]
             .into_iter()
             .flatten()
@@ -140,14 +151,7 @@ fn open(mut state: CaseState, mut b: Builder<'_>, incoming: &Incoming<'_>, ctx: 
             .chain([arrived_on])
             .min()
             .unwrap_or(arrived_on);
-        let (start, basis) = c3_start(def.start, &state.notification, written);
-        if let Some(basis) = &basis {
-            b.audit("assumed", Some(ClockId::C3), format!("C3 {basis}"));
-        }
-        b.start_clock(&mut state, ClockId::C3, start);
-        if let Some(c3) = state.running_mut(ClockId::C3) {
-            c3.basis = basis;
-        }
+        start_c3(&mut state, &mut b, written);
     }
 
     let due = state.running(ClockId::C3).map(|c| format_long(c.due_in_force())).unwrap_or_default();
@@ -179,11 +183,25 @@ fn open(mut state: CaseState, mut b: Builder<'_>, incoming: &Incoming<'_>, ctx: 
     b.out
 }
 
+/// Starts C3 from the date the case's facts give, else the earliest they support
+/// (`written`: when the notification was written), recording why.
+pub(super) fn start_c3(state: &mut CaseState, b: &mut Builder<'_>, written: NaiveDate) {
+    let Some(def) = b.ctx.rules.clock(ClockId::C3) else { return };
+    let (start, basis) = c3_start(def.start, &state.notification, written);
+    if let Some(basis) = &basis {
+        b.audit("assumed", Some(ClockId::C3), format!("C3 {basis}"));
+    }
+    b.start_clock(state, ClockId::C3, start);
+    if let Some(c3) = state.running_mut(ClockId::C3) {
+        c3.basis = basis;
+    }
+}
+
 /// C1 and C2, the local authority's duties, assessed from the dates the case holds (C2
 /// met on `copy_received`); assessed again when a later copy moves a date. Returns the
 /// ones met late, in words, and what could not be assessed for want of a date (a date
 /// not given is something to confirm, never a deadline missed).
-fn la_duties(state: &mut CaseState, b: &mut Builder<'_>, copy_received: NaiveDate) -> (Vec<String>, String) {
+pub(super) fn la_duties(state: &mut CaseState, b: &mut Builder<'_>, copy_received: NaiveDate) -> (Vec<String>, String) {
     state.clocks.retain(|c| !matches!(c.clock, ClockId::C1 | ClockId::C2));
     let mut late = Vec::new();
     let Some(aware) = state.notification.aware_date else {
@@ -328,7 +346,7 @@ fn correct_dates(state: &mut CaseState, b: &mut Builder<'_>, copy: &Notification
 
 /// A running C3 counted again from the date it should now start from; its new due date
 /// when it moved (an approved extension stands: it is a date of its own).
-fn move_c3(b: &mut Builder<'_>, state: &mut CaseState) -> Option<NaiveDate> {
+pub(super) fn move_c3(b: &mut Builder<'_>, state: &mut CaseState) -> Option<NaiveDate> {
     let def = b.ctx.rules.clock(ClockId::C3)?;
     let running = state.running(ClockId::C3)?;
     // With no date at all, it stays where it was first counted from.

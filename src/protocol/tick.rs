@@ -48,6 +48,7 @@ pub fn on_tick(state: &CaseState, ctx: &Context<'_>) -> Option<Outcome> {
         &[("due", format_long(due)), ("suggested", suggested.unwrap_or_default())],
         false,
     );
+    super::help::add_footers(&state, &mut b.out.intents, ctx);
     b.out.case = Some(state);
     Some(b.out)
 }
@@ -125,6 +126,9 @@ impl ClockSteps<'_> {
                     urgent: step.urgent,
                     not_before: None,
                 };
+                let mut intent = [intent];
+                super::help::add_footers(case, &mut intent, ctx);
+                let [intent] = intent;
                 let not_before =
                     if step.urgent { None } else { Some(def.sending_window.next_open(ctx.now, ctx.rules.calendar)) };
                 (intent, not_before)

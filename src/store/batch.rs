@@ -109,6 +109,19 @@ impl Batch {
         super::outbox::cancel_pending_except_in(&mut *self.tx, case, prefix, keep).await
     }
 
+    /// The stored message an open triage item holds.
+    pub async fn open_triage_message(&mut self, id: i64) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT message FROM triage WHERE id = $1 AND resolved_at IS NULL")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(query_error("read a triage item"))
+    }
+
+    pub async fn message_raw(&mut self, id: i64) -> Result<Option<(Vec<u8>, DateTime<Utc>)>, StoreError> {
+        super::cases::message_raw_in(&mut *self.tx, id).await
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         let mut tx = self.tx;
         super::check_fence(self.fence, &mut tx).await?;
@@ -244,16 +257,15 @@ async fn write_outcome(
                     .map_err(query_error("append to the audit log"))?;
         }
     }
-    crate::fault::point("processing:audit-written");
-    for intent in &outcome.intents {
-        super::outbox::insert_intent(intent, stored, at.to_owned(), None)?
-            .execute(&mut **tx)
-            .await
-            .map_err(query_error("record an outbound intent"))?;
+    if let (Some((duplicate, entries)), Some(kept)) = (&outcome.merged, &outcome.case) {
+        merge_into(tx, duplicate, entries, kept, stored, at).await?;
     }
+    crate::fault::point("processing:audit-written");
+    // The item is numbered first: an alert about it names the number to reply with.
+    let mut item = None;
     if let Some(reason) = &outcome.triage {
-        sqlx::query(
-            "INSERT INTO triage (message, reason, candidates, created_at, evidence) VALUES ($1, $2, $3, $4, $5)",
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO triage (message, reason, candidates, created_at, evidence) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(stored)
         .bind(reason)
@@ -263,9 +275,48 @@ async fn write_outcome(
         )?)
         .bind(at)
         .bind(outcome.evidence.as_deref())
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(query_error("hold a message for triage"))?;
+        item = Some(id);
+    }
+    for intent in &outcome.intents {
+        let named;
+        let intent = match item {
+            Some(id) if intent.template == "triage_alert" && !intent.facts.contains_key("item") => {
+                let mut with = intent.clone();
+                with.facts.insert("item".into(), id.to_string().into());
+                named = with;
+                &named
+            }
+            _ => intent,
+        };
+        super::outbox::insert_intent(intent, stored, at.to_owned(), None)?
+            .execute(&mut **tx)
+            .await
+            .map_err(query_error("record an outbound intent"))?;
     }
     Ok(())
+}
+
+/// A duplicate joined into `kept`: its messages and chronology move there, then the
+/// duplicate is saved as it became (closed, pointing there) with its own entries.
+async fn merge_into(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    duplicate: &crate::domain::case::CaseState,
+    entries: &[crate::protocol::AuditEntry],
+    kept: &crate::domain::case::CaseState,
+    stored: Option<i64>,
+    at: &str,
+) -> Result<(), StoreError> {
+    for (table, what) in [("messages", "move a duplicate's messages"), ("audit", "move a duplicate's chronology")] {
+        sqlx::query(&format!("UPDATE {table} SET case_reference = $1 WHERE case_reference = $2"))
+            .bind(kept.reference.as_str())
+            .bind(duplicate.reference.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(query_error(what))?;
+    }
+    let closing = Outcome { case: Some(duplicate.clone()), audit: entries.to_vec(), ..Outcome::default() };
+    Box::pin(write_outcome(tx, stored, None, &closing, at)).await
 }

@@ -84,18 +84,7 @@ impl Store {
 
     /// The raw bytes and arrival time of a stored message.
     pub async fn message_raw(&self, id: i64) -> Result<Option<(Vec<u8>, DateTime<Utc>)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT b.raw, m.arrived_at FROM messages m LEFT JOIN message_bodies b ON b.message = m.id WHERE m.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(query_error("read a message"))?;
-        Ok(row.map(|r| {
-            let arrived =
-                DateTime::parse_from_rfc3339(&r.get::<String, _>(1)).map(|d| d.with_timezone(&Utc)).unwrap_or_default();
-            (r.get::<Option<Vec<u8>>, _>(0).unwrap_or_default(), arrived)
-        }))
+        message_raw_in(&self.pool, id).await
     }
 
     /// `(id, kind, arrived_at)` of every message tied to a case, oldest first.
@@ -243,4 +232,23 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The raw bytes and arrival time of stored message `id`, read through `executor`.
+pub(super) async fn message_raw_in<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: i64,
+) -> Result<Option<(Vec<u8>, DateTime<Utc>)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT b.raw, m.arrived_at FROM messages m LEFT JOIN message_bodies b ON b.message = m.id WHERE m.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(executor)
+    .await
+    .map_err(query_error("read a message"))?;
+    Ok(row.map(|r| {
+        let arrived =
+            DateTime::parse_from_rfc3339(&r.get::<String, _>(1)).map(|d| d.with_timezone(&Utc)).unwrap_or_default();
+        (r.get::<Option<Vec<u8>>, _>(0).unwrap_or_default(), arrived)
+    }))
 }

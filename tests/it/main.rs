@@ -12,6 +12,7 @@ mod delivery_faults;
 mod faults;
 mod ha;
 mod hostile;
+mod inbox;
 mod inspect;
 mod intake;
 mod layout;

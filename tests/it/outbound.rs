@@ -263,7 +263,7 @@ async fn a_scripted_case_reaches_each_mailbox_exactly_as_expected_inside_the_sen
 }
 
 /// The whole messages in `user`'s INBOX whose text holds `needle`.
-async fn whole(user: &str, needle: &str) -> Vec<Vec<u8>> {
+pub async fn whole(user: &str, needle: &str) -> Vec<Vec<u8>> {
     let mut s = session(user).await;
     s.examine("INBOX").await.unwrap();
     let fetches: Vec<_> = s.fetch("1:*", "BODY.PEEK[]").await.unwrap().try_collect().await.unwrap_or_default();

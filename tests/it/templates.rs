@@ -60,6 +60,9 @@ fn sample() -> serde_json::Value {
         "decided_on": "Tuesday 5 January 2027",
         "answer": "Case CHSCP-2026-004: rapid review\n\nC3  due Tuesday 15 December 2026",
         "to_confirm": "the date the Panel was notified (C1 cannot be assessed)",
+        "proposer": "The local authority",
+        "item": "7",
+        "message": "17",
         "changes": "Panel notified: Tuesday 17 November 2026, now Wednesday 18 November 2026; the Rapid Review (C3) is now due Wednesday 9 December 2026",
     });
     for (key, value) in more.as_object().unwrap() {

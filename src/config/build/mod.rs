@@ -50,6 +50,11 @@ impl Issues {
     }
 }
 
+/// The partnership's own domains, as written (lower case, no leading `@`).
+fn own_domains(written: &[String]) -> Vec<String> {
+    written.iter().map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase()).filter(|d| !d.is_empty()).collect()
+}
+
 pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssue>> {
     let mut issues = Issues::default();
 
@@ -118,14 +123,19 @@ pub fn build(raw: RawConfig, files: &dyn Files) -> Result<Config, Vec<ConfigIssu
         partnership: Partnership {
             name: raw.partnership.name,
             short_name: raw.partnership.short_name,
-            mailbox: mailbox_address,
+            mailbox: mailbox_address.clone(),
             referral_advice: raw.partnership.referral_advice,
         },
         cases: CaseNumbering { pattern: case_pattern, prefix, digits: raw.cases.reference_digits as usize },
         calendar,
         calendar_source,
         sending_window,
-        directory: crate::domain::Directory { roles, local_authorities },
+        directory: crate::domain::Directory {
+            roles,
+            local_authorities,
+            own_mailbox: Some(mailbox_address.clone()),
+            own_domains: own_domains(&raw.partnership.domains),
+        },
         clocks,
         approvals,
         intake,

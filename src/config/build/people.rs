@@ -13,6 +13,7 @@ pub(super) fn default_roles() -> BTreeMap<Role, RawRole> {
         (Role::Spa, role(&["spa@example.org"])),
         (Role::Icsc, role(&["icsc@example.org"])),
         (Role::Slt, role(&["slt.chair@example.org"])),
+        (Role::BusinessSupport, role(&[])),
         (Role::CaseReviewSubgroup, role(&["case-review-subgroup@example.org"])),
         (Role::Duty, role(&["duty@example.org"])),
         (

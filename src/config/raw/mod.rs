@@ -209,6 +209,9 @@ pub struct RawPartnership {
     pub name: String,
     pub short_name: String,
     pub mailbox: String,
+    /// The partnership's own mail domains (its staff's, not a local authority's): mail
+    /// from them, or from the mailbox itself, is never a local authority's.
+    pub domains: Vec<String>,
     pub referral_advice: String,
 }
 
@@ -218,6 +221,7 @@ impl Default for RawPartnership {
             name: "City & Hackney Safeguarding Children Partnership".into(),
             short_name: "CHSCP".into(),
             mailbox: "chscp@hackney.gov.uk".into(),
+            domains: Vec::new(),
             referral_advice: "This mailbox is not the way to refer a child. If you are worried about a child, \
                 contact the children's social care service of the area where the child lives (in Hackney, \
                 Hackney Children and Families Service; in the City of London, the City of London Children's \
