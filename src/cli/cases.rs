@@ -70,20 +70,20 @@ pub enum TriageAction {
 
 /// The person running a command: `--by`, else the login name (through sudo, the one
 /// who ran sudo).
-fn operator(by: Option<&str>) -> String {
+pub(super) fn operator(by: Option<&str>, how: &str) -> String {
     let named = by.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     named
         .or_else(|| {
             ["SUDO_USER", "LOGNAME", "USER"].iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
         })
-        .map_or_else(|| "an operator (cspr triage resolve)".to_owned(), |who| format!("{who} (cspr triage resolve)"))
+        .map_or_else(|| format!("an operator ({how})"), |who| format!("{who} ({how})"))
 }
 
 pub async fn open_store(config: &Config) -> Result<Store, CliError> {
     Store::open(&config.store_url).await.map_err(|e| CliError::Failed(anyhow::Error::new(e)))
 }
 
-fn failed(e: impl std::error::Error + Send + Sync + 'static) -> CliError {
+pub(super) fn failed(e: impl std::error::Error + Send + Sync + 'static) -> CliError {
     CliError::Failed(anyhow::Error::new(e))
 }
 
@@ -278,12 +278,13 @@ pub async fn triage(args: &TriageArgs, config: &Config, out: &mut dyn Write) -> 
                 (None, false, true) => Resolution::Ignore(reason.clone()),
                 _ => return Err(CliError::Usage("give one of --case REF, --new-case or --ignore".into())),
             };
-            let touched = resolve(&store, config, *id, resolution, &operator(by.as_deref()), Utc::now())
-                .await
-                .map_err(|e| match e {
-                    crate::jobs::triage::ResolveError::Store(e) => failed(e),
-                    other => CliError::Usage(other.to_string()),
-                })?;
+            let touched =
+                resolve(&store, config, *id, resolution, &operator(by.as_deref(), "cspr triage resolve"), Utc::now())
+                    .await
+                    .map_err(|e| match e {
+                        crate::jobs::triage::ResolveError::Store(e) => failed(e),
+                        other => CliError::Usage(other.to_string()),
+                    })?;
             let mut text = match &touched.case {
                 Some(reference) => format!("resolved {id}: {reference}\n"),
                 None => format!("resolved {id}: set aside\n"),

@@ -7,6 +7,7 @@ mod check_config;
 mod clocks;
 mod connectivity;
 mod inspect;
+mod open;
 mod outbox;
 pub mod printable;
 mod reports;
@@ -49,6 +50,9 @@ pub enum Command {
     Case(cases::CaseArgs),
     /// Messages held for a person, and resolving them.
     Triage(cases::TriageArgs),
+    /// Opens a case by hand, as the OPEN command does by email:
+    /// `cspr open notification Hackney aware 18/11/2026 notified 20/11/2026 ref SIN-2026-0412`.
+    Open(open::OpenArgs),
     /// Applies database migrations (also done at every start).
     Migrate,
     /// Outgoing mail: every email and its status; `retry ID` re-queues a dead letter.
@@ -159,6 +163,10 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Triage(args) => {
             let config = load(cli.config)?;
             runtime()?.block_on(cases::triage(&args, &config, out))
+        }
+        Command::Open(args) => {
+            let config = load(cli.config)?;
+            runtime()?.block_on(open::open(&args, &config, out))
         }
         Command::Outbox(args) => {
             let config = load(cli.config)?;

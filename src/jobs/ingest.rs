@@ -107,7 +107,8 @@ async fn process(
     crate::fault::point("processing:understood");
     let found = batch.lookups(&understood, &config.intake.own_message_id_domain).await?;
     let ctx = Context { now, rules: config.protocol_rules(), released_by: None };
-    let incoming = Incoming { stored_id: message.id, understood: &understood, arrived_at: message.arrived_at };
+    let incoming =
+        Incoming { stored_id: message.id, understood: &understood, arrived_at: message.arrived_at, cause: None };
     let mut new_year = None;
     let decision = match match_message(&understood, &found) {
         // A referral reaches a person whatever it seems to match.

@@ -123,7 +123,7 @@ pub async fn resolve_in(
         _ => understood,
     };
     let ctx = Context { now, rules: config.protocol_rules(), released_by: Some(released_by.to_owned()) };
-    let incoming = Incoming { stored_id: message, understood: &understood, arrived_at };
+    let incoming = Incoming { stored_id: message, understood: &understood, arrived_at, cause: None };
     let mut new_year = None;
     let (outcome, label) = match &resolution {
         Resolution::Ignore(reason) => {

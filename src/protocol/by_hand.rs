@@ -14,9 +14,22 @@ use crate::domain::{Role, format_long, london_date};
 
 /// `OPEN NOTIFICATION|CONSIDERATION <authority> [facts]`: a new case as the person says.
 pub(super) fn open_case(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+    opened(reference, incoming, ctx, false)
+}
+
+/// `cspr open …`: the same, by a person at the host (`ctx.released_by` names them), who
+/// holds no role by email and needs none: whoever can run the command can change the
+/// database. The answer is for the console, not an email.
+pub fn open_at_console(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
+    let mut out = opened(reference, incoming, ctx, true);
+    out.intents.retain(|i| i.purpose != Purpose::CommandReply);
+    out
+}
+
+fn opened(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>, at_console: bool) -> Outcome {
     let rest = incoming.understood.command.as_ref().map_or("", |c| c.rest.as_str());
     let (roles, allowed) = may_give(incoming, ctx, Command::Open, rest);
-    if !allowed.iter().any(|r| roles.contains(r)) {
+    if !at_console && !allowed.iter().any(|r| roles.contains(r)) {
         let mut b = Builder::new(incoming, ctx);
         refuse(&mut b, None, Command::Open.word(), &allowed);
         return b.out;

@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use by_hand::triage_answer;
+pub use by_hand::{open_at_console, triage_answer};
 pub use duties::duty_intents;
 pub use failure::{Failure, MAX_ATTEMPTS, failed};
 pub use matching::{Lookups, Match, match_case, match_message};
@@ -49,6 +49,9 @@ pub struct Incoming<'a> {
     pub stored_id: i64,
     pub understood: &'a Understood,
     pub arrived_at: DateTime<Utc>,
+    /// What caused it when it is no stored message (a command given at the console):
+    /// its intents are keyed by this instead.
+    pub cause: Option<String>,
 }
 
 impl Incoming<'_> {
@@ -238,7 +241,7 @@ impl<'a> Builder<'a> {
         let authenticated = matches!(incoming.understood.trust, Trust::Trusted | Trust::Authenticated);
         let sender = incoming.understood.from.address.clone();
         Self {
-            cause: format!("message:{}", incoming.stored_id),
+            cause: incoming.cause.clone().unwrap_or_else(|| format!("message:{}", incoming.stored_id)),
             actor: ctx.released_by.clone().or_else(|| authenticated.then(|| sender.clone()).flatten()),
             reply_to: sender.clone(),
             claimed: if authenticated || ctx.released_by.is_some() { None } else { sender },

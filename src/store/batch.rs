@@ -51,6 +51,14 @@ impl Store {
         Ok(true)
     }
 
+    /// Records a case opened with no message behind it (`cspr open`), numbered from
+    /// `year`'s counter, in one transaction.
+    pub async fn commit_opened(&self, outcome: &Outcome, year: i32, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        write_outcome(&mut tx, None, Some(year), outcome, &stamp(now)).await?;
+        self.commit_write(tx, "commit a case opened at the console").await
+    }
+
     /// Records a decision of the scheduler's (no message behind it) in one transaction.
     pub async fn commit_case(&self, outcome: &Outcome, now: DateTime<Utc>) -> Result<(), StoreError> {
         let at = stamp(now);

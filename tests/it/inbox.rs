@@ -38,7 +38,7 @@ struct Desk {
     prefix: String,
     uid: std::sync::atomic::AtomicU32,
     _db: TestDb,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Desk {
@@ -57,7 +57,7 @@ impl Desk {
         let MailboxSource::Imap(imap) = &config.mailbox else { unreachable!() };
         let transport = Transport::new(&config.outbound.transport, Some(((**imap).clone(), "Sent".into()))).unwrap();
         let templates = Templates::load(None).unwrap();
-        Self { store, config, transport, templates, prefix, uid: 1.into(), _db: db, _dir: dir }
+        Self { store, config, transport, templates, prefix, uid: 1.into(), _db: db, dir }
     }
 
     fn case(&self, n: u32) -> String {
@@ -393,4 +393,43 @@ async fn help_and_status_answer_and_a_reply_without_a_command_is_answered_once()
     .await;
     let passed = one(SPA, &desk.case(1), "The local authority replied").await;
     assert!(!passed.contains("Essex"), "{passed}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cspr_open_at_the_console_opens_the_case_as_the_open_command_does() {
+    let _shared = SERVERS.read().await;
+    let desk = Desk::new().await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cspr"))
+        .args(["open", "notification", "City", "of", "London", "aware", "08/12/2026", "notified", "10/12/2026"])
+        .args(["--by", "Ann Officer", "--config"])
+        .arg(desk.dir.path().join("cspr.toml"))
+        .env("CSPR__MAILBOX__PASSWORD", "chscp-pass")
+        .env("CSPR__OUTBOUND__PASSWORD", "chscp-pass")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{printed} {}", String::from_utf8_lossy(&output.stderr));
+    let reference = printed.lines().next().and_then(|l| l.strip_prefix("opened ")).expect("the reference").to_owned();
+    assert!(printed.contains("C3 due Tuesday 5 January 2027"), "{printed}");
+    let case = desk.store.load_case(&CaseRef::parse(&reference).unwrap()).await.unwrap().unwrap();
+    assert_eq!(case.notification.local_authority.as_deref(), Some("City of London Corporation"));
+    let chronology = desk.store.audit(&reference).await.unwrap();
+    assert!(
+        chronology.iter().any(|a| a.event == "case_opened" && a.actor.as_deref() == Some("Ann Officer (cspr open)"))
+    );
+    // The SPA and ICSC are told, as for any new case; nobody is acknowledged.
+    desk.deliver(&Utc::now().to_rfc3339()).await;
+    let told = one(ICSC, &reference, "New notification").await;
+    assert!(told.contains("Tuesday 5 January 2027"), "{told}");
+
+    // Words that do not read are refused before anything is written.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_cspr"))
+        .args(["open", "notification", "Hackney", "aware", "last", "week", "--config"])
+        .arg(desk.dir.path().join("cspr.toml"))
+        .env("CSPR__MAILBOX__PASSWORD", "chscp-pass")
+        .env("CSPR__OUTBOUND__PASSWORD", "chscp-pass")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("'last week' is not a date"));
 }

@@ -6,6 +6,7 @@ mod calendar_cli;
 mod clocks;
 mod config;
 mod corpora;
+mod corrections;
 mod crash;
 mod databases;
 mod delivery_faults;

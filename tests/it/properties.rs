@@ -223,7 +223,7 @@ proptest! {
                 found.by_external.extend(cases.values().filter(|c| c.notification.panel_reference.as_deref() == Some(&panel)).map(|c| c.reference.clone()));
             }
             let ctx = Context { now: now + Duration::days(i as i64), rules: config.protocol_rules(), released_by: None };
-            let incoming = Incoming { stored_id: i as i64, understood: &u, arrived_at: ctx.now };
+            let incoming = Incoming { stored_id: i as i64, understood: &u, arrived_at: ctx.now, cause: None };
             let target = match match_case(u.kind, &found) {
                 Match::Existing(r) => Target::Existing(Box::new(cases[r.as_str()].clone())),
                 Match::New => Target::New(CaseRef::new("CHSCP", 2026, next, 3)),
