@@ -140,6 +140,12 @@ pub async fn demo(out: &mut dyn Write) -> Result<(), CliError> {
     for event in &events {
         text.push_str(&line(event));
     }
+    if let Some(digest) = digest_text(&outbox) {
+        text.push_str("\nThe SPA's daily digest, as it was written:\n\n");
+        for l in digest.lines() {
+            text.push_str(&format!("    {l}\n"));
+        }
+    }
     let emails = std::fs::read_dir(&outbox).map(|d| d.count()).unwrap_or(0);
     text.push_str(&format!(
         "\n{} events; {emails} emails written to {}\ndatabase: {}\nthe demo mailbox: {}\n",
@@ -149,4 +155,18 @@ pub async fn demo(out: &mut dyn Write) -> Result<(), CliError> {
         maildir.display()
     ));
     out.write_all(text.as_bytes()).map_err(write_failed)
+}
+
+/// The subject and text of the first daily digest written to `outbox`.
+fn digest_text(outbox: &std::path::Path) -> Option<String> {
+    let mut files: Vec<_> = std::fs::read_dir(outbox).ok()?.filter_map(Result::ok).map(|e| e.path()).collect();
+    files.sort();
+    files.iter().find_map(|path| {
+        let raw = std::fs::read(path).ok()?;
+        let parsed = mail_parser::MessageParser::default().parse(&raw)?;
+        let subject = parsed.subject()?.to_owned();
+        subject
+            .contains("daily digest")
+            .then(|| format!("Subject: {subject}\n\n{}", parsed.body_text(0).unwrap_or_default().replace("\r\n", "\n")))
+    })
 }

@@ -147,6 +147,16 @@ impl Recorder<'_> {
             self.audit = row.id;
             let kind = match row.event.as_str() {
                 "case_opened" | "clock_started" | "clock_met" | "clock_extended" => row.event.clone(),
+                // A clock counted again from a corrected date starts anew, with its new due date.
+                "clock_moved" => "clock_started".into(),
+                "fact_corrected"
+                | "correction_proposed"
+                | "case_merged"
+                | "case_merged_into"
+                | "case_closed"
+                | "case_reopened"
+                | "request_confirmed"
+                | "released_from_triage" => row.event.clone(),
                 "reply_received" | "notification_repeated" | "panel_response" | "note" | "decision" | "published" => {
                     "case_matched".into()
                 }

@@ -23,10 +23,14 @@ fn the_demo_runs_with_no_servers_and_prints_the_whole_story() {
         "Done: PUBLISHED",
         "emails written to",
         "database:",
+        "The SPA's daily digest, as it was written:",
+        "Open cases: 1",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
     assert!(!text.contains("Sam Demo"), "the child's name is never shown");
+    let queued = text.lines().filter(|l| l.contains("mail_queued") && l.contains("daily digest")).count();
+    assert_eq!(queued, 1, "one digest, shown in full below the timeline: {text}");
 }
 
 #[test]
@@ -67,4 +71,66 @@ fn the_simulation_of_the_bundled_mailbox_matches_its_golden_file() {
         panic!("the simulation differs from {}; see the .failed file beside it", golden.display());
     }
     assert!(std::fs::read_dir(outbox.path()).unwrap().count() >= 20, "emails written as files");
+}
+
+/// Staff commands by email, simulated: a correction moves C3 (`clock_started` with the new
+/// due date), a scan nobody can read is held and alerted at once, a TRIAGE reply opens
+/// it as a case from the dates given (`case_opened`, `clock_started`), and every command
+/// is answered (`mail_queued`).
+#[test]
+fn the_simulation_shows_staff_commands_by_email_as_the_daemon_runs_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let outbox = tempfile::tempdir().unwrap();
+    let args = [
+        "simulate",
+        "--config",
+        &root.join("demo/cspr.toml").display().to_string(),
+        "--maildir",
+        &root.join("tests/fixtures/simulate/inbox").display().to_string(),
+        "--from",
+        "2026-11-30",
+        "--until",
+        "2026-12-04",
+        "--outbox",
+        &outbox.path().display().to_string(),
+        "--json",
+    ]
+    .map(|a| a.to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = cspr_with_env(&args, &[("CSPR__APPROVALS__TOKEN_SECRET", "demo only: never use this secret")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let events: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let find = |kind: &str, case: &str| {
+        events.iter().filter(|e| e["kind"] == kind && e["case"] == case).cloned().collect::<Vec<_>>()
+    };
+    let c3: Vec<String> =
+        find("clock_started", "CHSCP-2026-001").iter().map(|e| e["due"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(c3, ["2026-12-18", "2026-12-17"], "C3 from 27 November, then from the corrected 26th");
+    assert_eq!(find("case_opened", "CHSCP-2026-002").len(), 1);
+    let opened = find("clock_started", "CHSCP-2026-002");
+    assert_eq!(opened[0]["due"], "2026-12-22", "C3 from 1 December, the date the SPA gave");
+    let subjects: Vec<String> = events
+        .iter()
+        .filter(|e| e["kind"] == "mail_queued")
+        .filter_map(|e| e["subject"].as_str().map(str::to_owned))
+        .collect();
+    for expected in [
+        "[CHSCP-2026-001] Done: PANEL-NOTIFIED",
+        "A message is held for triage in the CHSCP mailbox (item 1)",
+        "[CHSCP-2026-002] Notification received — CHSCP",
+        "[CHSCP-2026-002] Done: TRIAGE",
+        "[CHSCP-2026-002] STATUS",
+    ] {
+        assert!(subjects.iter().any(|s| s == expected), "no {expected:?} in {subjects:#?}");
+    }
+    let golden = root.join("tests/fixtures/simulate/inbox.jsonl");
+    if std::env::var("CSPR_BLESS").is_ok() {
+        std::fs::write(&golden, &text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+    if expected != text {
+        std::fs::write(golden.with_extension("failed"), &text).unwrap();
+        panic!("the simulation differs from {}; see the .failed file beside it", golden.display());
+    }
 }
