@@ -337,3 +337,75 @@ async fn the_daily_digest_sent_through_the_real_path_lists_the_open_case_and_the
     assert!(html.contains(&reference) && html.contains("Held for triage: 1"), "{html}");
     assert!(!html.contains("class=") && !html.contains("<style"), "inline styles only: {html}");
 }
+
+/// The daemon itself — `cspr run`, its own scheduler, its own delivery — sends the daily
+/// digest to the SPA and the weekly summary to the SLT through real Postfix into real
+/// Dovecot, with the open case's row (RAG, case, clock, due) and the triage count. The
+/// messages are processed first, so that the daemon's first tick sees them; the
+/// schedules fall at midnight, so both are due whenever the suite runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_sends_the_digest_and_the_weekly_summary_with_their_rows_and_triage_count() {
+    let _shared = SERVERS.read().await;
+    let prefix = format!("W{}", fastrand::u32(10_000..99_999));
+    let db = sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = crate::mailstack::unique_folder("digest");
+    let config = outbound_config_in(&prefix, &db.url, dir.path(), &folder);
+    let path = dir.path().join("cspr.toml");
+    let toml = std::fs::read_to_string(&path).unwrap();
+    let toml = toml
+        .replace(
+            "digest_roles = []\nweekly_roles = []",
+            "digest = \"0 0 0 * * *\"\ndigest_roles = [\"spa\"]\nweekly = \"0 0 0 * * *\"\nweekly_roles = [\"slt\"]",
+        )
+        .replace("mailbox = \"chscp@test.local\"", &format!("mailbox = \"chscp@test.local\"\nshort_name = \"{prefix}\""));
+    std::fs::write(&path, toml).unwrap();
+    let mut setup = session("chscp").await;
+    crate::mailstack::create_folder(&mut setup, &folder).await;
+    let _ = setup.logout().await;
+
+    let store = Store::open(&db.url).await.unwrap();
+    let now = Utc::now().to_rfc3339();
+    arrive(&store, &config, 1, &crate::delivery_faults::notification(&prefix), &now).await;
+    let reference = format!("{prefix}-{}-001", cspr::domain::london_date(&Utc::now()).format("%Y"));
+    let forged = mail("icsc@test.local", &format!("Re: [{reference}] x"), &Utc::now().to_rfc2822(), "CLOSE done", false);
+    arrive(&store, &config, 2, &forged, &now).await;
+    let case = store.load_case(&cspr::domain::case::CaseRef::parse(&reference).unwrap()).await.unwrap().unwrap();
+    let due = cspr::domain::format_long(case.running(cspr::domain::clock::ClockId::C3).unwrap().due_in_force());
+
+    let mut daemon = std::process::Command::new(env!("CARGO_BIN_EXE_cspr"))
+        .args(["run", "--config", &path.display().to_string()])
+        .env("CSPR__MAILBOX__PASSWORD", "chscp-pass")
+        .env("CSPR__OUTBOUND__PASSWORD", "chscp-pass")
+        .env("CSPR_LOG", "warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (digest_subject, weekly_subject) = (format!("{prefix} daily digest"), format!("{prefix} weekly summary"));
+    let arrived = crate::mailstack::eventually(std::time::Duration::from_secs(60), || async {
+        !whole("spa", &digest_subject).await.is_empty() && !whole("slt", &weekly_subject).await.is_empty()
+    })
+    .await;
+    let _ = std::process::Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status();
+    assert_eq!(daemon.wait().unwrap().code(), Some(0), "stopped cleanly");
+    assert!(arrived, "the digest and the weekly summary arrived");
+
+    let parse = |raw: &[u8]| {
+        let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+        (m.body_text(0).unwrap().replace("\r\n", "\n"), m.body_html(0).map(|h| h.into_owned()).unwrap_or_default())
+    };
+    let (digest, html) = parse(&whole("spa", &digest_subject).await[0]);
+    assert!(digest.contains("Open cases: 1\n"), "{digest}");
+    let row = digest.lines().find(|l| l.contains(&reference)).unwrap_or_else(|| panic!("{digest}"));
+    assert!(row.starts_with("GREEN") && row.contains(&format!("C3 due {due}")), "{row}");
+    assert!(digest.contains("Held for triage (1)"), "{digest}");
+    assert!(html.contains(&reference) && html.contains("Held for triage: 1"), "{html}");
+    assert!(!html.contains("class=") && !html.contains("<style"), "inline styles only: {html}");
+
+    let (weekly, weekly_html) = parse(&whole("slt", &weekly_subject).await[0]);
+    assert!(weekly.contains("Open cases: 1 (red 0, amber 0, green 1)"), "{weekly}");
+    let row = weekly.lines().find(|l| l.contains(&reference)).unwrap_or_else(|| panic!("{weekly}"));
+    assert!(row.starts_with("GREEN") && row.contains(&format!("C3 due {due}")), "{row}");
+    assert!(weekly.contains("Held for triage: 1."), "{weekly}");
+    assert!(!weekly_html.contains("class=") && !weekly_html.contains("<style"), "{weekly_html}");
+}
