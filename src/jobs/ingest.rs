@@ -154,7 +154,7 @@ async fn process(
     if let Some((id, order)) = decision.order.take() {
         let by = understood.from.address.clone().unwrap_or_default();
         let result = match super::triage::resolve_in(batch, config, id, order.into(), &by, now).await {
-            Ok(resolved) => Ok(resolved.case),
+            Ok(resolved) => Ok(resolved.state),
             Err(super::triage::ResolveError::Store(e)) => return Err(e),
             Err(other) => Err(other.to_string()),
         };

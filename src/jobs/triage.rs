@@ -53,6 +53,8 @@ pub struct Resolved {
     pub case: Option<String>,
     /// The staff command attached to that case without being run.
     pub command_not_run: Option<String>,
+    /// The case as it became.
+    pub state: Option<Box<crate::domain::case::CaseState>>,
 }
 
 /// Applies a person's resolution of triage item `id` in the name of `released_by`, in
@@ -162,5 +164,9 @@ pub async fn resolve_in(
         .iter()
         .any(|a| a.event == "command_not_run")
         .then(|| understood.command.as_ref().map_or_else(String::new, |c| c.command.word().to_owned()));
-    Ok(Resolved { case: outcome.case.map(|c| c.reference.to_string()), command_not_run })
+    Ok(Resolved {
+        case: outcome.case.as_ref().map(|c| c.reference.to_string()),
+        command_not_run,
+        state: outcome.case.map(Box::new),
+    })
 }

@@ -138,15 +138,17 @@ pub fn triage_answer(
     incoming: &Incoming<'_>,
     ctx: &Context<'_>,
     id: i64,
-    result: Result<Option<String>, String>,
+    result: Result<Option<Box<CaseState>>, String>,
 ) -> Outcome {
     let mut b = Builder::new(incoming, ctx);
     let to = b.reply_to_sender();
-    let case = result.as_ref().ok().cloned().flatten().and_then(|c| CaseRef::parse(&c).ok());
-    match result {
+    let case = result.as_ref().ok().and_then(|s| s.as_ref()).map(|s| s.reference.clone());
+    match &result {
         Ok(touched) => {
-            let done = match &touched {
-                Some(case) => format!("item {id} resolved: {case}"),
+            let done = match touched {
+                Some(state) => {
+                    format!("item {id} resolved: {}. {}", state.reference, super::corrections::due_dates(state))
+                }
                 None => format!("item {id} set aside"),
             };
             b.intent(
@@ -169,6 +171,9 @@ pub fn triage_answer(
                 false,
             );
         }
+    }
+    if let Ok(Some(state)) = &result {
+        super::help::add_footers(state, &mut b.out.intents, ctx);
     }
     b.out
 }

@@ -358,7 +358,10 @@ async fn the_daemon_sends_the_digest_and_the_weekly_summary_with_their_rows_and_
             "digest_roles = []\nweekly_roles = []",
             "digest = \"0 0 0 * * *\"\ndigest_roles = [\"spa\"]\nweekly = \"0 0 0 * * *\"\nweekly_roles = [\"slt\"]",
         )
-        .replace("mailbox = \"chscp@test.local\"", &format!("mailbox = \"chscp@test.local\"\nshort_name = \"{prefix}\""));
+        .replace(
+            "mailbox = \"chscp@test.local\"",
+            &format!("mailbox = \"chscp@test.local\"\nshort_name = \"{prefix}\""),
+        );
     std::fs::write(&path, toml).unwrap();
     let mut setup = session("chscp").await;
     crate::mailstack::create_folder(&mut setup, &folder).await;
@@ -368,7 +371,8 @@ async fn the_daemon_sends_the_digest_and_the_weekly_summary_with_their_rows_and_
     let now = Utc::now().to_rfc3339();
     arrive(&store, &config, 1, &crate::delivery_faults::notification(&prefix), &now).await;
     let reference = format!("{prefix}-{}-001", cspr::domain::london_date(&Utc::now()).format("%Y"));
-    let forged = mail("icsc@test.local", &format!("Re: [{reference}] x"), &Utc::now().to_rfc2822(), "CLOSE done", false);
+    let forged =
+        mail("icsc@test.local", &format!("Re: [{reference}] x"), &Utc::now().to_rfc2822(), "CLOSE done", false);
     arrive(&store, &config, 2, &forged, &now).await;
     let case = store.load_case(&cspr::domain::case::CaseRef::parse(&reference).unwrap()).await.unwrap().unwrap();
     let due = cspr::domain::format_long(case.running(cspr::domain::clock::ClockId::C3).unwrap().due_in_force());
