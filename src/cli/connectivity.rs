@@ -120,15 +120,7 @@ pub async fn check_mailbox(config: &Config, out: &mut dyn Write) -> Result<(), C
     let mailbox = match session.examine(&settings.folder).await {
         Ok(mailbox) => mailbox,
         Err(_) => {
-            use futures::TryStreamExt;
-            let mut names: Vec<String> = match session.list(Some(""), Some("*")).await {
-                Ok(stream) => stream.try_collect::<Vec<_>>().await.unwrap_or_default(),
-                Err(_) => Vec::new(),
-            }
-            .iter()
-            .map(|n| n.name().to_owned())
-            .collect();
-            names.sort();
+            let names = folder_names(&mut session).await;
             let _ = session.logout().await;
             return Err(CliError::Failed(anyhow!(
                 "the folder '{}' does not exist: set mailbox.folder to one of: {}",
@@ -138,6 +130,34 @@ pub async fn check_mailbox(config: &Config, out: &mut dyn Write) -> Result<(), C
         }
     };
     writeln!(out, "folder: {} ({} messages)", settings.folder, mailbox.exists).map_err(write_failed)?;
+    // Every other folder the configuration names must exist too: a missing one would
+    // fail only later, in the daemon.
+    let named: Vec<(&str, &String)> = [
+        ("mailbox.processed_folder", settings.processed_folder.as_ref()),
+        ("outbound.sent_folder", config.outbound.sent_folder.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(key, folder)| folder.map(|f| (key, f)))
+    .collect();
+    if !named.is_empty() {
+        let names = folder_names(&mut session).await;
+        let missing: Vec<String> = named
+            .iter()
+            .filter(|(_, folder)| !names.iter().any(|n| n == *folder))
+            .map(|(key, folder)| format!("{key} names '{folder}', which does not exist"))
+            .collect();
+        if !missing.is_empty() {
+            let _ = session.logout().await;
+            return Err(CliError::Failed(anyhow!(
+                "{}: create it, or set the key to one of: {}",
+                missing.join("; "),
+                names.join(", ")
+            )));
+        }
+        for (key, folder) in &named {
+            writeln!(out, "{key}: {folder} (exists)").map_err(write_failed)?;
+        }
+    }
     writeln!(out, "idle: {}", if capabilities.has_str("IDLE") { "supported" } else { "not supported (polling)" })
         .map_err(write_failed)?;
     let _ = session.logout().await;
@@ -219,4 +239,18 @@ pub async fn send_test_email(config: &Config, to: &str, out: &mut dyn Write) -> 
         }
     }
     Ok(())
+}
+
+/// The folders the account has, sorted.
+async fn folder_names(session: &mut crate::imap::Session) -> Vec<String> {
+    use futures::TryStreamExt;
+    let mut names: Vec<String> = match session.list(Some(""), Some("*")).await {
+        Ok(stream) => stream.try_collect::<Vec<_>>().await.unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
+    .iter()
+    .map(|n| n.name().to_owned())
+    .collect();
+    names.sort();
+    names
 }

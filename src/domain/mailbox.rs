@@ -33,6 +33,18 @@ pub struct Checkpoint {
     pub last_uid: u32,
 }
 
+/// Stored messages could not be filed in the processed folder: they were kept and are
+/// processed all the same; the move is tried again at the next sync.
+#[derive(Debug, Clone)]
+pub struct FilingProblem {
+    /// Which mailbox (`imap:user@host:port/INBOX`).
+    pub mailbox: String,
+    /// The folder they should have gone to.
+    pub folder: String,
+    pub error: String,
+    pub now: DateTime<Utc>,
+}
+
 /// The mailbox has been out of reach since `since` (or, with no `error`, is reachable
 /// again at `now`).
 #[derive(Debug, Clone)]

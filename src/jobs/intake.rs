@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 
-use crate::domain::mailbox::{Checkpoint, NewMessage, Outage, Stored};
+use crate::domain::mailbox::{Checkpoint, FilingProblem, NewMessage, Outage, Stored};
 use crate::protocol::Intent;
 use crate::protocol::alerts::{self, AlertRecipients};
 use crate::sources::{Sink, SinkError};
@@ -58,6 +58,10 @@ impl Sink for Intake<'_> {
 
     async fn unreachable(&self, outage: &Outage) -> bool {
         self.queue(alerts::mailbox_unreachable(self.recipients, outage), &outage.mailbox).await
+    }
+
+    async fn filing_failed(&self, problem: &FilingProblem) -> bool {
+        self.queue(alerts::filing_failed(self.recipients, problem), &problem.mailbox).await
     }
 
     async fn reachable_again(&self, outage: &Outage) -> bool {

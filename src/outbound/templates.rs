@@ -64,6 +64,7 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "triage_alert",
     "mailbox_unreachable",
     "mailbox_recovered",
+    "filing_failed",
     "storage_recovered",
 );
 

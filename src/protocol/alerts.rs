@@ -7,7 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use super::{Intent, Purpose, Recipient};
 use crate::domain::Role;
 use crate::domain::case::CaseRef;
-use crate::domain::mailbox::Outage;
+use crate::domain::mailbox::{FilingProblem, Outage};
 use crate::domain::message::{Kind, Understood};
 
 /// Who is told of what goes wrong.
@@ -137,6 +137,23 @@ pub fn mailbox_unreachable(recipients: &AlertRecipients, outage: &Outage) -> Int
             ("error", outage.error.clone().unwrap_or_default()),
         ],
         format!("unreachable:{}:{}", outage.mailbox, outage.since.timestamp()),
+        true,
+    )
+}
+
+/// Messages kept but not moved to the processed folder: told once a day while it lasts
+/// (the messages are processed all the same; only the filing waits).
+pub fn filing_failed(recipients: &AlertRecipients, problem: &FilingProblem) -> Intent {
+    alert(
+        &recipients.mailbox,
+        "filing_failed",
+        vec![
+            ("mailbox", problem.mailbox.clone()),
+            ("folder", problem.folder.clone()),
+            ("error", problem.error.clone()),
+            ("since", stamp(problem.now)),
+        ],
+        format!("filing:{}:{}:{}", problem.mailbox, problem.folder, crate::domain::london_date(&problem.now)),
         true,
     )
 }

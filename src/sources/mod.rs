@@ -8,7 +8,7 @@ pub mod maildir;
 
 use std::future::Future;
 
-use crate::domain::mailbox::{Checkpoint, NewMessage, Outage, Stored};
+use crate::domain::mailbox::{Checkpoint, FilingProblem, NewMessage, Outage, Stored};
 
 /// Why a sink could not keep what it was given (the sink's own error, boxed).
 pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
@@ -29,6 +29,13 @@ pub trait Sink: Sync {
     /// told (else it is reported again on the next failure).
     fn unreachable(&self, outage: &Outage) -> impl Future<Output = bool> + Send {
         let _ = outage;
+        async { false }
+    }
+
+    /// Kept messages could not be moved to the processed folder: true once someone will
+    /// be told.
+    fn filing_failed(&self, problem: &FilingProblem) -> impl Future<Output = bool> + Send {
+        let _ = problem;
         async { false }
     }
 

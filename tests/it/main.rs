@@ -11,6 +11,7 @@ mod crash;
 mod databases;
 mod delivery_faults;
 mod faults;
+mod filing;
 mod ha;
 mod hostile;
 mod inbox;

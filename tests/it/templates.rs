@@ -62,6 +62,7 @@ fn sample() -> serde_json::Value {
         "to_confirm": "the date the Panel was notified (C1 cannot be assessed)",
         "proposer": "The local authority",
         "item": "7",
+        "folder": "Done",
         "message": "17",
         "changes": "Panel notified: Tuesday 17 November 2026, now Wednesday 18 November 2026; the Rapid Review (C3) is now due Wednesday 9 December 2026",
     });
@@ -105,8 +106,16 @@ fn acknowledgements_say_where_referrals_go_and_every_email_carries_the_case_tag(
     for (name, _) in SHIPPED {
         let rendered = templates.render(name, &sample()).unwrap();
         if !(name.starts_with("referral")
-            || ["digest", "weekly", "triage_alert", "mailbox_unreachable", "mailbox_recovered", "storage_recovered"]
-                .contains(name))
+            || [
+                "digest",
+                "weekly",
+                "triage_alert",
+                "mailbox_unreachable",
+                "mailbox_recovered",
+                "storage_recovered",
+                "filing_failed",
+            ]
+            .contains(name))
         {
             assert!(rendered.subject.contains("[CHSCP-2026-004]"), "{name}: {}", rendered.subject);
         }

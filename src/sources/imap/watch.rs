@@ -10,7 +10,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::backoff::Backoff;
 use crate::config::ImapSettings;
-use crate::domain::mailbox::{NewMessage, Outage as OutageReport, Stored};
+use crate::domain::mailbox::{FilingProblem, NewMessage, Outage as OutageReport, Stored};
 use crate::imap::{ImapError, Session, connect, protocol, within};
 use crate::sources::{Sink, SinkError};
 
@@ -123,7 +123,7 @@ impl ImapSource {
             .into_iter()
             .filter(|u| *u <= last_uid)
             .collect();
-            self.move_processed(session, &left).await?;
+            self.file(session, sink, &left).await?;
         }
         let mut uids: Vec<u32> = within(self.settings.command_timeout, "UID SEARCH", async {
             session.uid_search(format!("UID {}:*", last_uid.saturating_add(1))).await.map_err(protocol("UID SEARCH"))
@@ -212,9 +212,33 @@ impl ImapSource {
             {
                 stored.notify_one();
             }
-            self.move_processed(session, &uids).await?;
+            self.file(session, sink, &uids).await?;
         }
         Ok(sync)
+    }
+
+    /// Files kept messages in the processed folder. A move the server refuses (the folder
+    /// is missing, say) stops nothing: the messages are kept and processed, the problem
+    /// is logged and reported, and the move is tried again at the next sync. A broken
+    /// connection is an error like any other.
+    async fn file(&self, session: &mut Session, sink: &impl Sink, uids: &[u32]) -> Result<(), ImapError> {
+        match self.move_processed(session, uids).await {
+            Ok(()) => Ok(()),
+            Err(
+                error @ ImapError::Protocol {
+                    cause: async_imap::error::Error::No(_) | async_imap::error::Error::Bad(_),
+                    ..
+                },
+            ) => {
+                let folder = self.settings.processed_folder.clone().unwrap_or_default();
+                let problem =
+                    FilingProblem { mailbox: self.name.clone(), folder, error: error.to_string(), now: Utc::now() };
+                let alerted = sink.filing_failed(&problem).await;
+                tracing::warn!(source = %self.name, folder = %problem.folder, %error, alerted, "messages kept and processed but not moved to mailbox.processed_folder; the move is tried again at the next sync");
+                Ok(())
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// Moves stored messages to the processed folder, if one is configured (flags kept,
