@@ -133,6 +133,8 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::CheckConfig => check_config::run(cli.config, out),
         Command::Inspect(args) => inspect::run(&args, &load(cli.config)?, out),
         Command::Run(args) => {
+            let described =
+                cli.config.as_ref().map_or_else(|| "none (embedded defaults)".to_owned(), |p| p.display().to_string());
             let mut config = load(cli.config)?;
             let mut kept = None;
             if args.dry_run {
@@ -148,6 +150,23 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 config = config.for_dry_run(state, outbox).map_err(CliError::Usage)?;
                 kept = Some(work);
             }
+            let mailbox = match &config.mailbox {
+                config::MailboxSource::Maildir { path, .. } => format!("maildir:{}", path.display()),
+                config::MailboxSource::Imap(imap) => {
+                    format!("imap:{}@{}:{}/{}", imap.username, imap.host, imap.port, imap.folder)
+                }
+            };
+            let roles =
+                config.directory.roles.values().filter(|m| !m.addresses.is_empty() || !m.domains.is_empty()).count();
+            tracing::info!(
+                version = env!("CARGO_PKG_VERSION"),
+                config = %described,
+                database = %crate::store::redact(&config.store_url),
+                mailbox = %mailbox,
+                roles,
+                dry_run = args.dry_run,
+                "cspr starting"
+            );
             let result = runtime()?.block_on(crate::app::run(config)).map_err(CliError::Failed);
             drop(kept);
             result

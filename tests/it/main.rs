@@ -19,6 +19,7 @@ mod inspect;
 mod intake;
 mod layout;
 mod leak;
+mod logs;
 mod mailstack;
 mod oauth;
 mod operate;
