@@ -79,7 +79,23 @@ pub(super) fn operator(by: Option<&str>, how: &str) -> String {
         .map_or_else(|| format!("an operator ({how})"), |who| format!("{who} ({how})"))
 }
 
+/// The store of a command that works on the daemon's database: never creates one (a
+/// command pointed at the wrong configuration would otherwise print an empty list).
 pub async fn open_store(config: &Config) -> Result<Store, CliError> {
+    if let Some(path) = crate::store::sqlite_file(&config.store_url)
+        && !std::path::Path::new(path).exists()
+    {
+        return Err(CliError::Usage(format!(
+            "no database at {path} (store.url = {}): cspr creates one only when the daemon runs or `cspr migrate` \
+             is run. Point --config at the daemon's configuration, or set CSPR__STORE__URL",
+            crate::store::redact(&config.store_url)
+        )));
+    }
+    create_store(config).await
+}
+
+/// The store, created if there is none (`cspr migrate`).
+pub async fn create_store(config: &Config) -> Result<Store, CliError> {
     Store::open(&config.store_url).await.map_err(|e| CliError::Failed(anyhow::Error::new(e)))
 }
 
@@ -303,7 +319,7 @@ pub async fn triage(args: &TriageArgs, config: &Config, out: &mut dyn Write) -> 
 }
 
 pub async fn migrate(config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
-    let store = open_store(config).await?;
+    let store = create_store(config).await?;
     store.close().await;
     out.write_all(format!("database at {} is up to date\n", crate::store::redact(&config.store_url)).as_bytes())
         .map_err(write_failed)

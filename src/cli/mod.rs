@@ -131,7 +131,7 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Calendar(command) => calendar::run(command, &load(cli.config)?, out),
         Command::Clocks(args) => clocks::run(&args, &load(cli.config)?, out),
         Command::CheckConfig => check_config::run(cli.config, out),
-        Command::Inspect(args) => inspect::run(&args, &load(cli.config)?, out),
+        Command::Inspect(args) => inspect::run(&args, &load_reading(cli.config)?, out),
         Command::Run(args) => {
             let described =
                 cli.config.as_ref().map_or_else(|| "none (embedded defaults)".to_owned(), |p| p.display().to_string());
@@ -172,15 +172,15 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             result
         }
         Command::Cases(args) => {
-            let config = load(cli.config)?;
+            let config = load_reading(cli.config)?;
             runtime()?.block_on(cases::cases(&args, &config, out))
         }
         Command::Case(args) => {
-            let config = load(cli.config)?;
+            let config = load_reading(cli.config)?;
             runtime()?.block_on(cases::case(&args, &config, out))
         }
         Command::Triage(args) => {
-            let config = load(cli.config)?;
+            let config = if args.action.is_none() { load_reading(cli.config)? } else { load(cli.config)? };
             runtime()?.block_on(cases::triage(&args, &config, out))
         }
         Command::Open(args) => {
@@ -188,7 +188,7 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             runtime()?.block_on(open::open(&args, &config, out))
         }
         Command::Outbox(args) => {
-            let config = load(cli.config)?;
+            let config = if args.action.is_none() { load_reading(cli.config)? } else { load(cli.config)? };
             runtime()?.block_on(outbox::run(&args, &config, out))
         }
         Command::Simulate(args) => {
@@ -205,11 +205,11 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             runtime()?.block_on(connectivity::send_test_email(&config, &args.to, out))
         }
         Command::Deadlines(args) => {
-            let config = load(cli.config)?;
+            let config = load_reading(cli.config)?;
             runtime()?.block_on(reports::deadlines_command(&args, &config, out))
         }
         Command::Report(args) => {
-            let config = load(cli.config)?;
+            let config = load_reading(cli.config)?;
             runtime()?.block_on(reports::report(&args, &config, out))
         }
         Command::Purge(args) => {
@@ -228,6 +228,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Failed(anyhow::Error::new(e).context("cannot start the runtime")))
+}
+
+/// The configuration for a command that reads the store and sends nothing: no secret
+/// is read or required.
+fn load_reading(file: Option<PathBuf>) -> Result<Config, CliError> {
+    config::load_without_secrets(&Sources::from_process(file))
+        .map_err(|errors| CliError::Usage(format!("invalid configuration: {errors} (run cspr check-config)")))
 }
 
 fn load(file: Option<PathBuf>) -> Result<Config, CliError> {

@@ -46,8 +46,33 @@ fn issue(path: impl Into<String>, message: impl Into<String>) -> ConfigIssue {
     ConfigIssue { path: path.into(), message: message.into() }
 }
 
+/// Keys whose files hold secrets (beside `SECRET_KEYS`' `*_file` forms): not read by
+/// `load_without_secrets`.
+const SECRET_FILES: &[&str] = &[
+    "mailbox.oauth2.certificate_file",
+    "mailbox.oauth2.private_key_file",
+    "outbound.oauth2.certificate_file",
+    "outbound.oauth2.private_key_file",
+];
+
 /// Loads and checks the configuration, returning every problem found.
 pub fn load(sources: &Sources) -> Result<Config, ConfigErrors> {
+    load_with(sources, true)
+}
+
+/// Loads the configuration for a command that reads the store and sends nothing
+/// (`cases`, `case`, the listings of `triage` and `outbox`, `deadlines`, `report`,
+/// `inspect`): no secret file is read and none is required, so such a command runs with
+/// only the configuration file readable. The secrets in the result are placeholders.
+pub fn load_without_secrets(sources: &Sources) -> Result<Config, ConfigErrors> {
+    load_with(sources, false)
+}
+
+fn is_secret(path: &str) -> bool {
+    SECRET_KEYS.iter().chain(SECRET_FILES).any(|key| path.starts_with(key))
+}
+
+fn load_with(sources: &Sources, secrets: bool) -> Result<Config, ConfigErrors> {
     let mut table = match &sources.file {
         Some(path) => read_table(path)?,
         None => Table::new(),
@@ -64,7 +89,9 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigErrors> {
             ));
         }
     }
-    env::apply(&mut table, &sources.env);
+    // A command that reads no secret is built with placeholders where none is given.
+    let environment = if secrets { sources.env.clone() } else { with_placeholders(&sources.env) };
+    env::apply(&mut table, &environment);
     let mut unknown = BTreeSet::new();
     let mut note_unknown = |path: serde_ignored::Path<'_>| {
         unknown.insert(path.to_string());
@@ -81,15 +108,41 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigErrors> {
         }
     };
     let base_dir = sources.file.as_deref().and_then(Path::parent).map(Path::to_path_buf);
-    let files = DiskFiles { base_dir, credentials_dir: sources.credentials_dir.clone() };
-    match build::build(raw, &files) {
+    let files = DiskFiles { base_dir, credentials_dir: sources.credentials_dir.clone(), secrets };
+    let built = build::build(raw, &files);
+    if !secrets {
+        issues.retain(|i| !is_secret(&i.path));
+    }
+    match built {
         Ok(config) if issues.is_empty() => Ok(config),
         Ok(_) => Err(ConfigErrors(issues)),
         Err(more) => {
-            issues.extend(more);
+            issues.extend(more.into_iter().filter(|i| secrets || !is_secret(&i.path)));
+            if issues.is_empty() {
+                issues.push(issue(
+                    "",
+                    "the configuration cannot be built without reading its secrets (an OAuth2 certificate?): run this command where they are readable",
+                ));
+            }
             Err(ConfigErrors(issues))
         }
     }
+}
+
+/// What stands for a secret that is not read.
+const PLACEHOLDER: &str = "(not read: this command uses no secret; placeholder)";
+
+/// `env` with a placeholder for each password not given: what a command that reads no
+/// secret is built with (a password file, when named, is not read either).
+fn with_placeholders(env: &[(String, String)]) -> Vec<(String, String)> {
+    let mut env = env.to_vec();
+    for key in ["mailbox.password", "outbound.password"] {
+        let name = env_name(key);
+        if !env.iter().any(|(k, _)| *k == name) {
+            env.push((name, PLACEHOLDER.to_owned()));
+        }
+    }
+    env
 }
 
 fn read_table(path: &Path) -> Result<Table, ConfigErrors> {
@@ -126,6 +179,8 @@ fn env_name(dotted: &str) -> String {
 struct DiskFiles {
     base_dir: Option<PathBuf>,
     credentials_dir: Option<PathBuf>,
+    /// Whether secret files are read (else each stands as `PLACEHOLDER`).
+    secrets: bool,
 }
 
 impl Files for DiskFiles {
@@ -139,6 +194,9 @@ impl Files for DiskFiles {
     }
 
     fn read_secret(&self, name: &str) -> Result<String, String> {
+        if !self.secrets {
+            return Ok(PLACEHOLDER.to_owned());
+        }
         let path = resolve(self.credentials_dir.as_deref().or(self.base_dir.as_deref()), name);
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;

@@ -19,7 +19,7 @@ pub use crate::domain::policy::{Approvals, CaseNumbering, Intake, ResultsFrom};
 pub use crate::protocol::alerts::AlertRecipients;
 
 pub use crate::understand::Labels;
-pub use load::{Sources, load};
+pub use load::{Sources, load, load_without_secrets};
 
 /// The partnership whose mailbox this is.
 #[derive(Debug, Clone)]

@@ -115,13 +115,14 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and applies migrations.
+    /// Opens the database at `url`, creating it (a SQLite file) if there is none, and
+    /// brings its schema up to date.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let open_error = |source| StoreError::Open { url: redact(url), cause: source };
-        let engine = if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-            let path = rest.split('?').next().unwrap_or(rest);
-            if path != ":memory:" && !path.is_empty() {
+        let engine = if url.starts_with("sqlite:") {
+            if let Some(path) = sqlite_file(url) {
                 create_private(Path::new(path))?;
             }
             Engine::Sqlite
@@ -303,6 +304,14 @@ async fn sqlite_migration_lock(url: &str) -> Result<Option<std::fs::File>, Store
 /// an empty string in the database.
 pub(crate) fn encode(what: &'static str, value: &impl serde::Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|cause| StoreError::Encode { what, cause })
+}
+
+/// The file of a SQLite URL (`sqlite://PATH` or `sqlite:PATH`), if it names one (not
+/// `:memory:`).
+pub fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (path != ":memory:" && !path.is_empty()).then_some(path)
 }
 
 #[cfg(test)]

@@ -16,6 +16,11 @@ fn admin_url() -> String {
     std::env::var("CSPR_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The SQLite database at `url`, kept by whoever owns its folder.
+pub fn at(url: &str) -> TestDb {
+    TestDb { name: "sqlite", url: url.to_owned(), _dir: None }
+}
+
 pub fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("cspr.db").display());

@@ -25,6 +25,7 @@ mod oauth;
 mod operate;
 mod outbound;
 mod properties;
+mod reading;
 mod reports;
 mod scenarios;
 mod simulate;

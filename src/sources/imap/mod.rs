@@ -4,6 +4,7 @@
 //! connection error reconnects with capped backoff.
 
 mod fetch;
+mod outage;
 mod watch;
 
 pub use crate::imap::{ImapError, Session, connect, connect_with_details};

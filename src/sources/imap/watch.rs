@@ -10,11 +10,12 @@ use tokio::sync::{Notify, watch};
 
 use crate::backoff::Backoff;
 use crate::config::ImapSettings;
-use crate::domain::mailbox::{FilingProblem, NewMessage, Outage as OutageReport, Stored};
+use crate::domain::mailbox::{FilingProblem, NewMessage, Stored};
 use crate::imap::{ImapError, Session, connect, protocol, within};
 use crate::sources::{Sink, SinkError};
 
 use super::fetch::{Fetch, OVERSIZED_KEEP, SIZE_CHUNK, fetch, plan};
+use super::outage::Outage;
 
 /// What one synchronisation did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -271,7 +272,7 @@ impl ImapSource {
             let result = self.session(sink, &stored, &state, &mut backoff, &mut shutdown, &mut outage).await;
             state.send_replace(SourceState::Disconnected);
             if let Err(error) = result {
-                outage.failed(self, sink, &error).await;
+                outage.failed(&self.name, self.settings.unreachable_alert_after, sink, &error.to_string()).await;
                 let wait = if matches!(&error, WatchError::Imap(e) if e.is_permanent()) {
                     Duration::from_secs(300).max(backoff.next_delay())
                 } else {
@@ -309,7 +310,7 @@ impl ImapSource {
                 stored.notify_one();
             }
             backoff.reset();
-            outage.ended(self, sink).await;
+            outage.ended(&self.name, sink).await;
             // Mail that arrived while syncing was announced alongside the replies: if
             // any was, sync again rather than wait for an announcement already made.
             let announced = std::iter::from_fn(|| session.unsolicited_responses.try_recv().ok())
@@ -357,51 +358,5 @@ impl ImapSource {
                 }
             }
         }
-    }
-}
-
-/// How long the mailbox has been out of reach, and whether anyone was told.
-#[derive(Debug, Default)]
-pub struct Outage {
-    since: Option<chrono::DateTime<Utc>>,
-    alerted: bool,
-}
-
-impl Outage {
-    fn report(&self, source: &ImapSource, error: Option<&WatchError>) -> Option<OutageReport> {
-        Some(OutageReport {
-            mailbox: source.name.clone(),
-            since: self.since?,
-            now: Utc::now(),
-            error: error.map(ToString::to_string),
-        })
-    }
-
-    /// A connection or sync failed: past the configured time, the sink is told once.
-    async fn failed(&mut self, source: &ImapSource, sink: &impl Sink, error: &WatchError) {
-        let now = Utc::now();
-        let since = *self.since.get_or_insert(now);
-        let after =
-            chrono::Duration::from_std(source.settings.unreachable_alert_after).unwrap_or(chrono::Duration::MAX);
-        if self.alerted || now - since < after {
-            return;
-        }
-        let Some(report) = self.report(source, Some(error)) else { return };
-        if sink.unreachable(&report).await {
-            tracing::error!(source = %source.name, %error, since = %since, "mailbox unreachable: alert queued");
-            self.alerted = true;
-        }
-    }
-
-    /// A sync worked: the outage, if any, is over (and is reported over, if alerted).
-    async fn ended(&mut self, source: &ImapSource, sink: &impl Sink) {
-        let Some(report) = self.report(source, None) else { return };
-        if self.alerted {
-            if !sink.reachable_again(&report).await {
-                return;
-            }
-            tracing::info!(source = %source.name, since = %report.since, "mailbox reachable again");
-        }
-        *self = Outage::default();
     }
 }

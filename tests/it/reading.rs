@@ -1,0 +1,87 @@
+//! Commands that only read need only what they read: with every secret the daemon uses
+//! out of reach, `cases`, `case`, `triage`, `outbox`, `deadlines`, `report` and `inspect`
+//! still answer; and a command pointed at a database that does not exist says so — it
+//! never creates an empty one and prints an empty list.
+
+use crate::scenarios::notification;
+use crate::support::{cspr_with_env, stderr, stdout};
+
+/// A deployment's configuration: IMAP and SMTP with password files, a token secret file,
+/// none of them readable here.
+fn deployment(dir: &std::path::Path, db: &std::path::Path) -> String {
+    let path = dir.join("cspr.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[store]\nurl = \"sqlite://{}\"\n\
+             [mailbox]\nsource = \"imap\"\nhost = \"mail.example.org\"\nusername = \"chscp\"\npassword_file = \"/nonexistent/imap-password\"\n\
+             [outbound]\ntransport = \"smtp\"\nhost = \"smtp.example.org\"\nusername = \"chscp\"\npassword_file = \"/nonexistent/smtp-password\"\n\
+             [approvals]\ntoken_secret_file = \"/nonexistent/approval-token-secret\"\n\
+             [http]\ncalendar_token_file = \"/nonexistent/calendar-token\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[tokio::test]
+async fn read_only_commands_answer_with_every_secret_out_of_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cspr.db");
+    let config = deployment(dir.path(), &db);
+    // The daemon's database, with one case in it.
+    let url = format!("sqlite://{}", db.display());
+    let mut world = crate::scenarios::World::new(crate::databases::at(&url)).await;
+    let raw = notification(
+        "social.worker@hackney.gov.uk",
+        "16/11/2026",
+        "18/11/2026",
+        "SIN-2026-06001",
+        "",
+        "Thu, 19 Nov 2026 10:00:00 +0000",
+        true,
+    );
+    world.deliver(raw.clone(), "2026-11-19T10:05:00Z").await;
+    let message = crate::support::write(dir.path(), "message.eml", &raw);
+
+    for args in [
+        vec!["cases"],
+        vec!["case", "CHSCP-2026-001"],
+        vec!["triage"],
+        vec!["outbox"],
+        vec!["deadlines"],
+        vec!["report", "--year", "2026"],
+        vec!["inspect", &message],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--config", &config]);
+        let output = cspr_with_env(&all, &[]);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        if args[0] == "cases" {
+            assert!(stdout(&output).contains("CHSCP-2026-001"), "{}", stdout(&output));
+        }
+    }
+    // What sends mail or changes the database still needs its secrets.
+    let check = cspr_with_env(&["check-config", "--config", &config], &[]);
+    assert!(!check.status.success());
+    assert!(stdout(&check).contains("mailbox.password_file") || stderr(&check).contains("mailbox.password_file"));
+}
+
+#[test]
+fn a_command_never_creates_the_database_it_looks_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("elsewhere").join("cspr.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let config = deployment(dir.path(), &db);
+    for args in [vec!["cases"], vec!["triage"], vec!["outbox"], vec!["deadlines"]] {
+        let mut all = args.clone();
+        all.extend(["--config", &config]);
+        let output = cspr_with_env(&all, &[]);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stdout(&output));
+        let said = stderr(&output);
+        assert!(said.contains(&format!("no database at {}", db.display())), "{said}");
+        assert!(said.contains("--config") && said.contains("CSPR__STORE__URL"), "{said}");
+        assert!(!db.exists(), "{args:?} created {}", db.display());
+    }
+}
