@@ -233,6 +233,8 @@ impl Config {
         self.store_url = store_url;
         self.outbound.transport = Transport::File(outbox);
         self.outbound.sent_folder = None;
+        // Beside the live daemon: its HTTP port stays the daemon's.
+        self.http.listen = None;
         match &mut self.mailbox {
             MailboxSource::Imap(settings) => settings.processed_folder = None,
             MailboxSource::Maildir { read_only, .. } => *read_only = true,

@@ -194,7 +194,11 @@ impl Outbox<'_> {
             None => tracing::warn!(email = row.id, "sent; no copy kept in Sent (its token could not be withheld)"),
         }
         crate::fault::point("delivery:copied");
-        tracing::info!(email = row.id, case = row.case_reference.as_deref().unwrap_or(""), template = %row.template, "email sent");
+        if self.transport.writes_files() {
+            tracing::info!(email = row.id, case = row.case_reference.as_deref().unwrap_or(""), template = %row.template, "email written to a file (not sent)");
+        } else {
+            tracing::info!(email = row.id, case = row.case_reference.as_deref().unwrap_or(""), template = %row.template, "email sent");
+        }
         Ok(Delivery::Sent(row.id))
     }
 

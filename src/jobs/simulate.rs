@@ -275,7 +275,9 @@ pub async fn run(
         }
         // At the same moment the scheduler acts before a message is taken in.
         steps.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.is_some().cmp(&b.1.is_some())));
-        for (at, message) in steps {
+        let starts: Vec<DateTime<Utc>> =
+            steps.iter().map(|s| s.0).skip(1).chain([day_start(day + Duration::days(1))]).collect();
+        for ((at, message), next) in steps.into_iter().zip(starts) {
             match message {
                 Some((path, raw)) => {
                     let source = format!("simulation:{}", path.display());
@@ -302,6 +304,13 @@ pub async fn run(
             }
             recorder.collect(at).await?;
             outbox.drain(|| at).await?;
+            // Held emails go when they may (the sending window's opening), so that each
+            // is dated when it would really go.
+            let mut last = at;
+            while let Some(opens) = store.next_held_email().await?.filter(|t| *t > last && *t < next) {
+                outbox.drain(|| opens).await?;
+                last = opens;
+            }
         }
         day += Duration::days(1);
     }

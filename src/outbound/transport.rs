@@ -30,6 +30,11 @@ fn file_name(message_id: &str) -> String {
 }
 
 impl Transport {
+    /// Whether emails are written to files rather than sent.
+    pub fn writes_files(&self) -> bool {
+        matches!(self.kind, Kind::File(_))
+    }
+
     /// The transport configured; `sent` is the mailbox and folder for sent copies.
     pub fn new(settings: &TransportSettings, sent: Option<(ImapSettings, String)>) -> Result<Self, SendError> {
         let kind = match settings {

@@ -87,6 +87,18 @@ impl Store {
         found.map(row).transpose()
     }
 
+    /// When the first pending email held back (by the sending window, or a retry) may
+    /// go: what a simulation delivers at.
+    pub async fn next_held_email(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<String> = sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM intents WHERE status = 'pending' AND next_attempt_at IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error("read the outbox"))?;
+        Ok(at.and_then(|a| DateTime::parse_from_rfc3339(&a).ok()).map(|a| a.with_timezone(&Utc)))
+    }
+
     /// Marks a row `sending` with its Message-ID; false if another worker took it.
     pub async fn claim_email(&self, id: i64, message_id: &str) -> Result<bool, StoreError> {
         let claim = sqlx::query("UPDATE intents SET status = 'sending', message_id = $2, attempts = attempts + 1 WHERE id = $1 AND status = 'pending'")

@@ -195,6 +195,9 @@ async fn a_dry_run_reads_the_real_mailbox_changes_nothing_and_writes_its_emails_
     outbound_config_in(&prefix, &format!("sqlite://{}", production.display()), dir.path(), &folder);
     let mut text = std::fs::read_to_string(dir.path().join("cspr.toml")).unwrap();
     text = text.replace("\nfolder = \"", &format!("\nprocessed_folder = \"{processed}\"\nfolder = \""));
+    // The live daemon holds the HTTP port: the dry run starts beside it all the same.
+    let live = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    text.push_str(&format!("\n[http]\nenabled = true\nlisten = \"{}\"\n", live.local_addr().unwrap()));
     std::fs::write(dir.path().join("cspr.toml"), text).unwrap();
     let mut setup = session("chscp").await;
     create_folder(&mut setup, &folder).await;
@@ -211,8 +214,8 @@ async fn a_dry_run_reads_the_real_mailbox_changes_nothing_and_writes_its_emails_
         .env("CSPR__MAILBOX__PASSWORD", "chscp-pass")
         .env("CSPR__OUTBOUND__PASSWORD", "chscp-pass")
         .env("NOTIFY_SOCKET", &socket_path)
-        .env("CSPR_LOG", "warn")
-        .stderr(Stdio::null())
+        .env("CSPR_LOG", "info")
+        .stderr(Stdio::from(std::fs::File::create(dir.path().join("dry-run.log")).unwrap()))
         .spawn()
         .unwrap();
     assert!(wait_for(&socket, "READY=1", Duration::from_secs(20)));
@@ -236,6 +239,10 @@ async fn a_dry_run_reads_the_real_mailbox_changes_nothing_and_writes_its_emails_
     assert_eq!(left.len(), 1, "the message is where it was");
     assert!(left.iter().all(|f| !f.iter().any(|x| x.contains("Seen"))), "and unread");
     assert!(crate::mailstack::flags(&mut setup, &processed).await.is_empty(), "nothing moved");
+    let log = std::fs::read_to_string(dir.path().join("dry-run.log")).unwrap();
+    assert_eq!(log.matches("email written to a file (not sent)").count(), 2, "{log}");
+    assert!(!log.contains("email sent"), "a dry run never says it sent: {log}");
+    drop(live);
 }
 
 /// Whether process `pid` is stopped (SIGSTOP).

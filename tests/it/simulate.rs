@@ -29,6 +29,29 @@ fn the_demo_runs_with_no_servers_and_prints_the_whole_story() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
     assert!(!text.contains("Sam Demo"), "the child's name is never shown");
+    // Each email is dated when it would really go: what waits for the sending window goes
+    // when it opens (08:00 London on a working day), not at the next simulated step.
+    let outbox = text.lines().find_map(|l| l.split_once("emails written to ")).map(|(_, p)| p.trim()).unwrap();
+    let mut dated = Vec::new();
+    for entry in std::fs::read_dir(outbox).unwrap() {
+        let raw = std::fs::read(entry.unwrap().path()).unwrap();
+        let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let date = chrono::DateTime::parse_from_rfc2822(&parsed.date().unwrap().to_rfc822()).unwrap();
+        dated.push((parsed.subject().unwrap_or_default().to_owned(), date.with_timezone(&chrono_tz::Europe::London)));
+    }
+    let calendar = cspr::domain::Calendar::england_and_wales();
+    for (subject, at) in &dated {
+        let held = ["Reminder:", "Still to record", "daily digest", "Due soon"].iter().any(|s| subject.contains(s));
+        let inside = calendar.is_working_day(at.date_naive()) && (8..18).contains(&chrono::Timelike::hour(at));
+        assert!(!held || inside, "{subject} dated {at}, outside the sending window");
+    }
+    for day in ["2026-11-25", "2026-12-02", "2026-12-07"] {
+        let reminder = dated
+            .iter()
+            .find(|(s, at)| s.contains("Reminder: Rapid Review") && at.date_naive().to_string() == day)
+            .unwrap_or_else(|| panic!("the reminder of {day}"));
+        assert_eq!(reminder.1.format("%H:%M").to_string(), "08:00", "{reminder:?}");
+    }
     let queued = text.lines().filter(|l| l.contains("mail_queued") && l.contains("daily digest")).count();
     assert_eq!(queued, 1, "one digest, shown in full below the timeline: {text}");
 }
