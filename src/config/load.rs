@@ -98,7 +98,14 @@ fn load_with(sources: &Sources, secrets: bool) -> Result<Config, ConfigErrors> {
     };
     let deserializer = serde_ignored::Deserializer::new(toml::Value::Table(table), &mut note_unknown);
     let raw: Result<RawConfig, _> = serde_path_to_error::deserialize(deserializer);
-    issues.extend(unknown.into_iter().map(|path| issue(path, "unknown key")));
+    // (serde_ignored writes `?` for an optional table's contents: not part of the key.)
+    issues.extend(unknown.into_iter().map(|path| path.replace(".?", "")).map(|path| {
+        let message = match suggestion(&path) {
+            Some(known) => format!("unknown key (did you mean `{known}`?)"),
+            None => "unknown key".to_owned(),
+        };
+        issue(path, message)
+    }));
     let raw = match raw {
         Ok(raw) => raw,
         Err(error) => {
@@ -143,6 +150,73 @@ fn with_placeholders(env: &[(String, String)]) -> Vec<(String, String)> {
         }
     }
     env
+}
+
+/// Every key the example configuration shows (it lists every section, some keys only
+/// in comments), as dotted paths: read line by line, each `key = …` under the table
+/// header above it.
+fn known_keys() -> Vec<String> {
+    let key_chars = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    let mut table = String::new();
+    let mut out = Vec::new();
+    for line in EXAMPLE.lines() {
+        let line = line.trim_start_matches(['#', ' ']);
+        let header = line.trim_start_matches('[').trim_end_matches(']');
+        if line.starts_with('[') && line.ends_with(']') && key_chars(header) {
+            table = header.to_owned();
+            out.push(table.clone());
+        } else if let Some((key, _)) = line.split_once(" = ").filter(|(k, _)| key_chars(k.trim())) {
+            let key = key.trim();
+            out.push(if table.is_empty() { key.to_owned() } else { format!("{table}.{key}") });
+        }
+    }
+    out
+}
+
+const EXAMPLE: &str = include_str!(concat!(std::env!("CARGO_MANIFEST_DIR"), "/config/cspr.example.toml"));
+
+/// The known key an unknown one was probably meant to be: the nearest in spelling among
+/// the keys of the same table (a role, clock or command table stands for any other).
+fn suggestion(unknown: &str) -> Option<String> {
+    let parts: Vec<&str> = unknown.split('.').filter(|p| p.parse::<usize>().is_err()).collect();
+    let (leaf, parent) = parts.split_last()?;
+    let same_table = |known: &[&str]| {
+        known.len() == parts.len()
+            && known[..known.len() - 1]
+                .iter()
+                .zip(parent)
+                .enumerate()
+                .all(|(i, (k, u))| k == u || (i == 1 && parts.len() > 2))
+    };
+    known_keys()
+        .iter()
+        .filter_map(|k| {
+            let known: Vec<&str> = k.split('.').collect();
+            same_table(&known).then(|| (distance(leaf, known[known.len() - 1]), known))
+        })
+        .filter(|(d, _)| *d > 0 && *d <= 1.max(leaf.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, known)| {
+            let mut path: Vec<&str> = parent.to_vec();
+            path.push(known[known.len() - 1]);
+            path.join(".")
+        })
+}
+
+/// Edit distance between two keys.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
 }
 
 fn read_table(path: &Path) -> Result<Table, ConfigErrors> {
@@ -200,7 +274,11 @@ impl Files for DiskFiles {
         let path = resolve(self.credentials_dir.as_deref().or(self.base_dir.as_deref()), name);
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;
-        Ok(text.trim_end_matches(['\r', '\n']).to_owned())
+        let secret = text.trim_end_matches(['\r', '\n']).to_owned();
+        if secret.trim().is_empty() {
+            return Err(format!("the secret file {} is empty", path.display()));
+        }
+        Ok(secret)
     }
 }
 

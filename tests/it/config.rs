@@ -267,3 +267,79 @@ fn who_may_give_each_command_and_who_is_alerted_are_checked() {
     assert!(text.contains("error: commands.CLOSE.roles: must name at least one role"), "{text}");
     assert!(text.contains("error: alerts.dead_letter_roles[0]:"), "{text}");
 }
+
+#[test]
+fn a_misspelt_key_is_answered_with_the_key_it_was_meant_to_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "cspr.toml",
+        "[mailbox]\nprocesed_folder = \"Done\"\n[outbound]\nsent_foldr = \"Sent\"\n[roles.business_support]\nadresses = []\n\
+         [clocks.c3]\nreminder = []\n[commands.CLOSE]\nrole = [\"icsc\"]\n[mailbox.oauth2]\nclient_secrte_file = \"x\"\n\
+         [partnership]\nwholly_unlike_anything = 1\n",
+    );
+    let output = cspr(&["check-config", "--config", &file]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    for expected in [
+        "mailbox.procesed_folder: unknown key (did you mean `mailbox.processed_folder`?)",
+        "outbound.sent_foldr: unknown key (did you mean `outbound.sent_folder`?)",
+        "roles.business_support.adresses: unknown key (did you mean `roles.business_support.addresses`?)",
+        "clocks.c3.reminder: unknown key (did you mean `clocks.c3.reminders`?)",
+        "commands.CLOSE.role: unknown key (did you mean `commands.CLOSE.roles`?)",
+        "mailbox.oauth2.client_secrte_file: unknown key (did you mean `mailbox.oauth2.client_secret_file`?)",
+        "partnership.wholly_unlike_anything: unknown key\n",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn files_the_configuration_names_must_exist_be_readable_and_hold_something() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "empty-ca.pem", "");
+    write(dir.path(), "imap-password", "\n");
+    let file = write(
+        dir.path(),
+        "cspr.toml",
+        "[mailbox]\nsource = \"imap\"\nhost = \"mail.example.org\"\nusername = \"u\"\npassword_file = \"imap-password\"\n\
+         ca_file = \"empty-ca.pem\"\n[outbound]\ntransport = \"smtp\"\nhost = \"smtp.example.org\"\nusername = \"u\"\n\
+         ca_file = \"no-such-ca.pem\"\ntemplates_dir = \"no-such-folder\"\n",
+    );
+    let output = cspr_with_env(&["check-config", "--config", &file], &[("CSPR__OUTBOUND__PASSWORD", "p")]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    assert!(text.contains("mailbox.password_file: the secret file") && text.contains("is empty"), "{text}");
+    assert!(text.contains("mailbox.ca_file:") && text.contains("empty-ca.pem is empty"), "{text}");
+    assert!(text.contains("outbound.ca_file: cannot read") && text.contains("no-such-ca.pem"), "{text}");
+    assert!(text.contains("outbound.templates_dir:") && text.contains("no-such-folder"), "{text}");
+}
+
+#[test]
+fn the_example_shows_every_section() {
+    let text = std::fs::read_to_string(example()).unwrap();
+    for section in [
+        "[partnership]",
+        "[store]",
+        "[mailbox]",
+        "[intake]",
+        "[[local_authorities]]",
+        "[references]",
+        "[labels]",
+        "[cases]",
+        "[calendar]",
+        "[sending_window]",
+        "[roles.",
+        "[outbound]",
+        "[alerts]",
+        "[scheduler]",
+        "[approvals]",
+        "[clocks.",
+        "[retention]",
+        "[duties.",
+        "[commands.",
+        "[http]",
+    ] {
+        assert!(text.contains(section), "the example has no {section}");
+    }
+}

@@ -101,6 +101,7 @@ pub(super) fn build_mailbox(raw: &RawMailbox, files: &dyn Files, issues: &mut Is
             if !(1..=25).contains(&raw.idle_reissue_minutes) {
                 issues.push("mailbox.idle_reissue_minutes", "must be from 1 to 25 (servers end IDLE after 30 minutes)");
             }
+            let ca_file = raw.ca_file.as_ref().map(|f| data_file("mailbox.ca_file", f, files, issues));
             let tls = tls?;
             let port = raw.port.unwrap_or(if tls == TlsMode::Implicit { 993 } else { 143 });
             Some(MailboxSource::Imap(Box::new(ImapSettings {
@@ -109,7 +110,7 @@ pub(super) fn build_mailbox(raw: &RawMailbox, files: &dyn Files, issues: &mut Is
                 tls,
                 username: raw.username.trim().to_owned(),
                 credential: credential?,
-                ca_file: raw.ca_file.as_ref().map(|f| files.resolve_data(f)),
+                ca_file,
                 folder: raw.folder.clone(),
                 idle: raw.idle,
                 idle_reissue: std::time::Duration::from_secs(raw.idle_reissue_minutes * 60),
@@ -212,7 +213,7 @@ pub(super) fn build_outbound(
                 tls,
                 username: raw.username.trim().to_owned(),
                 credential,
-                ca_file: raw.ca_file.as_ref().map(|f| files.resolve_data(f)),
+                ca_file: raw.ca_file.as_ref().map(|f| data_file("outbound.ca_file", f, files, issues)),
             }))
         }
         other => {
@@ -223,7 +224,13 @@ pub(super) fn build_outbound(
     Some(OutboundSettings {
         transport,
         sent_folder: Some(raw.sent_folder.trim().to_owned()).filter(|f| !f.is_empty()),
-        templates_dir: raw.templates_dir.as_ref().map(|d| files.resolve_data(d)),
+        templates_dir: raw.templates_dir.as_ref().map(|d| {
+            let dir = files.resolve_data(d);
+            if !dir.is_dir() {
+                issues.push("outbound.templates_dir", format!("{} is not a folder that can be read", dir.display()));
+            }
+            dir
+        }),
         max_attempts: raw.max_attempts,
         retry_base: std::time::Duration::from_secs(raw.retry_base_seconds.clamp(1, 3600)),
     })
@@ -359,6 +366,19 @@ pub(super) fn build_oauth2(
         refresh_token,
         scope: raw.scope.clone().or(default_scope).filter(|s| !s.trim().is_empty()),
         mechanism,
-        ca_file: raw.ca_file.as_ref().map(|f| files.resolve_data(f)),
+        ca_file: raw.ca_file.as_ref().map(|f| data_file(&format!("{key}.ca_file"), f, files, issues)),
     })
+}
+
+/// A file the configuration names (a CA certificate): it must exist, be readable and
+/// hold something, or the problem is reported now rather than at the first connection.
+fn data_file(key: &str, name: &str, files: &dyn Files, issues: &mut Issues) -> PathBuf {
+    match files.read_data(name) {
+        Ok(text) if text.trim().is_empty() => {
+            issues.push(key, format!("{} is empty", files.resolve_data(name).display()))
+        }
+        Ok(_) => {}
+        Err(e) => issues.push(key, e),
+    }
+    files.resolve_data(name)
 }
