@@ -158,6 +158,13 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
     let state = store.load_case(&reference).await.map_err(failed)?.ok_or_else(no_case)?;
     let audit = store.audit(state.reference.as_str()).await.map_err(failed)?;
     let messages = store.case_messages(state.reference.as_str()).await.map_err(failed)?;
+    let emails: Vec<_> = store
+        .outbox(None)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .filter(|r| r.case_reference.as_deref() == Some(state.reference.as_str()))
+        .collect();
     store.close().await;
     let messages: Vec<Value> =
         messages.iter().map(|(id, kind, arrived)| json!({"id": id, "kind": kind, "arrived_at": arrived})).collect();
@@ -239,6 +246,17 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
         for a in &audit {
             t.push_str(&format!("  {}  {:<24} {}\n", a.at, a.event, a.detail));
         }
+        t.push_str("\nemails\n");
+        for e in &emails {
+            let to = super::listing::recipients(&e.recipients);
+            t.push_str(&format!(
+                "  {:>5}  {:<9} {:<26} to {to}  {}\n",
+                e.id,
+                e.status,
+                e.template,
+                super::listing::when(e)
+            ));
+        }
         t
     };
     out.write_all(text.as_bytes()).map_err(write_failed)
@@ -265,18 +283,24 @@ pub async fn triage(args: &TriageArgs, config: &Config, out: &mut dyn Write) -> 
             } else if items.is_empty() {
                 "nothing waiting\n".to_owned()
             } else {
-                items
-                    .iter()
-                    .map(|t| {
-                        let candidates = if t.candidates.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" (candidates: {})", t.candidates.join(", "))
-                        };
-                        let evidence = t.evidence.as_ref().map(|e| format!("\n       \"{e}\"")).unwrap_or_default();
-                        format!("{:>5}  message {}  {}{candidates}{evidence}\n", t.id, t.message, t.reason)
-                    })
-                    .collect()
+                let mut t = String::new();
+                for item in &items {
+                    let candidates = if item.candidates.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (candidates: {})", item.candidates.join(", "))
+                    };
+                    let evidence = item.evidence.as_ref().map(|e| format!("\n       \"{e}\"")).unwrap_or_default();
+                    let about = match store.message_info(item.message).await.map_err(failed)? {
+                        Some(info) => super::listing::about(&info),
+                        None => String::new(),
+                    };
+                    t.push_str(&format!(
+                        "{:>5}  message {}  {about}\n       {}{candidates}{evidence}\n",
+                        item.id, item.message, item.reason
+                    ));
+                }
+                t
             }
         }
         Some(TriageAction::Resolve { id, case, new_case, facts, ignore, reason, by }) => {

@@ -7,6 +7,7 @@ mod check_config;
 mod clocks;
 mod connectivity;
 mod inspect;
+mod listing;
 mod open;
 mod outbox;
 pub mod printable;
@@ -50,6 +51,8 @@ pub enum Command {
     Case(cases::CaseArgs),
     /// Messages held for a person, and resolving them.
     Triage(cases::TriageArgs),
+    /// A stored message: its headers and what was understood of it (never its body).
+    Message(listing::MessageArgs),
     /// Opens a case by hand, as the OPEN command does by email:
     /// `cspr open notification Hackney aware 18/11/2026 notified 20/11/2026 ref SIN-2026-0412`.
     Open(open::OpenArgs),
@@ -182,6 +185,10 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Triage(args) => {
             let config = if args.action.is_none() { load_reading(cli.config)? } else { load(cli.config)? };
             runtime()?.block_on(cases::triage(&args, &config, out))
+        }
+        Command::Message(args) => {
+            let config = load_reading(cli.config)?;
+            runtime()?.block_on(listing::message(&args, &config, out))
         }
         Command::Open(args) => {
             let config = load(cli.config)?;

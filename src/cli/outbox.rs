@@ -60,15 +60,19 @@ pub async fn run(args: &OutboxArgs, config: &Config, out: &mut dyn Write) -> Res
                     .collect();
                 format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
             } else {
-                let mut t =
-                    format!("{:>5}  {:<9} {:<16} {:<28} {}\n", "id", "status", "case", "template", "last error");
+                let mut t = format!(
+                    "{:>5}  {:<9} {:<16} {:<26} {:<32} {:<30} {}\n",
+                    "id", "status", "case", "template", "to", "when", "last error"
+                );
                 for r in &rows {
                     t.push_str(&format!(
-                        "{:>5}  {:<9} {:<16} {:<28} {}\n",
+                        "{:>5}  {:<9} {:<16} {:<26} {:<32} {:<30} {}\n",
                         r.id,
                         r.status,
                         r.case_reference.as_deref().unwrap_or("-"),
                         r.template,
+                        super::listing::recipients(&r.recipients),
+                        super::listing::when(r),
                         r.last_error.as_deref().unwrap_or("")
                     ));
                 }

@@ -43,7 +43,44 @@ fn message_id(raw: &[u8]) -> Option<String> {
     None
 }
 
+/// What is known of one stored message, for an operator: never its body.
+#[derive(Debug, Clone)]
+pub struct MessageInfo {
+    pub id: i64,
+    pub source: String,
+    pub arrived_at: String,
+    pub state: String,
+    pub kind: Option<String>,
+    pub trust: Option<String>,
+    /// What was understood (`understand::to_json`), once it was.
+    pub summary: Option<serde_json::Value>,
+    pub case_reference: Option<String>,
+    pub failure: Option<String>,
+}
+
 impl Store {
+    /// What is known of stored message `id` (not its text).
+    pub async fn message_info(&self, id: i64) -> Result<Option<MessageInfo>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, source, arrived_at, state, kind, trust, summary, case_reference, failure FROM messages WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error("read a message"))?;
+        Ok(row.map(|r| MessageInfo {
+            id: r.get(0),
+            source: r.get(1),
+            arrived_at: r.get(2),
+            state: r.get(3),
+            kind: r.get(4),
+            trust: r.get(5),
+            summary: r.get::<Option<String>, _>(6).and_then(|s| serde_json::from_str(&s).ok()),
+            case_reference: r.get(7),
+            failure: r.get(8),
+        }))
+    }
+
     /// Stores a message unless the same Message-ID and content are stored already, and
     /// in the same transaction advances the source's checkpoint past its UID.
     pub async fn store_message(&self, message: &NewMessage<'_>) -> Result<Stored, StoreError> {

@@ -18,7 +18,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use audit::{AuditRow, TriageRow};
 pub use batch::{Batch, Processed};
 pub use cases::{CaseRow, IntentRow};
-pub use messages::{Checkpoint, NewMessage, Stored, StoredMessage};
+pub use messages::{Checkpoint, MessageInfo, NewMessage, Stored, StoredMessage};
 pub use outbox::OutboxRow;
 pub use retention::Purged;
 

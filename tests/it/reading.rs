@@ -85,3 +85,66 @@ fn a_command_never_creates_the_database_it_looks_for() {
         assert!(!db.exists(), "{args:?} created {}", db.display());
     }
 }
+
+#[tokio::test]
+async fn triage_message_case_and_outbox_show_who_what_and_when_never_a_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cspr.db");
+    let config = deployment(dir.path(), &db);
+    let url = format!("sqlite://{}", db.display());
+    let mut world = crate::scenarios::World::new(crate::databases::at(&url)).await;
+    let raw = notification(
+        "social.worker@hackney.gov.uk",
+        "16/11/2026",
+        "18/11/2026",
+        "SIN-2026-06002",
+        "",
+        "Thu, 19 Nov 2026 10:00:00 +0000",
+        true,
+    );
+    world.deliver(raw, "2026-11-19T10:05:00Z").await;
+    let forged = crate::scenarios::mail(
+        "icsc@hackney.gov.uk",
+        "Re: [CHSCP-2026-001] closing",
+        "Fri, 20 Nov 2026 09:00:00 +0000",
+        "CLOSE the family has asked us to stop",
+        false,
+    );
+    world.deliver(forged, "2026-11-20T09:00:00Z").await;
+    let item = world.store.triage(true).await.unwrap().pop().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--config", &config]);
+        let output = cspr_with_env(&all, &[]);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+
+    let triage = run(&["triage"]);
+    assert!(
+        triage.contains("from icsc@hackney.gov.uk") && triage.contains("\"Re: [CHSCP-2026-001] closing\""),
+        "{triage}"
+    );
+    assert!(triage.contains("2026-11-20"), "{triage}");
+    assert!(!triage.contains("asked us to stop"), "never the body: {triage}");
+
+    let message = run(&["message", &item.message.to_string()]);
+    assert!(message.contains("Subject: Re: [CHSCP-2026-001] closing"), "{message}");
+    assert!(
+        message.contains("Authentication-Results:") && message.contains("\"kind\": \"staff_command\""),
+        "{message}"
+    );
+    assert!(!message.contains("asked us to stop"), "never the body: {message}");
+
+    let case = run(&["case", "CHSCP-2026-001"]);
+    let emails = case.split("\nemails\n").nth(1).unwrap_or_else(|| panic!("{case}"));
+    assert!(emails.contains("acknowledgement") && emails.contains("to social.worker@hackney.gov.uk"), "{emails}");
+    assert!(emails.contains("new_case") && emails.contains("to spa, icsc"), "{emails}");
+
+    let outbox = run(&["outbox"]);
+    assert!(
+        outbox.lines().next().unwrap().contains("to") && outbox.contains("social.worker@hackney.gov.uk"),
+        "{outbox}"
+    );
+    assert!(outbox.contains("queued 2026-11-19"), "{outbox}");
+}
