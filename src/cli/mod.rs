@@ -10,6 +10,7 @@ mod inspect;
 mod listing;
 mod open;
 mod outbox;
+mod packaging;
 pub mod printable;
 mod reports;
 mod simulate;
@@ -76,6 +77,10 @@ pub enum Command {
     CheckMailbox,
     /// Sends one test email through the configured outbound transport.
     SendTestEmail(SendTestArgs),
+    /// Writes the manual page, cspr(1), in roff: `cspr man > /usr/local/share/man/man1/cspr.1`.
+    Man,
+    /// Writes shell completions: `cspr completions bash > /etc/bash_completion.d/cspr`.
+    Completions(packaging::CompletionsArgs),
 }
 
 /// `cspr send-test-email` options.
@@ -186,6 +191,8 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             let config = if args.action.is_none() { load_reading(cli.config)? } else { load(cli.config)? };
             runtime()?.block_on(cases::triage(&args, &config, out))
         }
+        Command::Man => packaging::man(out),
+        Command::Completions(args) => packaging::completions(&args, out),
         Command::Message(args) => {
             let config = load_reading(cli.config)?;
             runtime()?.block_on(listing::message(&args, &config, out))

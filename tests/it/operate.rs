@@ -172,3 +172,25 @@ fn the_http_listener_reports_health_metrics_and_a_token_protected_calendar() {
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+/// The manual page and the completions come from the command line itself: every
+/// subcommand is in both.
+#[test]
+fn the_manual_page_and_the_completions_name_every_command() {
+    use clap::CommandFactory;
+    let man = crate::support::cspr_with_env(&["man"], &[]);
+    assert!(man.status.success());
+    let page = String::from_utf8_lossy(&man.stdout).into_owned();
+    assert!(page.starts_with(".ie") && page.contains(".TH cspr 1"), "roff: {}", &page[..200.min(page.len())]);
+    let bash = crate::support::cspr_with_env(&["completions", "bash"], &[]);
+    assert!(bash.status.success());
+    let script = String::from_utf8_lossy(&bash.stdout).into_owned();
+    let command = cspr::cli::Cli::command();
+    let names: Vec<&str> = command.get_subcommands().map(|s| s.get_name()).collect();
+    assert!(names.len() >= 20, "{names:?}");
+    for name in names {
+        let section = format!(".SH \"CSPR {}\"", name.to_uppercase());
+        assert!(page.contains(&section), "the manual page has no {section}");
+        assert!(script.contains(name), "the bash completions do not know {name}");
+    }
+}
