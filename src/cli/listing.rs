@@ -6,7 +6,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::cases::{failed, open_store};
+use super::database::{failed, open_store};
 use super::{CliError, write_failed};
 use crate::config::Config;
 use crate::protocol::Recipient;

@@ -6,6 +6,7 @@ mod cases;
 mod check_config;
 mod clocks;
 mod connectivity;
+mod database;
 mod inspect;
 mod listing;
 mod open;

@@ -8,7 +8,7 @@ use chrono::{Datelike, Utc};
 use clap::Args;
 use serde_json::json;
 
-use super::cases::{failed, open_store, operator};
+use super::database::{failed, open_store, operator};
 use super::{CliError, write_failed};
 use crate::config::Config;
 use crate::domain::command::Command;

@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::cases::open_store;
+use super::database::open_store;
 use super::{CliError, write_failed};
 use crate::config::Config;
 

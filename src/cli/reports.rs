@@ -6,7 +6,7 @@ use std::io::Write;
 use chrono::Utc;
 use clap::Args;
 
-use super::cases::open_store;
+use super::database::open_store;
 use super::{CliError, write_failed};
 use crate::config::Config;
 use crate::domain::london_date;
