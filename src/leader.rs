@@ -90,6 +90,35 @@ impl Leadership {
         }
     }
 
+    /// Whether an instance holds the lock for the database at `url` now (`None`: it
+    /// never ran here), looked at without keeping it: for `cspr status`.
+    pub async fn held(url: &str) -> Result<Option<bool>, LeaderError> {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            let path = format!("{}.lock", path.split('?').next().unwrap_or(path));
+            let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) else { return Ok(None) };
+            return match file.try_lock() {
+                Ok(()) => Ok(Some(false)),
+                Err(std::fs::TryLockError::WouldBlock) => Ok(Some(true)),
+                Err(std::fs::TryLockError::Error(cause)) => Err(LeaderError::Lock { path, cause }),
+            };
+        }
+        let mut conn = PgConnection::connect(url).await.map_err(LeaderError::Postgres)?;
+        let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(KEY)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(LeaderError::Postgres)?;
+        if free {
+            let _: bool = sqlx::query_scalar("SELECT pg_advisory_unlock($1)")
+                .bind(KEY)
+                .fetch_one(&mut conn)
+                .await
+                .map_err(LeaderError::Postgres)?;
+        }
+        let _ = conn.close().await;
+        Ok(Some(!free))
+    }
+
     /// The fencing epoch this instance leads at (PostgreSQL only).
     pub fn epoch(&self) -> Option<i64> {
         match self {

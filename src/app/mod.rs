@@ -79,6 +79,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             if let Some(epoch) = leadership.epoch() {
                 store.fence(epoch);
             }
+            let leads = format!(
+                "leading since {} (version {}, process {})",
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                env!("CARGO_PKG_VERSION"),
+                std::process::id()
+            );
+            let _ = store.note_state("daemon", &leads, chrono::Utc::now()).await;
             Arc::new(leadership)
         }
         Err(crate::leader::LeaderError::Stopped) => {

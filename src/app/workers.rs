@@ -25,6 +25,8 @@ pub(super) async fn run_source(
                             stored.notify_one();
                         }
                         beats.space.check_returned(&store, &config.alerts).await;
+                        let _ = store.note_state("mailbox", "waiting", Utc::now()).await;
+                        let _ = store.note_state("last_sync", "up to date", Utc::now()).await;
                     }
                     Err(crate::sources::maildir::MaildirError::Sink(e))
                         if e.downcast_ref::<crate::store::StoreError>().is_some_and(|e| e.is_transient()) =>
@@ -51,13 +53,21 @@ pub(super) async fn run_source(
         MailboxSource::Imap(settings) => {
             let source = ImapSource::new((**settings).clone()).max_message_bytes(config.intake.max_message_bytes);
             let (state, mut states) = watch::channel(crate::sources::imap::SourceState::Disconnected);
+            let noted = store.clone();
             tokio::spawn(async move {
                 if states.wait_for(|s| *s != crate::sources::imap::SourceState::Disconnected).await.is_ok() {
                     crate::notify::notify("READY=1\nSTATUS=the mailbox is open");
                 }
                 loop {
-                    let connected = *states.borrow_and_update() != crate::sources::imap::SourceState::Disconnected;
+                    let now = *states.borrow_and_update();
+                    let connected = now != crate::sources::imap::SourceState::Disconnected;
                     health.mailbox_connected.store(connected, Ordering::Relaxed);
+                    // For `cspr status`: where the mailbox stands, and when it was last in step.
+                    let said = format!("{now:?}").to_lowercase();
+                    let _ = noted.note_state("mailbox", &said, Utc::now()).await;
+                    if now == crate::sources::imap::SourceState::Waiting {
+                        let _ = noted.note_state("last_sync", "up to date", Utc::now()).await;
+                    }
                     if states.changed().await.is_err() {
                         return;
                     }
@@ -143,6 +153,7 @@ pub(super) async fn run_scheduler(
         if outcome.is_ok() {
             last_tick = Some(started);
             health.last_tick.store(Utc::now().timestamp(), Ordering::Relaxed);
+            let _ = store.note_state("last_tick", "completed", Utc::now()).await;
             // Retention: raw text of cases closed long enough ago (cheap when there is none).
             let cutoff =
                 crate::domain::london_date(&Utc::now()) - chrono::Duration::days(i64::from(config.retention_days));

@@ -15,6 +15,7 @@ mod packaging;
 pub mod printable;
 mod reports;
 mod simulate;
+mod status;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -53,6 +54,9 @@ pub enum Command {
     Case(cases::CaseArgs),
     /// Messages held for a person, and resolving them.
     Triage(cases::TriageArgs),
+    /// What the daemon is doing now: running or not, the mailbox and its last sync, the
+    /// last tick, the outbox by status, open triage.
+    Status(status::StatusArgs),
     /// A stored message: its headers and what was understood of it (never its body).
     Message(listing::MessageArgs),
     /// Opens a case by hand, as the OPEN command does by email:
@@ -194,6 +198,10 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         }
         Command::Man => packaging::man(out),
         Command::Completions(args) => packaging::completions(&args, out),
+        Command::Status(args) => {
+            let config = load_reading(cli.config)?;
+            runtime()?.block_on(status::status(&args, &config, out))
+        }
         Command::Message(args) => {
             let config = load_reading(cli.config)?;
             runtime()?.block_on(listing::message(&args, &config, out))

@@ -8,6 +8,7 @@ mod cases;
 mod messages;
 mod outbox;
 mod retention;
+mod state;
 
 use std::path::Path;
 use std::sync::{Arc, Once, OnceLock};

@@ -88,3 +88,62 @@ async fn text_logs_to_a_file_carry_no_escape_sequences() {
     assert!(text.contains("cspr starting"), "{text}");
     assert!(!text.contains('\u{1b}'), "no colour codes outside a terminal: {text:?}");
 }
+
+/// `cspr status`, from another process while the daemon runs and after it stops.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_says_whether_the_daemon_runs_and_what_it_last_did() {
+    let config =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inspect/cspr.toml").display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cspr.db").display());
+    let maildir = dir.path().join("maildir");
+    std::fs::create_dir_all(maildir.join("new")).unwrap();
+    let la = "social.worker@hackney.gov.uk";
+    let first =
+        notification(la, "16/11/2026", "18/11/2026", "SIN-2026-03002", "", "Thu, 19 Nov 2026 10:00:00 +0000", true);
+    std::fs::write(maildir.join("new/1.eml"), first).unwrap();
+    let env = [
+        ("CSPR__STORE__URL", db.clone()),
+        ("CSPR__MAILBOX__SOURCE", "maildir".to_owned()),
+        ("CSPR__MAILBOX__MAILDIR", maildir.display().to_string()),
+        ("CSPR__MAILBOX__POLL_INTERVAL_SECONDS", "1".to_owned()),
+        ("CSPR__OUTBOUND__DIRECTORY", dir.path().join("outbox").display().to_string()),
+    ];
+    let status = || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let output = crate::support::cspr_with_env(&["status", "--config", &config], &env);
+        assert!(output.status.success(), "{}", crate::support::stderr(&output));
+        crate::support::stdout(&output)
+    };
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cspr"));
+    command.args(["run", "--config", &config]).env("CSPR_LOG", "warn").stderr(Stdio::null());
+    for (k, v) in &env {
+        command.env(k, v);
+    }
+    let mut daemon = command.spawn().unwrap();
+    let store = Store::open(&db).await.unwrap();
+    let settled = eventually(Duration::from_secs(30), || async {
+        let noted = store.service_state().await.unwrap_or_default();
+        ["last_sync", "last_tick"].iter().all(|k| noted.iter().any(|(key, _, _)| key == k))
+            && store.outbox_counts().await.map(|c| c.iter().any(|(s, _)| s == "sent")).unwrap_or(false)
+    })
+    .await;
+    let running = status();
+    let _ = Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status();
+    assert_eq!(daemon.wait().unwrap().code(), Some(0));
+    assert!(settled, "the daemon noted its sync and tick and sent its emails");
+    assert!(running.contains("daemon: running\n"), "{running}");
+    assert!(running.contains("last start: leading since"), "{running}");
+    assert!(running.contains("mailbox: waiting (since "), "{running}");
+    assert!(running.contains("last sync: 20") && running.contains("last tick: 20"), "{running}");
+    let sent: usize = running
+        .lines()
+        .find_map(|l| l.strip_prefix("outbox: sent "))
+        .and_then(|n| n.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{running}"));
+    assert!(sent >= 2, "at least the acknowledgement and the new-case alert: {running}");
+    assert!(running.contains("triage: 0 open"), "{running}");
+    let stopped = status();
+    assert!(stopped.contains("daemon: not running\n"), "{stopped}");
+}
