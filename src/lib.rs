@@ -27,4 +27,5 @@ pub mod readers;
 pub mod report;
 pub mod sources;
 pub mod store;
+pub mod tls_mode;
 pub mod understand;

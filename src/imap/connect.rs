@@ -41,6 +41,9 @@ pub enum ImapError {
     Protocol { action: &'static str, cause: async_imap::error::Error },
     #[error("the server has no folder '{0}'")]
     NoFolder(String),
+    /// The configured TLS mode is not what the port speaks (`tls_mode`).
+    #[error("{0}")]
+    TlsMode(String),
     #[error("the server closed the connection")]
     Closed,
     #[error("IMAP {action} had no answer within {} s", seconds)]
@@ -117,6 +120,14 @@ async fn greeting(client: &mut async_imap::Client<Conn>) -> Result<(), ImapError
     }
 }
 
+/// The greeting on a connection not yet secured: a port that speaks implicit TLS stays
+/// silent, which is said within `GREETING_WAIT` with the setting to change.
+async fn greeted(client: &mut async_imap::Client<Conn>, host: &str, port: u16) -> Result<(), ImapError> {
+    tokio::time::timeout(crate::tls_mode::GREETING_WAIT, greeting(client))
+        .await
+        .unwrap_or_else(|_| Err(ImapError::TlsMode(crate::tls_mode::silent("mailbox.tls", host, port))))
+}
+
 /// Connects, secures the connection as configured and logs in.
 pub async fn connect(settings: &ImapSettings) -> Result<Session, ImapError> {
     within(settings.command_timeout, "login", connect_with_details(settings)).await.map(|(session, _)| session)
@@ -129,22 +140,32 @@ pub async fn connect_with_details(settings: &ImapSettings) -> Result<(Session, &
         .await
         .map_err(|_| connect_error(std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out")))?
         .map_err(connect_error)?;
+    let (host, port) = (settings.host.as_str(), settings.port);
     let client = match settings.tls {
         TlsMode::Implicit => {
-            let mut client = async_imap::Client::new(handshake(settings, tcp).await?);
+            // A port that speaks plain text answers the handshake in plain text.
+            let tls = match handshake(settings, tcp).await {
+                Err(ImapError::Handshake { cause, .. })
+                    if crate::tls_mode::answered_in_plain_text(&format!("{cause} {cause:?}")) =>
+                {
+                    return Err(ImapError::TlsMode(crate::tls_mode::plain("mailbox.tls", host, port)));
+                }
+                other => other?,
+            };
+            let mut client = async_imap::Client::new(tls);
             greeting(&mut client).await?;
             client
         }
         TlsMode::StartTls => {
             let mut client = async_imap::Client::new(Conn::Plain(tcp));
-            greeting(&mut client).await?;
+            greeted(&mut client, host, port).await?;
             client.run_command_and_check_ok("STARTTLS", None).await.map_err(protocol("STARTTLS"))?;
             let Conn::Plain(tcp) = client.into_inner() else { return Err(ImapError::Closed) };
             async_imap::Client::new(handshake(settings, tcp).await?)
         }
         TlsMode::Plain => {
             let mut client = async_imap::Client::new(Conn::Plain(tcp));
-            greeting(&mut client).await?;
+            greeted(&mut client, host, port).await?;
             client
         }
     };

@@ -74,12 +74,31 @@ impl SmtpClient {
         let s = &self.settings;
         let hello = ClientId::default();
         let implicit = if s.tls == TlsMode::Implicit { self.tls.clone() } else { None };
-        let mut conn =
-            AsyncSmtpConnection::connect_tokio1((s.host.as_str(), s.port), Some(TIMEOUT), &hello, implicit, None)
-                .await
-                .map_err(|e| {
-                    SendError::Transient(format!("cannot connect to {}:{}: {}", s.host, s.port, describe(&e)))
-                })?;
+        // The banner within `GREETING_WAIT`: a port that speaks implicit TLS stays silent to
+        // a client that waits for it; one that speaks plain text answers a TLS handshake in
+        // plain text. Either is said at once, with the setting to change.
+        let connecting =
+            AsyncSmtpConnection::connect_tokio1((s.host.as_str(), s.port), Some(TIMEOUT), &hello, implicit, None);
+        let mut conn = match tokio::time::timeout(crate::tls_mode::GREETING_WAIT, connecting).await {
+            Err(_) if s.tls != TlsMode::Implicit => {
+                return Err(SendError::Transient(crate::tls_mode::silent("outbound.tls", &s.host, s.port)));
+            }
+            Err(_) => {
+                return Err(SendError::Transient(format!(
+                    "cannot connect to {}:{}: no answer within {} s",
+                    s.host,
+                    s.port,
+                    crate::tls_mode::GREETING_WAIT.as_secs()
+                )));
+            }
+            Ok(Err(e)) if s.tls == TlsMode::Implicit && crate::tls_mode::answered_in_plain_text(&describe(&e)) => {
+                return Err(SendError::Transient(crate::tls_mode::plain("outbound.tls", &s.host, s.port)));
+            }
+            Ok(Err(e)) => {
+                return Err(SendError::Transient(format!("cannot connect to {}:{}: {}", s.host, s.port, describe(&e))));
+            }
+            Ok(Ok(conn)) => conn,
+        };
         if s.tls == TlsMode::StartTls {
             let Some(tls) = self.tls.clone() else { return Err(SendError::Setup("no TLS parameters".into())) };
             conn.starttls(tls, &hello).await.map_err(|e| smtp_error("STARTTLS failed", e))?;

@@ -123,3 +123,67 @@ async fn check_mailbox_names_each_missing_folder_and_lists_the_ones_that_exist()
     assert!(said.contains("outbound.sent_folder names 'Sent Items', which does not exist"), "{said}");
     assert!(said.contains("INBOX") && said.contains("Sent"), "the folders that exist are listed: {said}");
 }
+
+/// A TLS mode that is not what the port speaks is named within seconds, with the key and
+/// the value to set — against real Dovecot and Postfix, both ways round.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_tls_mode_is_named_within_seconds_with_the_setting_to_change() {
+    let _shared = SERVERS.read().await;
+    let prefix = format!("T{}", fastrand::u32(10_000..99_999));
+    let db = sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let _ = outbound_config_in(&prefix, &db.url, dir.path(), "INBOX");
+    let path = dir.path().join("cspr.toml");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let stack = crate::mailstack::stack();
+    let run = |args: &[&str], toml: String| {
+        std::fs::write(&path, toml).unwrap();
+        let started = std::time::Instant::now();
+        let output = Command::new(env!("CARGO_BIN_EXE_cspr"))
+            .args(args)
+            .args(["--config", &path.display().to_string()])
+            .env("CSPR__MAILBOX__PASSWORD", "chscp-pass")
+            .env("CSPR__OUTBOUND__PASSWORD", "chscp-pass")
+            .env("CSPR_LOG", "error")
+            .output()
+            .unwrap();
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned(), started.elapsed())
+    };
+    let imaps = format!("port = {}\ntls = \"implicit\"", stack["CSPR_TEST_IMAPS_PORT"]);
+    let submission = format!("port = {}\ntls = \"starttls\"", stack["CSPR_TEST_SUBMISSION_PORT"]);
+    for (args, from, to, expected) in [
+        (
+            vec!["check-mailbox"],
+            imaps.clone(),
+            format!("port = {}\ntls = \"starttls\"", stack["CSPR_TEST_IMAPS_PORT"]),
+            "set mailbox.tls = \"implicit\"",
+        ),
+        (
+            vec!["check-mailbox"],
+            imaps.clone(),
+            format!("port = {}\ntls = \"implicit\"", stack["CSPR_TEST_IMAP_PORT"]),
+            "set mailbox.tls = \"starttls\"",
+        ),
+        (
+            vec!["send-test-email", "--to", "spa@test.local"],
+            submission.clone(),
+            format!("port = {}\ntls = \"starttls\"", stack["CSPR_TEST_SMTPS_PORT"]),
+            "set outbound.tls = \"implicit\"",
+        ),
+        (
+            vec!["send-test-email", "--to", "spa@test.local"],
+            submission.clone(),
+            format!("port = {}\ntls = \"implicit\"", stack["CSPR_TEST_SUBMISSION_PORT"]),
+            "set outbound.tls = \"starttls\"",
+        ),
+    ] {
+        assert!(original.contains(&from), "{from} in {original}");
+        let (ok, said, took) = run(&args, original.replace(&from, &to));
+        assert!(!ok, "{args:?} with {to}: should fail");
+        assert!(said.contains(expected), "{args:?} with {to}: {said}");
+        assert!(took < Duration::from_secs(15), "{args:?} with {to}: named after {took:?}");
+        for debug in ["Some(", "None", "DnsName("] {
+            assert!(!said.contains(debug), "no debug text: {said}");
+        }
+    }
+}
