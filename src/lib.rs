@@ -29,3 +29,4 @@ pub mod sources;
 pub mod store;
 pub mod tls_mode;
 pub mod understand;
+pub mod wording;

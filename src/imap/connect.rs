@@ -25,7 +25,7 @@ pub enum ImapError {
     Connect { host: String, port: u16, cause: std::io::Error },
     #[error("cannot set up TLS: {0}")]
     TlsSetup(String),
-    #[error("TLS handshake with {host} failed: {cause}")]
+    #[error("TLS handshake with {host} failed: {}", crate::wording::plain(&cause.to_string()))]
     Handshake { host: String, cause: std::io::Error },
     #[error("the server refused the login for {user}: {reason}")]
     Login { user: String, reason: String },
@@ -37,7 +37,7 @@ pub enum ImapError {
     Token(#[from] TokenError),
     #[error("the server cannot check logins now: {0}")]
     AuthUnavailable(String),
-    #[error("IMAP {action} failed: {cause}")]
+    #[error("IMAP {action} failed: {}", crate::wording::plain(&cause.to_string()))]
     Protocol { action: &'static str, cause: async_imap::error::Error },
     #[error("the server has no folder '{0}'")]
     NoFolder(String),
@@ -182,7 +182,10 @@ async fn login(
                 .login(&settings.username, password.expose_secret())
                 .await
                 .map(|session| (session, "LOGIN"))
-                .map_err(|(e, _)| ImapError::Login { user: settings.username.clone(), reason: e.to_string() });
+                .map_err(|(e, _)| ImapError::Login {
+                    user: settings.username.clone(),
+                    reason: crate::wording::plain(&e.to_string()),
+                });
         }
         Credential::OAuth2(oauth) => oauth,
     };
@@ -295,4 +298,46 @@ async fn authenticate(
             None => (Refusal::Unavailable(e.to_string()), client),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant, with the causes servers and libraries really give, reads as words:
+    /// no Rust debug text.
+    #[test]
+    fn every_imap_error_reads_without_debug_text() {
+        let io = || {
+            std::io::Error::other(
+                "invalid peer certificate: NotValidForName { expected: DnsName(\"mail.example.org\"), presented: [] }",
+            )
+        };
+        let no = "code: None, info: Some(\"[AUTHENTICATIONFAILED] Authentication failed.\")";
+        let errors = [
+            ImapError::Connect {
+                host: "mail.example.org".into(),
+                port: 993,
+                cause: std::io::Error::other("connection refused"),
+            },
+            ImapError::TlsSetup("cannot read CA file /etc/cspr/ca.pem: No such file".into()),
+            ImapError::Handshake { host: "mail.example.org".into(), cause: io() },
+            ImapError::Login { user: "chscp".into(), reason: crate::wording::plain(&format!("no response: {no}")) },
+            ImapError::TokenRefused { user: "chscp".into(), mechanism: "XOAUTH2", reason: "invalid token".into() },
+            ImapError::NoMechanism { offered: "PLAIN LOGIN".into() },
+            ImapError::AuthUnavailable("temporary failure".into()),
+            ImapError::Protocol { action: "UID MOVE", cause: async_imap::error::Error::No(no.into()) },
+            ImapError::Protocol { action: "SELECT", cause: async_imap::error::Error::Bad(no.into()) },
+            ImapError::NoFolder("Done".into()),
+            ImapError::TlsMode(crate::tls_mode::silent("mailbox.tls", "mail.example.org", 143)),
+            ImapError::Closed,
+            ImapError::Timeout { action: "IDLE", seconds: 120 },
+        ];
+        for error in errors {
+            let text = error.to_string();
+            for debug in ["Some(", "None", "DnsName("] {
+                assert!(!text.contains(debug), "{text}");
+            }
+        }
+    }
 }

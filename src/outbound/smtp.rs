@@ -49,7 +49,7 @@ pub fn describe(e: &lettre::transport::smtp::Error) -> String {
         }
         source = cause.source();
     }
-    text
+    crate::wording::plain(&text)
 }
 
 impl SmtpClient {
@@ -213,7 +213,7 @@ enum Refusal {
 fn login_refused(user: &str, reason: String) -> SendError {
     // A refused login does not mend by itself, but the email is kept and tried again
     // (someone may fix the password meanwhile); it is never dropped for this.
-    SendError::Transient(format!("the SMTP server refused the login for {user}: {reason}"))
+    SendError::LoginRefused(format!("the SMTP server refused the login for {user}: {reason}"))
 }
 
 /// The AUTH mechanisms in the server's EHLO reply (lettre keeps only those it knows).
