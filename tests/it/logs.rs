@@ -138,8 +138,8 @@ async fn status_says_whether_the_daemon_runs_and_what_it_last_did() {
     assert!(running.contains("last sync: 20") && running.contains("last tick: 20"), "{running}");
     let sent: usize = running
         .lines()
-        .find_map(|l| l.strip_prefix("outbox: sent "))
-        .and_then(|n| n.split(',').next())
+        .find_map(|l| l.strip_prefix("outbox: "))
+        .and_then(|counts| counts.split(", ").find_map(|c| c.strip_prefix("sent ")))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("{running}"));
     assert!(sent >= 2, "at least the acknowledgement and the new-case alert: {running}");

@@ -16,6 +16,7 @@ mod ha;
 mod hostile;
 mod inbox;
 mod inspect;
+mod install;
 mod intake;
 mod layout;
 mod leak;
