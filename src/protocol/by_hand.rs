@@ -3,14 +3,13 @@
 //! held message resolved by reply. The decision here is who may; `jobs` carries out a
 //! TRIAGE order with the held message at hand, and `triage_answer` words the reply.
 
-use super::commands::{may_give, refuse};
-use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient};
+use super::commands::{answer_refused, may_give, refuse};
+use super::{Builder, Context, Incoming, Outcome, Purpose};
 use crate::domain::case::{CaseKind, CaseRef, CaseState};
-use crate::domain::clock::ClockId;
 use crate::domain::command::Command;
 use crate::domain::facts::{OpenKind, read_facts, read_triage};
+use crate::domain::london_date;
 use crate::domain::message::{Kind, NotificationFields, Understood};
-use crate::domain::{Role, format_long, london_date};
 
 /// `OPEN NOTIFICATION|CONSIDERATION <authority> [facts]`: a new case as the person says.
 pub(super) fn open_case(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {
@@ -38,15 +37,7 @@ fn opened(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>, at_con
         Ok(facts) => facts,
         Err(reason) => {
             let mut b = Builder::new(incoming, ctx);
-            let to = b.reply_to_sender();
-            b.intent(
-                Purpose::CommandReply,
-                to,
-                None,
-                "command_refused",
-                &[("command", "OPEN".into()), ("reason", reason)],
-                false,
-            );
+            answer_refused(&mut b, None, "OPEN", reason);
             return b.out;
         }
     };
@@ -74,16 +65,7 @@ fn opened(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>, at_con
                 None,
                 "opened by hand: a request for consideration by the Case Review sub-group (11.1)",
             );
-            b.start_clock(&mut state, ClockId::C7, on);
-            let meeting = state.running(ClockId::C7).map(|c| format_long(c.due_in_force())).unwrap_or_default();
-            b.intent(
-                Purpose::Escalation,
-                vec![Recipient::Role(Role::Spa)],
-                Some(&reference),
-                "consideration_new",
-                &[("meeting", meeting)],
-                false,
-            );
+            super::events::consider(&mut state, &mut b, on);
             b.out.case = Some(state);
             b.out
         }
@@ -119,15 +101,7 @@ pub(super) fn triage_order(incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcom
     match read_triage(rest) {
         Ok(order) => b.out.order = Some(order),
         Err(reason) => {
-            let to = b.reply_to_sender();
-            b.intent(
-                Purpose::CommandReply,
-                to,
-                None,
-                "command_refused",
-                &[("command", "TRIAGE".into()), ("reason", reason)],
-                false,
-            );
+            answer_refused(&mut b, None, "TRIAGE", reason);
         }
     }
     b.out
@@ -162,14 +136,7 @@ pub fn triage_answer(
         }
         Err(reason) => {
             let line = incoming.understood.command.as_ref().map_or(String::new(), |c| c.rest.clone());
-            b.intent(
-                Purpose::CommandReply,
-                to,
-                None,
-                "command_refused",
-                &[("command", "TRIAGE".into()), ("reason", format!("{reason} (you sent: TRIAGE {line})"))],
-                false,
-            );
+            answer_refused(&mut b, None, "TRIAGE", format!("{reason} (you sent: TRIAGE {line})"));
         }
     }
     if let Ok(Some(state)) = &result {

@@ -68,14 +68,7 @@ pub fn command(mut state: CaseState, incoming: &Incoming<'_>, ctx: &Context<'_>)
         }
         Err(reason) => {
             b.audit("command_refused", None, format!("{word}: {reason}"));
-            b.intent(
-                Purpose::CommandReply,
-                to,
-                Some(&reference),
-                "command_refused",
-                &[("command", word.clone()), ("reason", reason)],
-                false,
-            );
+            answer_refused(&mut b, Some(&reference), &word, reason);
         }
     }
     b.out.case = Some(state);
@@ -97,13 +90,23 @@ pub(super) fn may_give(
 pub(super) fn refuse(b: &mut Builder<'_>, case: Option<&crate::domain::case::CaseRef>, word: &str, allowed: &[Role]) {
     b.audit("command_refused", None, format!("{word}: the sender does not hold a role that may give it"));
     let who: Vec<&str> = allowed.iter().map(|r| r.short_name()).collect();
+    answer_refused(b, case, word, format!("{word} may be given only by {}", who.join(" or ")));
+}
+
+/// Tells the sender their command was not carried out, and why.
+pub(super) fn answer_refused(
+    b: &mut Builder<'_>,
+    case: Option<&crate::domain::case::CaseRef>,
+    word: &str,
+    reason: String,
+) {
     let to = b.reply_to_sender();
     b.intent(
         Purpose::CommandReply,
         to,
         case,
         "command_refused",
-        &[("command", word.to_owned()), ("reason", format!("{word} may be given only by {}", who.join(" or ")))],
+        &[("command", word.to_owned()), ("reason", reason)],
         false,
     );
 }

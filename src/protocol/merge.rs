@@ -4,7 +4,7 @@
 //! the duplicate ran moves across), and the duplicate closes pointing to it. The store
 //! moves the duplicate's messages and chronology across in the same transaction.
 
-use super::commands::{may_give, refuse};
+use super::commands::{answer_refused, may_give, refuse};
 use super::notifications::{la_duties, move_c3};
 use super::{AuditEntry, Builder, Context, Incoming, Outcome, Purpose};
 use crate::domain::case::{CaseState, ClockStatus};
@@ -31,15 +31,7 @@ pub(super) fn merge(
     let word = Command::Merge.word();
     let refused = |mut b: Builder<'_>, duplicate: CaseState, reason: String| {
         b.audit("command_refused", None, format!("{word}: {reason}"));
-        let to = b.reply_to_sender();
-        b.intent(
-            Purpose::CommandReply,
-            to,
-            Some(&duplicate.reference),
-            "command_refused",
-            &[("command", word.to_owned()), ("reason", reason)],
-            false,
-        );
+        answer_refused(&mut b, Some(&duplicate.reference), word, reason);
         b.out.case = Some(duplicate);
         b.out
     };

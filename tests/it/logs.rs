@@ -11,20 +11,26 @@ use cspr::store::Store;
 use crate::mailstack::eventually;
 use crate::scenarios::{notification, reply};
 
-/// Runs the daemon on a Maildir holding a notification and a note until both are
-/// processed; returns what it wrote to stderr.
-async fn daemon_logs(env: &[(&str, &str)]) -> String {
+/// The fixture configuration, a folder for the database (`sqlite` URL) and a Maildir
+/// holding a local authority's notification with Panel reference `panel_ref`.
+fn with_notification(panel_ref: &str) -> (String, tempfile::TempDir, String, std::path::PathBuf) {
     let config =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inspect/cspr.toml").display().to_string();
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("cspr.db").display());
     let maildir = dir.path().join("maildir");
     std::fs::create_dir_all(maildir.join("new")).unwrap();
-    let reference = format!("CHSCP-{}-001", crate::support::this_year());
     let la = "social.worker@hackney.gov.uk";
-    let first =
-        notification(la, "16/11/2026", "18/11/2026", "SIN-2026-03001", "", "Thu, 19 Nov 2026 10:00:00 +0000", true);
+    let first = notification(la, "16/11/2026", "18/11/2026", panel_ref, "", "Thu, 19 Nov 2026 10:00:00 +0000", true);
     std::fs::write(maildir.join("new/1.eml"), first).unwrap();
+    (config, dir, db, maildir)
+}
+
+/// Runs the daemon on a Maildir holding a notification and a note until both are
+/// processed; returns what it wrote to stderr.
+async fn daemon_logs(env: &[(&str, &str)]) -> String {
+    let (config, dir, db, maildir) = with_notification("SIN-2026-03001");
+    let reference = format!("CHSCP-{}-001", crate::support::this_year());
     let note = reply("spa@hackney.gov.uk", &reference, "NOTE strategy meeting held", "Fri, 20 Nov 2026 10:00:00 +0000");
     std::fs::write(maildir.join("new/2.eml"), note).unwrap();
     let log = dir.path().join("stderr.log");
@@ -92,16 +98,7 @@ async fn text_logs_to_a_file_carry_no_escape_sequences() {
 /// `cspr status`, from another process while the daemon runs and after it stops.
 #[tokio::test(flavor = "multi_thread")]
 async fn status_says_whether_the_daemon_runs_and_what_it_last_did() {
-    let config =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inspect/cspr.toml").display().to_string();
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("cspr.db").display());
-    let maildir = dir.path().join("maildir");
-    std::fs::create_dir_all(maildir.join("new")).unwrap();
-    let la = "social.worker@hackney.gov.uk";
-    let first =
-        notification(la, "16/11/2026", "18/11/2026", "SIN-2026-03002", "", "Thu, 19 Nov 2026 10:00:00 +0000", true);
-    std::fs::write(maildir.join("new/1.eml"), first).unwrap();
+    let (config, dir, db, maildir) = with_notification("SIN-2026-03002");
     let env = [
         ("CSPR__STORE__URL", db.clone()),
         ("CSPR__MAILBOX__SOURCE", "maildir".to_owned()),

@@ -25,24 +25,23 @@ fn deployment(dir: &std::path::Path, db: &std::path::Path) -> String {
     path.display().to_string()
 }
 
-#[tokio::test]
-async fn read_only_commands_answer_with_every_secret_out_of_reach() {
+/// A deployment's configuration and the daemon's database with one case in it, opened
+/// by a notification with Panel reference `panel_ref` (returned as sent).
+async fn with_a_case(panel_ref: &str) -> (tempfile::TempDir, String, crate::scenarios::World, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cspr.db");
     let config = deployment(dir.path(), &db);
-    // The daemon's database, with one case in it.
     let url = format!("sqlite://{}", db.display());
     let mut world = crate::scenarios::World::new(crate::databases::at(&url)).await;
-    let raw = notification(
-        "social.worker@hackney.gov.uk",
-        "16/11/2026",
-        "18/11/2026",
-        "SIN-2026-06001",
-        "",
-        "Thu, 19 Nov 2026 10:00:00 +0000",
-        true,
-    );
+    let la = "social.worker@hackney.gov.uk";
+    let raw = notification(la, "16/11/2026", "18/11/2026", panel_ref, "", "Thu, 19 Nov 2026 10:00:00 +0000", true);
     world.deliver(raw.clone(), "2026-11-19T10:05:00Z").await;
+    (dir, config, world, raw)
+}
+
+#[tokio::test]
+async fn read_only_commands_answer_with_every_secret_out_of_reach() {
+    let (dir, config, _world, raw) = with_a_case("SIN-2026-06001").await;
     let message = crate::support::write(dir.path(), "message.eml", &raw);
 
     for args in [
@@ -88,21 +87,7 @@ fn a_command_never_creates_the_database_it_looks_for() {
 
 #[tokio::test]
 async fn triage_message_case_and_outbox_show_who_what_and_when_never_a_body() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("cspr.db");
-    let config = deployment(dir.path(), &db);
-    let url = format!("sqlite://{}", db.display());
-    let mut world = crate::scenarios::World::new(crate::databases::at(&url)).await;
-    let raw = notification(
-        "social.worker@hackney.gov.uk",
-        "16/11/2026",
-        "18/11/2026",
-        "SIN-2026-06002",
-        "",
-        "Thu, 19 Nov 2026 10:00:00 +0000",
-        true,
-    );
-    world.deliver(raw, "2026-11-19T10:05:00Z").await;
+    let (_dir, config, mut world, _) = with_a_case("SIN-2026-06002").await;
     let forged = crate::scenarios::mail(
         "icsc@hackney.gov.uk",
         "Re: [CHSCP-2026-001] closing",

@@ -58,41 +58,14 @@ fn the_demo_runs_with_no_servers_and_prints_the_whole_story() {
 
 #[test]
 fn the_simulation_of_the_bundled_mailbox_matches_its_golden_file() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let outbox = tempfile::tempdir().unwrap();
-    let args = [
-        "simulate",
-        "--config",
-        &root.join("demo/cspr.toml").display().to_string(),
-        "--maildir",
-        &root.join("demo/mail").display().to_string(),
-        "--from",
-        "2026-11-19",
-        "--until",
-        "2027-09-30",
-        "--outbox",
-        &outbox.path().display().to_string(),
-        "--json",
-    ]
-    .map(|a| a.to_string());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let output = cspr_with_env(&args, &[("CSPR__APPROVALS__TOKEN_SECRET", "demo only: never use this secret")]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = simulate("demo/mail", "2026-11-19", "2027-09-30", outbox.path());
     let ats: Vec<String> = text
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["at"].as_str().unwrap().to_owned())
         .collect();
     assert!(ats.windows(2).all(|p| p[0] <= p[1]), "ordered by time");
-    let golden = root.join("tests/fixtures/simulate/demo.jsonl");
-    if std::env::var("CSPR_BLESS").is_ok() {
-        std::fs::write(&golden, &text).unwrap();
-    }
-    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
-    if expected != text {
-        std::fs::write(golden.with_extension("failed"), &text).unwrap();
-        panic!("the simulation differs from {}; see the .failed file beside it", golden.display());
-    }
+    matches_golden("demo", &text);
     assert!(std::fs::read_dir(outbox.path()).unwrap().count() >= 20, "emails written as files");
 }
 
@@ -102,27 +75,8 @@ fn the_simulation_of_the_bundled_mailbox_matches_its_golden_file() {
 /// is answered (`mail_queued`).
 #[test]
 fn the_simulation_shows_staff_commands_by_email_as_the_daemon_runs_them() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let outbox = tempfile::tempdir().unwrap();
-    let args = [
-        "simulate",
-        "--config",
-        &root.join("demo/cspr.toml").display().to_string(),
-        "--maildir",
-        &root.join("tests/fixtures/simulate/inbox").display().to_string(),
-        "--from",
-        "2026-11-30",
-        "--until",
-        "2026-12-04",
-        "--outbox",
-        &outbox.path().display().to_string(),
-        "--json",
-    ]
-    .map(|a| a.to_string());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let output = cspr_with_env(&args, &[("CSPR__APPROVALS__TOKEN_SECRET", "demo only: never use this secret")]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = simulate("tests/fixtures/simulate/inbox", "2026-11-30", "2026-12-04", outbox.path());
     let events: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let find = |kind: &str, case: &str| {
         events.iter().filter(|e| e["kind"] == kind && e["case"] == case).cloned().collect::<Vec<_>>()
@@ -147,13 +101,33 @@ fn the_simulation_shows_staff_commands_by_email_as_the_daemon_runs_them() {
     ] {
         assert!(subjects.iter().any(|s| s == expected), "no {expected:?} in {subjects:#?}");
     }
-    let golden = root.join("tests/fixtures/simulate/inbox.jsonl");
+    matches_golden("inbox", &text);
+}
+
+/// `cspr simulate --json` on `maildir` (under the repository) with the demo's configuration.
+fn simulate(maildir: &str, from: &str, until: &str, outbox: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = root.join("demo/cspr.toml").display().to_string();
+    let maildir = root.join(maildir).display().to_string();
+    let outbox = outbox.display().to_string();
+    let args = ["simulate", "--config", &config, "--maildir", &maildir, "--from", from, "--until", until];
+    let mut args = args.to_vec();
+    args.extend(["--outbox", &outbox, "--json"]);
+    let output = cspr_with_env(&args, &[("CSPR__APPROVALS__TOKEN_SECRET", "demo only: never use this secret")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    stdout(&output)
+}
+
+/// `text` is `tests/fixtures/simulate/NAME.jsonl` (`CSPR_BLESS=1` rewrites it; a mismatch
+/// writes `NAME.failed` beside it).
+fn matches_golden(name: &str, text: &str) {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/simulate/{name}.jsonl"));
     if std::env::var("CSPR_BLESS").is_ok() {
-        std::fs::write(&golden, &text).unwrap();
+        std::fs::write(&golden, text).unwrap();
     }
     let expected = std::fs::read_to_string(&golden).unwrap_or_default();
     if expected != text {
-        std::fs::write(golden.with_extension("failed"), &text).unwrap();
+        std::fs::write(golden.with_extension("failed"), text).unwrap();
         panic!("the simulation differs from {}; see the .failed file beside it", golden.display());
     }
 }
