@@ -65,7 +65,7 @@ fn opened(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>, at_con
                 None,
                 "opened by hand: a request for consideration by the Case Review sub-group (11.1)",
             );
-            super::events::consider(&mut state, &mut b, on);
+            super::consideration::consider(&mut state, &mut b, on);
             b.out.case = Some(state);
             b.out
         }

@@ -1,7 +1,5 @@
 //! What each kind of message does (protocol.md, "What happens on each event").
 
-use chrono::NaiveDate;
-
 use super::{Builder, Context, Incoming, Outcome, Purpose, Recipient, Target};
 use super::{commands, notifications};
 use crate::domain::case::{CaseKind, CaseRef, CaseState};
@@ -161,7 +159,7 @@ fn consideration(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>)
     let mut state = CaseState::new(reference.clone(), CaseKind::Consideration, today);
     let mut b = Builder::new(incoming, ctx);
     b.audit("case_opened", None, "request for consideration by the Case Review sub-group (11.1)");
-    let meeting = consider(&mut state, &mut b, london_date(&incoming.arrived_at));
+    let meeting = super::consideration::consider(&mut state, &mut b, london_date(&incoming.arrived_at));
     b.intent(
         Purpose::Acknowledgement,
         b.reply_to_sender(),
@@ -173,24 +171,6 @@ fn consideration(reference: CaseRef, incoming: &Incoming<'_>, ctx: &Context<'_>)
     super::criteria::alert(&mut b, &reference, incoming);
     b.out.case = Some(state);
     b.out
-}
-
-/// A request under consideration: C7 runs from `received` to the next sub-group meeting,
-/// and the SPA is told; returns that meeting's date, in words.
-pub(super) fn consider(state: &mut CaseState, b: &mut Builder<'_>, received: NaiveDate) -> String {
-    b.start_clock(state, ClockId::C7, received);
-    let meeting: Option<NaiveDate> = state.running(ClockId::C7).map(|c| c.due_in_force());
-    let meeting = meeting.map(format_long).unwrap_or_default();
-    let reference = state.reference.clone();
-    b.intent(
-        Purpose::Escalation,
-        vec![Recipient::Role(Role::Spa)],
-        Some(&reference),
-        "consideration_new",
-        &[("meeting", meeting.clone())],
-        false,
-    );
-    meeting
 }
 
 fn referral(incoming: &Incoming<'_>, ctx: &Context<'_>) -> Outcome {

@@ -7,6 +7,7 @@ pub mod approvals;
 mod args;
 mod by_hand;
 mod commands;
+mod consideration;
 mod corrections;
 mod criteria;
 mod decisions;
