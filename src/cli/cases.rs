@@ -123,13 +123,7 @@ pub async fn case(args: &CaseArgs, config: &Config, out: &mut dyn Write) -> Resu
     let state = store.load_case(&reference).await.map_err(failed)?.ok_or_else(no_case)?;
     let audit = store.audit(state.reference.as_str()).await.map_err(failed)?;
     let messages = store.case_messages(state.reference.as_str()).await.map_err(failed)?;
-    let emails: Vec<_> = store
-        .outbox(None)
-        .await
-        .map_err(failed)?
-        .into_iter()
-        .filter(|r| r.case_reference.as_deref() == Some(state.reference.as_str()))
-        .collect();
+    let emails = store.case_outbox(state.reference.as_str()).await.map_err(failed)?;
     store.close().await;
     let messages: Vec<Value> =
         messages.iter().map(|(id, kind, arrived)| json!({"id": id, "kind": kind, "arrived_at": arrived})).collect();

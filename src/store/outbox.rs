@@ -173,6 +173,17 @@ impl Store {
         rows.into_iter().map(row).collect()
     }
 
+    /// One case's emails, oldest first.
+    pub async fn case_outbox(&self, reference: &str) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM intents WHERE case_reference = $1 ORDER BY id");
+        let rows = sqlx::query(&sql)
+            .bind(reference)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error("read a case's emails"))?;
+        rows.into_iter().map(row).collect()
+    }
+
     /// Puts a dead letter back in the queue.
     pub async fn retry_email(&self, id: i64) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE intents SET status = 'pending', next_attempt_at = NULL, attempts = 0 WHERE id = $1 AND status = 'dead'")
