@@ -131,8 +131,6 @@ pub(super) async fn run_scheduler(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let mut next_tick = Utc::now();
-    // When the last tick that completed began: later ticks skip what it already saw.
-    let mut last_tick: Option<chrono::DateTime<Utc>> = None;
     loop {
         beat(&beats.scheduler);
         if Utc::now() < next_tick {
@@ -146,12 +144,11 @@ pub(super) async fn run_scheduler(
             continue;
         }
         let started = Utc::now();
-        let outcome = match tick::run_since(&store, &config, started, last_tick).await {
+        let outcome = match tick::run(&store, &config, started).await {
             Ok(result) => tick::digests(&store, &config, Utc::now()).await.map(|d| (result, d)),
             Err(e) => Err(e),
         };
         if outcome.is_ok() {
-            last_tick = Some(started);
             health.last_tick.store(Utc::now().timestamp(), Ordering::Relaxed);
             let _ = store.note_state("last_tick", "completed", Utc::now()).await;
             // Retention: raw text of cases closed long enough ago (cheap when there is none).

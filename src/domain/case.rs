@@ -321,6 +321,16 @@ impl CaseState {
     }
 }
 
+/// What a list of open cases shows of one (a digest's row), as the store keeps it
+/// beside the state: no names, only the reference, the stage and the next deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseSummary {
+    pub reference: String,
+    pub stage: String,
+    /// The running clock due soonest, and its due date in force.
+    pub next: Option<(ClockId, NaiveDate)>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -176,6 +176,29 @@ impl DutySchedules {
 
 impl Duty {
     /// The latest reminder day on or before `today`, and which reminder it is (from 1).
+    /// The first reminder of this duty after `day`, while it is open.
+    pub fn next_reminder_after(
+        &self,
+        schedule: &DutySchedule,
+        calendar: &Calendar,
+        day: NaiveDate,
+    ) -> Option<NaiveDate> {
+        if self.done_on.is_some() {
+            return None;
+        }
+        let mut next = calendar.add_working_days(self.since, schedule.first_after);
+        for _ in 0..1000 {
+            if next > day {
+                return Some(next);
+            }
+            if schedule.every.get() <= 0 {
+                return None;
+            }
+            next = calendar.add_working_days(next, schedule.every);
+        }
+        None
+    }
+
     pub fn reminder_due(
         &self,
         schedule: &DutySchedule,

@@ -1,8 +1,9 @@
 //! Ingest: take the oldest stored messages, and for each in turn understand it (pure),
 //! match it to a case, decide (pure), and record the case change, audit, intents and the
 //! message's new state. A batch of messages shares one transaction (each sees what the
-//! ones before it wrote; all commit together, or none after a crash). Never logs a body
-//! or a child's details.
+//! ones before it wrote; all commit together, or none after a crash; a message whose
+//! writes fail has them undone alone, under a savepoint). Never logs a body or a child's
+//! details.
 //!
 //! No message can stall the rest: each attempt is counted (committed) before it begins;
 //! understanding runs within the configured budget and a panic in it is caught; a
@@ -73,8 +74,23 @@ pub async fn try_batch(
     let mut batch = store.batch().await?;
     let mut done = Vec::with_capacity(messages.len());
     for message in &messages {
-        if process(&mut batch, config, now, message).await? {
-            done.push(message.id);
+        // One message's failure undoes its own writes only: the others in the batch
+        // are kept, and it waits, its attempt counted, to be retried alone.
+        batch.savepoint().await?;
+        match process(&mut batch, config, now, message).await {
+            Ok(processed) => {
+                batch.release().await?;
+                if processed {
+                    done.push(message.id);
+                }
+            }
+            Err(error) if error.is_about_the_change() => {
+                if batch.roll_back_to_savepoint().await.is_err() {
+                    return Err(error);
+                }
+                tracing::warn!(stored_id = message.id, error = %error, "message not recorded; it will be retried alone");
+            }
+            Err(error) => return Err(error),
         }
         progress();
     }

@@ -23,6 +23,7 @@ mod partners;
 mod release;
 mod replies;
 mod rules;
+mod schedule;
 mod tick;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,7 @@ pub use failure::{Failure, MAX_ATTEMPTS, failed};
 pub use matching::{Lookups, Match, match_case, match_message};
 pub use notifications::opens_beside;
 pub use rules::Rules;
+pub use schedule::{next_step_on, schedule_basis};
 pub use tick::{ClockSteps, DigestRow, Rag, TriageRow, clock_steps, digest_due, digest_intents, digest_row, on_tick};
 
 use crate::domain::case::{CaseRef, CaseState, ClockInstance, ClockStatus};

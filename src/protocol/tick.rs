@@ -8,8 +8,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{Builder, Context, Intent, Outcome, Purpose, Recipient};
-use crate::domain::case::CaseState;
-use crate::domain::clock::{ClockDef, ClockId, CronSchedule, Deadline, DeadlineStatus, Owner, StepKind, deadline};
+use crate::domain::case::{CaseState, CaseSummary};
+use crate::domain::clock::{
+    ClockDef, ClockId, CronSchedule, Deadline, DeadlineStatus, Owner, StepKind, deadline, status_on,
+};
 use crate::domain::command::Command;
 use crate::domain::{Role, format_long, london_date};
 
@@ -190,23 +192,23 @@ pub struct DigestRow {
     pub due: Option<String>,
     pub rag: Rag,
     pub reference: String,
-    pub stage: &'static str,
+    pub stage: String,
     pub status: Option<&'static str>,
 }
 
-/// A case's digest row as of `ctx.now`.
-pub fn digest_row(state: &CaseState, ctx: &Context<'_>) -> DigestRow {
-    let next = state.next_due();
-    let status = next.and_then(|c| {
-        let def = ctx.rules.clock(c.clock)?;
-        deadline(def, c.started, &c.extensions, ctx.now, ctx.rules.calendar).ok().map(|d| d.status)
-    });
+/// A case's digest row as of `ctx.now`, from what the store keeps beside its state:
+/// red when its next deadline is today or past, amber within its clock's "due soon"
+/// days, else green.
+pub fn digest_row(case: &CaseSummary, ctx: &Context<'_>) -> DigestRow {
+    let today = london_date(&ctx.now);
+    let status =
+        case.next.and_then(|(clock, due)| Some(status_on(ctx.rules.clock(clock)?, due, today, ctx.rules.calendar)));
     DigestRow {
-        clock: next.map(|c| c.clock.to_string()),
-        due: next.map(|c| format_long(c.due_in_force())),
+        clock: case.next.map(|(c, _)| c.to_string()),
+        due: case.next.map(|(_, d)| format_long(d)),
         rag: Rag::of(status),
-        reference: state.reference.to_string(),
-        stage: state.stage(),
+        reference: case.reference.clone(),
+        stage: case.stage.clone(),
         status: status.map(DeadlineStatus::as_str),
     }
 }

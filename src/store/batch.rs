@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::cases::{load_case_in, lookups_in, next_reference_in};
+use super::outbox::{NewIntent, insert_intents};
 use super::{Store, StoreError, encode, query_error, stamp};
 use crate::domain::case::{CaseRef, CaseState};
 use crate::domain::message::Understood;
@@ -31,7 +32,7 @@ impl Store {
         // SQLite: take the write lock now; a read snapshot upgraded later could fail.
         let begin = if self.engine == super::Engine::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
         let tx = self.pool.begin_with(begin).await.map_err(query_error("begin a transaction"))?;
-        Ok(Batch { tx, fence: self.fence_epoch() })
+        Ok(Batch { tx, fence: self.fence_epoch(), engine: self.engine })
     }
 
     /// Records a processed message and everything its decision produced, in one
@@ -71,9 +72,10 @@ impl Store {
 
 /// A transaction processing messages one after another (`Store::batch`).
 pub struct Batch {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
+    pub(super) tx: sqlx::Transaction<'static, sqlx::Any>,
     /// The leader epoch its commit is fenced by.
     fence: Option<i64>,
+    pub(super) engine: super::Engine,
 }
 
 impl Batch {
@@ -110,7 +112,21 @@ impl Batch {
         not_before: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        super::outbox::add_intent_in(&mut *self.tx, intent, not_before, now).await
+        super::outbox::add_intent_in(&mut self.tx, intent, not_before, now).await
+    }
+
+    /// Adds intents, many rows a statement (see `add_intent`); returns how many were
+    /// added.
+    pub async fn add_intents(
+        &mut self,
+        intents: &[(crate::protocol::Intent, Option<DateTime<Utc>>)],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let rows: Vec<NewIntent<'_>> = intents
+            .iter()
+            .map(|(intent, not_before)| NewIntent { intent, message: None, not_before: *not_before })
+            .collect();
+        insert_intents(&mut self.tx, &rows, &stamp(now)).await
     }
 
     pub async fn cancel_pending_except(&mut self, case: &str, prefix: &str, keep: &str) -> Result<u64, StoreError> {
@@ -128,6 +144,30 @@ impl Batch {
 
     pub async fn message_raw(&mut self, id: i64) -> Result<Option<(Vec<u8>, DateTime<Utc>)>, StoreError> {
         super::cases::message_raw_in(&mut *self.tx, id).await
+    }
+
+    /// Marks the point one message's writes start from (`SAVEPOINT`).
+    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::query("SAVEPOINT message").execute(&mut *self.tx).await.map_err(query_error("mark a savepoint"))?;
+        Ok(())
+    }
+
+    /// Keeps what was written since the savepoint.
+    pub async fn release(&mut self) -> Result<(), StoreError> {
+        sqlx::query("RELEASE SAVEPOINT message")
+            .execute(&mut *self.tx)
+            .await
+            .map_err(query_error("release a savepoint"))?;
+        Ok(())
+    }
+
+    /// Undoes what was written since the savepoint, keeping what came before it.
+    pub async fn roll_back_to_savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::query("ROLLBACK TO SAVEPOINT message")
+            .execute(&mut *self.tx)
+            .await
+            .map_err(query_error("roll back to a savepoint"))?;
+        self.release().await
     }
 
     pub async fn commit(self) -> Result<(), StoreError> {
@@ -211,12 +251,12 @@ async fn write_outcome(
         let state = encode("a case", case)?;
         let next = case.next_due();
         sqlx::query(
-                "INSERT INTO cases (reference, kind, stage, opened_at, closed_at, panel_reference, la_reference, next_clock, next_due, state, updated_at, open_duties)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                "INSERT INTO cases (reference, kind, stage, opened_at, closed_at, panel_reference, la_reference, next_clock, next_due, state, updated_at, open_duties, next_step_on)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                  ON CONFLICT (reference) DO UPDATE SET stage = excluded.stage, closed_at = excluded.closed_at,
                    panel_reference = excluded.panel_reference, la_reference = excluded.la_reference,
                    next_clock = excluded.next_clock, next_due = excluded.next_due, state = excluded.state, updated_at = excluded.updated_at,
-                   open_duties = excluded.open_duties",
+                   open_duties = excluded.open_duties, next_step_on = excluded.next_step_on",
             )
             .bind(case.reference.as_str())
             .bind(case.kind.as_str())
@@ -230,6 +270,8 @@ async fn write_outcome(
             .bind(state)
             .bind(at)
             .bind(case.open_duties().count() as i64)
+            // Changed: the scheduler looks at it at its next tick (`store::schedule`).
+            .bind((!case.is_closed()).then_some(super::schedule::UNSETTLED))
             .execute(&mut **tx)
             .await
             .map_err(query_error("save a case"))?;
@@ -239,30 +281,40 @@ async fn write_outcome(
             .execute(&mut **tx)
             .await
             .map_err(query_error("replace a case's clocks"))?;
-        for clock in &case.clocks {
-            sqlx::query("INSERT INTO clocks (case_reference, clock, started_on, due_on, status, closed_on) VALUES ($1, $2, $3, $4, $5, $6)")
+        if !case.clocks.is_empty() {
+            let sql = format!(
+                "INSERT INTO clocks (case_reference, clock, started_on, due_on, status, closed_on) VALUES {}",
+                super::placeholders(tx, case.clocks.len(), 6)
+            );
+            let mut query = sqlx::query(&sql);
+            for clock in &case.clocks {
+                query = query
                     .bind(case.reference.as_str())
                     .bind(clock.clock.as_str())
                     .bind(clock.started.to_string())
                     .bind(clock.due_in_force().to_string())
                     .bind(clock.status.as_str())
-                    .bind(clock.closed_on.map(|d| d.to_string()))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(query_error("save a clock"))?;
+                    .bind(clock.closed_on.map(|d| d.to_string()));
+            }
+            query.execute(&mut **tx).await.map_err(query_error("save a case's clocks"))?;
         }
-        for entry in &outcome.audit {
-            sqlx::query("INSERT INTO audit (case_reference, at, event, clock, actor, message, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        if !outcome.audit.is_empty() {
+            let sql = format!(
+                "INSERT INTO audit (case_reference, at, event, clock, actor, message, detail) VALUES {}",
+                super::placeholders(tx, outcome.audit.len(), 7)
+            );
+            let mut query = sqlx::query(&sql);
+            for entry in &outcome.audit {
+                query = query
                     .bind(case.reference.as_str())
                     .bind(at)
-                    .bind(&entry.event)
+                    .bind(entry.event.as_str())
                     .bind(entry.clock.map(|c| c.as_str()))
-                    .bind(&entry.actor)
+                    .bind(entry.actor.as_deref())
                     .bind(stored)
-                    .bind(&entry.detail)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(query_error("append to the audit log"))?;
+                    .bind(entry.detail.as_str());
+            }
+            query.execute(&mut **tx).await.map_err(query_error("append to the audit log"))?;
         }
     }
     if let (Some((duplicate, entries)), Some(kept)) = (&outcome.merged, &outcome.case) {
@@ -288,22 +340,21 @@ async fn write_outcome(
         .map_err(query_error("hold a message for triage"))?;
         item = Some(id);
     }
-    for intent in &outcome.intents {
-        let named;
-        let intent = match item {
+    let named: Vec<std::borrow::Cow<'_, crate::protocol::Intent>> = outcome
+        .intents
+        .iter()
+        .map(|intent| match item {
             Some(id) if intent.template == "triage_alert" && !intent.facts.contains_key("item") => {
                 let mut with = intent.clone();
                 with.facts.insert("item".into(), id.to_string().into());
-                named = with;
-                &named
+                std::borrow::Cow::Owned(with)
             }
-            _ => intent,
-        };
-        super::outbox::insert_intent(intent, stored, at.to_owned(), None)?
-            .execute(&mut **tx)
-            .await
-            .map_err(query_error("record an outbound intent"))?;
-    }
+            _ => std::borrow::Cow::Borrowed(intent),
+        })
+        .collect();
+    let rows: Vec<NewIntent<'_>> =
+        named.iter().map(|intent| NewIntent { intent, message: stored, not_before: None }).collect();
+    insert_intents(tx, &rows, at).await?;
     Ok(())
 }
 

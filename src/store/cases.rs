@@ -48,30 +48,6 @@ impl Store {
         load_case_in(&mut conn, reference).await
     }
 
-    /// Open cases with a running clock due on or before `date` (ISO).
-    pub async fn cases_due_by(&self, date: &str) -> Result<Vec<CaseRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT state, updated_at FROM cases WHERE closed_at IS NULL AND reference IN
-               (SELECT case_reference FROM clocks WHERE status = 'running' AND due_on <= $1) ORDER BY reference",
-        )
-        .bind(date)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error("list cases with clocks due"))?;
-        rows.into_iter().map(|r| Ok(CaseRow { state: decode(&r.get::<String, _>(0))?, updated_at: r.get(1) })).collect()
-    }
-
-    /// Open cases with a duty not yet recorded done.
-    pub async fn cases_with_open_duties(&self) -> Result<Vec<CaseRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT state, updated_at FROM cases WHERE closed_at IS NULL AND open_duties > 0 ORDER BY reference",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error("list cases with open duties"))?;
-        rows.into_iter().map(|r| Ok(CaseRow { state: decode(&r.get::<String, _>(0))?, updated_at: r.get(1) })).collect()
-    }
-
     pub async fn cases(&self, open_only: bool) -> Result<Vec<CaseRow>, StoreError> {
         let sql = if open_only {
             "SELECT state, updated_at FROM cases WHERE closed_at IS NULL ORDER BY reference"
@@ -120,68 +96,91 @@ impl Store {
     }
 }
 
+/// The cases a message's references point at, in one query: its tags and our own
+/// Message-IDs it replies to (cases by reference), the Message-IDs it replies to
+/// (the cases of those messages) and its Panel and LA references.
 pub(super) async fn lookups_in(
     conn: &mut sqlx::AnyConnection,
     understood: &Understood,
     own_domain: &str,
 ) -> Result<Lookups, StoreError> {
-    let mut found = Lookups::default();
-    for tag in &understood.case_refs {
-        match case_exists_in(conn, tag).await? {
-            Some(r) => found.by_tag.push(r),
-            None => found.unknown_tags.push(tag.clone()),
-        }
-    }
     let suffix = format!("@{own_domain}");
-    for id in understood.in_reply_to.iter().chain(&understood.references) {
-        // Our own Message-IDs carry the case reference: REF.rest@domain.
-        if id.to_ascii_lowercase().ends_with(&suffix)
-            && let Some(candidate) = id.split(['.', '@']).next()
-            && let Some(r) = case_exists_in(conn, candidate).await?
-        {
-            found.by_thread.push(r);
-            continue;
-        }
-        let rows = sqlx::query(
-            "SELECT DISTINCT case_reference FROM messages WHERE message_id = $1 AND case_reference IS NOT NULL",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(query_error("follow a thread"))?;
-        for row in rows {
-            if let Ok(r) = CaseRef::parse(&row.get::<String, _>(0)) {
-                found.by_thread.push(r);
-            }
-        }
-    }
+    let thread: Vec<&String> = understood.in_reply_to.iter().chain(&understood.references).collect();
+    // Our own Message-IDs carry the case reference: REF.rest@domain.
+    let own = |id: &str| -> Option<String> {
+        id.to_ascii_lowercase().ends_with(&suffix).then(|| id.split(['.', '@']).next().map(str::to_owned)).flatten()
+    };
+    let mut named: Vec<String> = understood.case_refs.clone();
+    named.extend(thread.iter().filter_map(|id| own(id)));
     let mut externals: Vec<String> = understood.external_refs.clone();
     if let Some(n) = &understood.notification {
         externals.extend(n.panel_reference.iter().cloned());
         externals.extend(n.la_reference.iter().cloned());
     }
-    for reference in externals {
-        let rows = sqlx::query("SELECT reference FROM cases WHERE panel_reference = $1 OR la_reference = $1")
-            .bind(&reference)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(query_error("match an external reference"))?;
-        for row in rows {
-            if let Ok(r) = CaseRef::parse(&row.get::<String, _>(0)) {
-                found.by_external.push(r);
+    let mut parts = Vec::new();
+    let mut binds: Vec<&str> = Vec::new();
+    if !named.is_empty() {
+        let these = placeholders_for(named.iter().map(String::as_str), &mut binds);
+        parts.push(format!("SELECT 'case', reference, reference FROM cases WHERE reference IN ({these})"));
+    }
+    if !thread.is_empty() {
+        let these = placeholders_for(thread.iter().map(|s| s.as_str()), &mut binds);
+        parts.push(format!(
+            "SELECT DISTINCT 'thread', case_reference, message_id FROM messages WHERE case_reference IS NOT NULL AND message_id IN ({these})"
+        ));
+    }
+    if !externals.is_empty() {
+        let these = placeholders_for(externals.iter().map(String::as_str), &mut binds);
+        parts.push(format!("SELECT 'panel', reference, panel_reference FROM cases WHERE panel_reference IN ({these})"));
+        parts.push(format!("SELECT 'la', reference, la_reference FROM cases WHERE la_reference IN ({these})"));
+    }
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    if !parts.is_empty() {
+        let sql = parts.join(" UNION ALL ");
+        let mut query = sqlx::query(&sql);
+        for value in &binds {
+            query = query.bind(*value);
+        }
+        let found = query.fetch_all(&mut *conn).await.map_err(query_error("look up what a message refers to"))?;
+        rows = found.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        rows.sort();
+    }
+    let cases_of = |what: &[&str], key: &str| -> Vec<CaseRef> {
+        let mut out: Vec<CaseRef> = Vec::new();
+        for (_, reference, _) in rows.iter().filter(|(w, _, k)| what.contains(&w.as_str()) && k == key) {
+            if let Ok(r) = CaseRef::parse(reference)
+                && !out.contains(&r)
+            {
+                out.push(r);
             }
         }
+        out
+    };
+    let mut found = Lookups::default();
+    for tag in &understood.case_refs {
+        match cases_of(&["case"], tag).into_iter().next() {
+            Some(r) => found.by_tag.push(r),
+            None => found.unknown_tags.push(tag.clone()),
+        }
+    }
+    for id in thread {
+        if let Some(r) = own(id).and_then(|candidate| cases_of(&["case"], &candidate).into_iter().next()) {
+            found.by_thread.push(r);
+            continue;
+        }
+        found.by_thread.extend(cases_of(&["thread"], id));
+    }
+    for reference in &externals {
+        found.by_external.extend(cases_of(&["panel", "la"], reference));
     }
     Ok(found)
 }
 
-async fn case_exists_in(conn: &mut sqlx::AnyConnection, reference: &str) -> Result<Option<CaseRef>, StoreError> {
-    let row = sqlx::query("SELECT reference FROM cases WHERE reference = $1")
-        .bind(reference)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(query_error("look up a case"))?;
-    Ok(row.and_then(|r| CaseRef::parse(&r.get::<String, _>(0)).ok()))
+/// `$4, $5, $6` for `values`, appended to `binds`.
+fn placeholders_for<'a>(values: impl Iterator<Item = &'a str>, binds: &mut Vec<&'a str>) -> String {
+    let start = binds.len();
+    binds.extend(values);
+    (start + 1..=binds.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
 pub(super) async fn next_reference_in(

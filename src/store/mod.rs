@@ -8,6 +8,7 @@ mod cases;
 mod messages;
 mod outbox;
 mod retention;
+pub mod schedule;
 mod state;
 
 use std::path::Path;
@@ -22,6 +23,7 @@ pub use cases::{CaseRow, IntentRow};
 pub use messages::{Checkpoint, MessageInfo, NewMessage, Stored, StoredMessage};
 pub use outbox::OutboxRow;
 pub use retention::Purged;
+pub use schedule::{ScheduledCase, Settled};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +47,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// An error about what one change asked of the database (a constraint or trigger
+    /// refused it, it could not be encoded), not about the database itself: undoing that
+    /// change alone lets the rest of its transaction go on.
+    pub fn is_about_the_change(&self) -> bool {
+        match self {
+            StoreError::Conflict(_) | StoreError::Encode { .. } => true,
+            StoreError::Query { cause: sqlx::Error::Database(_), .. } => !self.is_disk_full(),
+            _ => false,
+        }
+    }
+
     /// The disk holding the database is full (SQLite's SQLITE_FULL, PostgreSQL's
     /// disk_full, or the system's ENOSPC): transient, once space is made.
     pub fn is_disk_full(&self) -> bool {
@@ -94,6 +107,31 @@ pub(crate) fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
 
 pub(crate) fn query_error(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Query { action, cause: source }
+}
+
+/// The VALUES of a multi-row statement of `rows` rows of `columns` on `conn`'s engine:
+/// `($1, $2), ($3, $4)` on PostgreSQL; `(?, ?), (?, ?)` on SQLite, whose lookup of
+/// numbered parameters grows with their number (a long statement would bind in
+/// quadratic time).
+pub(crate) fn placeholders(conn: &sqlx::AnyConnection, rows: usize, columns: usize) -> String {
+    let numbered = !conn.backend_name().eq_ignore_ascii_case("sqlite");
+    let mut out = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        out.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                out.push_str(", ");
+            }
+            if numbered {
+                out.push('$');
+                out.push_str(&(row * columns + column + 1).to_string());
+            } else {
+                out.push('?');
+            }
+        }
+        out.push(')');
+    }
+    out
 }
 
 /// Which engine a store runs on.

@@ -68,7 +68,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        let added = add_intent_in(&mut *tx, intent, not_before, now).await?;
+        let added = add_intent_in(&mut tx, intent, not_before, now).await?;
         self.commit_write(tx, "commit an outbound intent").await?;
         Ok(added)
     }
@@ -202,44 +202,65 @@ impl Store {
     }
 }
 
-/// Inserts an intent (caused by stored message `message`, if any, at `created`); one
-/// whose dedupe key exists already adds nothing, except a coalescing one (`coalesce:…`)
-/// still waiting, whose count goes up by one.
-pub(super) fn insert_intent(
-    intent: &Intent,
-    message: Option<i64>,
-    created: String,
-    not_before: Option<DateTime<Utc>>,
-) -> Result<sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments<'static>>, StoreError> {
-    Ok(sqlx::query(
-        "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (dedupe_key) DO UPDATE SET coalesced = intents.coalesced + 1
-         WHERE intents.status = 'pending' AND intents.dedupe_key LIKE 'coalesce:%'",
-    )
-    .bind(intent.case.as_ref().map(|c| c.to_string()))
-    .bind(message)
-    .bind(intent.purpose.as_str().to_owned())
-    .bind(encode("an email's recipients", &intent.to)?)
-    .bind(intent.template.clone())
-    .bind(encode("an email's facts", &intent.facts)?)
-    .bind(intent.dedupe_key.clone())
-    .bind(i64::from(intent.urgent))
-    .bind(created)
-    .bind(intent.not_before.or(not_before).map(stamp)))
+/// An intent to insert: caused by stored message `message`, if any; held back until
+/// `not_before` unless the intent says otherwise.
+pub(super) struct NewIntent<'a> {
+    pub intent: &'a Intent,
+    pub message: Option<i64>,
+    pub not_before: Option<DateTime<Utc>>,
 }
 
-pub(super) async fn add_intent_in<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+/// Rows an intent insert writes at most.
+const INTENTS_A_STATEMENT: usize = 100;
+
+/// Inserts intents at `created`, many rows a statement; one whose dedupe key exists
+/// already adds nothing, except a coalescing one (`coalesce:…`) still waiting, whose
+/// count goes up by one. Returns how many were added or counted.
+pub(super) async fn insert_intents(
+    conn: &mut sqlx::AnyConnection,
+    rows: &[NewIntent<'_>],
+    created: &str,
+) -> Result<u64, StoreError> {
+    // One statement cannot meet the same key twice: such a list goes a row at a time.
+    let mut keys = std::collections::HashSet::new();
+    let distinct = rows.iter().all(|r| keys.insert(r.intent.dedupe_key.as_str()));
+    let mut added = 0;
+    for part in rows.chunks(if distinct { INTENTS_A_STATEMENT } else { 1 }) {
+        let sql = format!(
+            "INSERT INTO intents (case_reference, message, purpose, recipients, template, facts, dedupe_key, urgent, created_at, next_attempt_at)
+             VALUES {}
+             ON CONFLICT (dedupe_key) DO UPDATE SET coalesced = intents.coalesced + 1
+             WHERE intents.status = 'pending' AND intents.dedupe_key LIKE 'coalesce:%'",
+            super::placeholders(conn, part.len(), 10)
+        );
+        let mut query = sqlx::query(&sql);
+        for row in part {
+            let intent = row.intent;
+            query = query
+                .bind(intent.case.as_ref().map(|c| c.to_string()))
+                .bind(row.message)
+                .bind(intent.purpose.as_str())
+                .bind(encode("an email's recipients", &intent.to)?)
+                .bind(intent.template.as_str())
+                .bind(encode("an email's facts", &intent.facts)?)
+                .bind(intent.dedupe_key.as_str())
+                .bind(i64::from(intent.urgent))
+                .bind(created)
+                .bind(intent.not_before.or(row.not_before).map(stamp));
+        }
+        added += query.execute(&mut *conn).await.map_err(query_error("add emails to the outbox"))?.rows_affected();
+    }
+    Ok(added)
+}
+
+pub(super) async fn add_intent_in(
+    conn: &mut sqlx::AnyConnection,
     intent: &Intent,
     not_before: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let result = insert_intent(intent, None, stamp(now), not_before)?
-        .execute(executor)
-        .await
-        .map_err(query_error("add an email to the outbox"))?;
-    Ok(result.rows_affected() == 1)
+    let added = insert_intents(conn, &[NewIntent { intent, message: None, not_before }], &stamp(now)).await?;
+    Ok(added == 1)
 }
 
 pub(super) async fn cancel_pending_except_in<'e>(

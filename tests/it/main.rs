@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per capability.
 
 mod approvals;
+mod batches;
 mod bounded;
 mod calendar_cli;
 mod clocks;
@@ -29,6 +30,7 @@ mod properties;
 mod reading;
 mod reports;
 mod scenarios;
+mod schedule;
 mod simulate;
 mod store_contract;
 mod stored;

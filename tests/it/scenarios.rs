@@ -474,13 +474,23 @@ async fn a_daily_digest_per_role_and_a_weekly_summary_go_once_on_their_days() {
 }
 
 #[tokio::test]
-async fn the_tick_reads_only_cases_with_a_clock_near_its_due_date() {
+async fn the_tick_reads_a_case_only_when_it_has_changed_or_its_next_step_has_come() {
     for db in both().await {
         let mut w = World::new(db).await;
         opened(&mut w, "SIN-2026-01013").await;
-        // C3 is due 9 December; C1 and C2 are recorded, not running.
-        assert!(w.store.cases_due_by("2026-12-08").await.unwrap().is_empty(), "{}", w.db.name);
-        assert_eq!(w.store.cases_due_by("2026-12-09").await.unwrap().len(), 1, "{}", w.db.name);
+        let due = async |w: &World, day: &str| w.store.cases_with_steps_due(day).await.unwrap().len();
+        let tick = async |w: &World, when: &str| cspr::jobs::tick::run(&w.store, &w.config, at(when)).await.unwrap();
+        // Just opened: the next tick reads it, whatever its day.
+        assert_eq!(due(&w, "2026-11-19").await, 1, "{}", w.db.name);
+        let first = tick(&w, "2026-11-19T10:10:00Z").await;
+        assert_eq!((first.cases, first.queued), (1, 0), "{}", w.db.name);
+        // C3 is due 9 December; its first reminder is 10 working days before, 25 November.
+        assert_eq!(due(&w, "2026-11-24").await, 0, "{}", w.db.name);
+        assert_eq!(due(&w, "2026-11-25").await, 1, "{}", w.db.name);
+        assert_eq!(tick(&w, "2026-11-24T09:00:00Z").await.cases, 0, "{}", w.db.name);
+        let reminder = tick(&w, "2026-11-25T09:00:00Z").await;
+        assert_eq!((reminder.cases, reminder.queued), (1, 1), "{}", w.db.name);
+        assert_eq!(tick(&w, "2026-11-25T09:05:00Z").await.cases, 0, "{}: read once on its day", w.db.name);
         // The earliest step of any default clock is 40 working days before its due date.
         assert_eq!(w.config.longest_lead(), 40);
     }

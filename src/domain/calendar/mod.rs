@@ -139,6 +139,11 @@ impl Calendar {
         }
     }
 
+    /// Every bank holiday and local non-working day, in date order within each.
+    pub fn non_working_days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.bank_holidays.keys().chain(self.local.keys()).copied()
+    }
+
     /// Monday to Friday and neither a bank holiday nor a local non-working day.
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         self.index.is_working(date).unwrap_or_else(|| !is_weekend(date) && self.holiday_on(date).is_none())

@@ -108,16 +108,7 @@ pub fn deadline(
         }
     }
     steps.sort_by_key(|s| (s.date, s.kind as u8, s.step));
-    let amber_from = calendar.add_working_days(due, -i32::try_from(def.amber_within).unwrap_or(i32::MAX));
-    let status = if today > due {
-        DeadlineStatus::Overdue
-    } else if today == due {
-        DeadlineStatus::DueToday
-    } else if today >= amber_from {
-        DeadlineStatus::DueSoon
-    } else {
-        DeadlineStatus::OnTrack
-    };
+    let status = status_on(def, due, today, calendar);
     Ok(Deadline {
         clock: def.id,
         anchor,
@@ -127,6 +118,21 @@ pub fn deadline(
         status,
         beyond_published_calendar: calendar.runs_beyond_published(anchor, due),
     })
+}
+
+/// A deadline's status on `today`: overdue, due today, due soon (within the clock's
+/// `amber_within` working days) or on track.
+pub fn status_on(def: &ClockDef, due: NaiveDate, today: NaiveDate, calendar: &Calendar) -> DeadlineStatus {
+    let amber_from = calendar.add_working_days(due, -i32::try_from(def.amber_within).unwrap_or(i32::MAX));
+    if today > due {
+        DeadlineStatus::Overdue
+    } else if today == due {
+        DeadlineStatus::DueToday
+    } else if today >= amber_from {
+        DeadlineStatus::DueSoon
+    } else {
+        DeadlineStatus::OnTrack
+    }
 }
 
 /// The dates of one rung: its first sending and, for a repeating rung, every repeat up

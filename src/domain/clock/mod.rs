@@ -7,7 +7,7 @@ mod definition;
 mod schedule;
 mod window;
 
-pub use deadline::{Deadline, DeadlineError, DeadlineStatus, StepDate, StepKind, deadline, due_date};
+pub use deadline::{Deadline, DeadlineError, DeadlineStatus, StepDate, StepKind, deadline, due_date, status_on};
 pub use defaults::default_clocks;
 pub use definition::{ClockDef, ClockId, DueRule, NotAClock, Owner, StartEvent, Step};
 pub use schedule::{CronSchedule, NotASchedule};
