@@ -71,29 +71,49 @@ pub async fn try_batch(
     let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
     store.count_attempts(&ids).await?;
     crate::fault::pause("processing:read");
-    let mut batch = store.batch().await?;
-    let mut done = Vec::with_capacity(messages.len());
-    for message in &messages {
-        // One message's failure undoes its own writes only: the others in the batch
-        // are kept, and it waits, its attempt counted, to be retried alone.
-        batch.savepoint().await?;
-        match process(&mut batch, config, now, message).await {
-            Ok(processed) => {
-                batch.release().await?;
-                if processed {
-                    done.push(message.id);
-                }
+    // The batch goes first without savepoints (two statements a message fewer). If the
+    // database refuses one message's writes, the whole batch is undone and goes again
+    // with a savepoint a message: that message's writes are undone alone, the others
+    // are kept, and it waits, its attempt counted, to be retried alone.
+    let mut guarded = false;
+    let (batch, done) = loop {
+        let mut batch = store.batch().await?;
+        let mut done = Vec::with_capacity(messages.len());
+        let mut refused = false;
+        for message in &messages {
+            if guarded {
+                batch.savepoint().await?;
             }
-            Err(error) if error.is_about_the_change() => {
-                if batch.roll_back_to_savepoint().await.is_err() {
-                    return Err(error);
+            match process(&mut batch, config, now, message).await {
+                Ok(processed) => {
+                    if guarded {
+                        batch.release().await?;
+                    }
+                    if processed {
+                        done.push(message.id);
+                    }
                 }
-                tracing::warn!(stored_id = message.id, error = %error, "message not recorded; it will be retried alone");
+                Err(error) if error.is_about_the_change() && !guarded => {
+                    tracing::warn!(stored_id = message.id, error = %error, "message not recorded; its batch goes again, a savepoint a message");
+                    refused = true;
+                    break;
+                }
+                Err(error) if error.is_about_the_change() => {
+                    if batch.roll_back_to_savepoint().await.is_err() {
+                        return Err(error);
+                    }
+                    tracing::warn!(stored_id = message.id, error = %error, "message not recorded; it will be retried alone");
+                }
+                Err(error) => return Err(error),
             }
-            Err(error) => return Err(error),
+            progress();
         }
-        progress();
-    }
+        if !refused {
+            break (batch, done);
+        }
+        batch.roll_back().await?;
+        guarded = true;
+    };
     crate::fault::point("processing:before-commit");
     batch.commit().await?;
     Ok(done)

@@ -170,6 +170,11 @@ impl Batch {
         self.release().await
     }
 
+    /// Undoes everything the batch wrote.
+    pub async fn roll_back(self) -> Result<(), StoreError> {
+        self.tx.rollback().await.map_err(query_error("roll back a batch"))
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         let mut tx = self.tx;
         super::check_fence(self.fence, &mut tx).await?;
@@ -276,11 +281,14 @@ async fn write_outcome(
             .await
             .map_err(query_error("save a case"))?;
         crate::fault::point("processing:case-saved");
-        sqlx::query("DELETE FROM clocks WHERE case_reference = $1")
-            .bind(case.reference.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(query_error("replace a case's clocks"))?;
+        // A case numbered now has no clocks stored yet.
+        if new_case_year.is_none() {
+            sqlx::query("DELETE FROM clocks WHERE case_reference = $1")
+                .bind(case.reference.as_str())
+                .execute(&mut **tx)
+                .await
+                .map_err(query_error("replace a case's clocks"))?;
+        }
         if !case.clocks.is_empty() {
             let sql = format!(
                 "INSERT INTO clocks (case_reference, clock, started_on, due_on, status, closed_on) VALUES {}",
