@@ -263,10 +263,57 @@ async fn backlog(env: &Env, count: usize) {
     let rate = count as f64 / started.elapsed().as_secs_f64();
     stop(daemon);
     let _ = writer.delete(&folder).await;
+    // The same messages through the pure pipeline alone (parse, extract, classify,
+    // trust), on one thread, under the same configuration: what intake could reach.
+    let understood_config =
+        cspr::config::load_without_secrets(&Sources { file: Some(config), env: Vec::new(), credentials_dir: None })
+            .expect("bench configuration");
+    let rules = understood_config.understanding();
+    let messages: Vec<String> = (0..count).map(|n| mixed(n, run)).collect();
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let understanding = Instant::now();
+        for raw in &messages {
+            std::hint::black_box(cspr::understand::understand(raw.as_bytes(), &rules));
+        }
+        best = best.min(understanding.elapsed().as_secs_f64());
+    }
+    let understand_rate = count as f64 / best;
     println!("backlog messages: {count} ({:.1} MB)", bytes as f64 / 1e6);
     println!("backlog processed: {rate:.0} msg/s");
     println!("backlog bare fetch: {fetch_rate:.0} msg/s");
     println!("backlog ratio: {:.2}", rate / fetch_rate);
+    println!("understand only: {understand_rate:.0} msg/s");
+    println!("backlog ratio to understanding: {:.2}", rate / understand_rate);
+    ingest_only(env, &understood_config, &messages).await;
+}
+
+/// The same messages stored in a fresh database and processed in-process, without the
+/// mailbox or delivery: what the store and the decisions cost.
+async fn ingest_only(env: &Env, config: &Config, messages: &[String]) {
+    let url = format!("sqlite://{}/ingest-only.db", env.work.path().display());
+    let store = Store::open(&url).await.expect("database opens");
+    let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).single().expect("time");
+    for (n, chunk) in messages.chunks(50).enumerate() {
+        let batch: Vec<NewMessage<'_>> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| NewMessage {
+                truncated_from: None,
+                source: "bench",
+                uidvalidity: Some(1),
+                uid: Some((n * 50 + i + 1) as u32),
+                raw: raw.as_bytes(),
+                arrived_at: now,
+            })
+            .collect();
+        store.store_messages(&batch).await.expect("stored");
+    }
+    let started = Instant::now();
+    let done = cspr::jobs::ingest::drain(&store, config, || now, &|| {}).await.expect("processed");
+    let rate = done as f64 / started.elapsed().as_secs_f64();
+    store.close().await;
+    println!("ingest only: {rate:.0} msg/s ({done} messages stored beforehand, SQLite, no delivery)");
 }
 
 /// One real case, made by the pipeline from a notification, in the database at `url`.
@@ -303,8 +350,8 @@ async fn populate(url: &str, config: &Config, template: &CaseState, cases: usize
     let mut tx = pool.begin().await.expect("transaction");
     // Opened and last changed a week before the ticks measured.
     let stamp = (now - chrono::Duration::days(7)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    for chunk_start in (0..cases).step_by(500) {
-        let chunk_end = (chunk_start + 500).min(cases);
+    for chunk_start in (0..cases).step_by(100) {
+        let chunk_end = (chunk_start + 100).min(cases);
         let mut case_rows = Vec::new();
         let mut clock_rows = Vec::new();
         for n in chunk_start..chunk_end {
@@ -346,7 +393,7 @@ async fn populate(url: &str, config: &Config, template: &CaseState, cases: usize
             ));
         }
         let mut insert = String::from(
-            "INSERT INTO cases (reference, kind, stage, opened_at, next_clock, next_due, state, updated_at) VALUES ",
+            "INSERT INTO cases (reference, kind, stage, opened_at, next_clock, next_due, state, updated_at, next_step_on) VALUES ",
         );
         let mut p = 0;
         for (i, _) in case_rows.iter().enumerate() {
@@ -354,12 +401,13 @@ async fn populate(url: &str, config: &Config, template: &CaseState, cases: usize
                 insert.push(',');
             }
             insert.push_str(&format!(
-                "(${}, 'cspr', 'rapid_review', ${}, 'C3', ${}, ${}, ${})",
+                "(${}, 'cspr', 'rapid_review', ${}, 'C3', ${}, ${}, ${}, '{}')",
                 p + 1,
                 p + 2,
                 p + 3,
                 p + 4,
-                p + 5
+                p + 5,
+                cspr::store::schedule::UNSETTLED
             ));
             p += 5;
         }
@@ -393,33 +441,51 @@ async fn tick(env: &Env, name: &str, url: &str) {
     })
     .expect("bench configuration");
     let today = NaiveDate::from_ymd_opt(2026, 11, 26).expect("date");
-    let now = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).single().expect("time");
+    let at = |day: NaiveDate, minutes: i64| {
+        Utc.from_utc_datetime(&day.and_hms_opt(9, 0, 0).expect("time")) + chrono::Duration::minutes(minutes)
+    };
+    let now = at(today, 0);
     let template = template_case(url, &config, now).await;
+    let ms = |started: Instant| started.elapsed().as_secs_f64() * 1000.0;
     for near_due in [false, true] {
         let building = Instant::now();
         populate(url, &config, &template, 25_000, today, near_due).await;
         eprintln!("tick {name}: 100,000 clocks written in {:.1} s", building.elapsed().as_secs_f64());
+        let label = if near_due { format!("tick {name} near due") } else { format!("tick {name}") };
+        // The daemon ran until yesterday: its tick then read every case, as after an
+        // upgrade or a calendar change, and queued what was due.
         let store = Store::open(url).await.expect("database opens");
-        let first = Instant::now();
-        let queued = cspr::jobs::tick::run(&store, &config, now).await.expect("tick");
-        let first = first.elapsed();
-        // The daemon's later ticks: five minutes apart, each after a completed one.
+        let started = Instant::now();
+        let settling =
+            cspr::jobs::tick::run(&store, &config, at(today.pred_opt().expect("a day"), 0)).await.expect("tick");
+        let unsettled = ms(started);
+        store.close().await;
+        // Restarted this morning: the first tick finds what fell due meanwhile.
+        let store = Store::open(url).await.expect("database opens");
+        let started = Instant::now();
+        let first = cspr::jobs::tick::run(&store, &config, now).await.expect("tick");
+        let first_ms = ms(started);
+        // The daemon's later ticks: five minutes apart.
         let mut steady = Vec::new();
         for n in 1..=5 {
-            let at = now + chrono::Duration::minutes(5 * n);
-            let since = at - chrono::Duration::minutes(5);
             let started = Instant::now();
-            cspr::jobs::tick::run_since(&store, &config, at, Some(since)).await.expect("tick");
-            steady.push(started.elapsed().as_secs_f64() * 1000.0);
+            cspr::jobs::tick::run(&store, &config, at(today, 5 * n)).await.expect("tick");
+            steady.push(ms(started));
         }
         steady.sort_by(f64::total_cmp);
-        let label = if near_due { format!("tick {name} near due") } else { format!("tick {name}") };
+        // The first tick of the following day, when every case's steps move on a day.
+        let started = Instant::now();
+        let next = cspr::jobs::tick::run(&store, &config, at(today.succ_opt().expect("a day"), 0)).await.expect("tick");
+        let next_ms = ms(started);
         println!("{label}: {:.1} ms", steady[2]);
         println!(
-            "{label} first: {:.1} ms (the first after a start: {} running clocks within the horizon, {} emails queued)",
-            first.as_secs_f64() * 1000.0,
-            queued.clocks,
-            queued.queued
+            "{label} first: {first_ms:.1} ms (the first after a start: {} cases read, {} emails queued)",
+            first.cases, first.queued
+        );
+        println!("{label} next day: {next_ms:.1} ms ({} cases read, {} emails queued)", next.cases, next.queued);
+        println!(
+            "{label} every case: {unsettled:.1} ms (all {} cases read, as after an upgrade or a calendar change; {} emails queued)",
+            settling.cases, settling.queued
         );
         store.close().await;
     }
