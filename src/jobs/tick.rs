@@ -18,6 +18,9 @@ use crate::protocol::{
 };
 use crate::store::{Batch, ScheduledCase, Settled, Store, StoreError, stamp};
 
+/// Emails the tick queues in one statement.
+const EMAILS_A_STATEMENT: usize = 100;
+
 /// What one tick did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tick {
@@ -62,6 +65,11 @@ async fn act_on(store: &Store, ctx: &Context<'_>, cases: Vec<ScheduledCase>) -> 
     let mut batch = store.batch().await?;
     for case in &cases {
         settled.push(act_on_case(&mut batch, case, ctx, &mut tick, &mut emails).await?);
+        // Queued a statement's worth at a time: a tick after long downtime holds no more.
+        if emails.len() >= EMAILS_A_STATEMENT {
+            tick.queued += usize::try_from(batch.add_intents(&emails, ctx.now).await?).unwrap_or(usize::MAX);
+            emails.clear();
+        }
     }
     tick.queued += usize::try_from(batch.add_intents(&emails, ctx.now).await?).unwrap_or(usize::MAX);
     batch.settle(&settled).await?;
