@@ -99,7 +99,8 @@ async fn act_on_case(
     }
     // The first day not yet acted on: every day, for a case changed since.
     let from = (!case.unsettled()).then(|| case.next_step_on.parse::<NaiveDate>().ok()).flatten();
-    for clock in clock_steps(&state, ctx) {
+    let clocks = clock_steps(&state, ctx);
+    for clock in &clocks {
         tick.clocks += 1;
         match from {
             // Steps before that day were queued when it was worked out.
@@ -119,7 +120,7 @@ async fn act_on_case(
     Ok(Settled {
         reference: state.reference.to_string(),
         updated_at,
-        next_step_on: next_step_on(&state, ctx).map(|d| d.to_string()),
+        next_step_on: next_step_on(&state, &clocks, ctx).map(|d| d.to_string()),
     })
 }
 

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use chrono::NaiveDate;
 
 use super::Context;
-use super::tick::clock_steps;
+use super::tick::ClockSteps;
 use crate::domain::case::CaseState;
 use crate::domain::clock::ClockId;
 use crate::domain::london_date;
@@ -16,14 +16,14 @@ use crate::domain::london_date;
 /// The first day after `ctx.now`'s London date on which a tick may have something to
 /// do for `case`; `None` when nothing will ever fall due (closed, or no running clock,
 /// open duty or coming delay question).
-pub fn next_step_on(case: &CaseState, ctx: &Context<'_>) -> Option<NaiveDate> {
+/// `clocks` are the case's [`clock_steps`] as of `ctx.now`.
+pub fn next_step_on(case: &CaseState, clocks: &[ClockSteps<'_>], ctx: &Context<'_>) -> Option<NaiveDate> {
     if case.is_closed() {
         return None;
     }
     let today = london_date(&ctx.now);
-    let steps = clock_steps(case, ctx)
-        .into_iter()
-        .filter_map(|clock| clock.deadline.steps.iter().map(|s| s.date).filter(|d| *d > today).min());
+    let steps =
+        clocks.iter().filter_map(|clock| clock.deadline.steps.iter().map(|s| s.date).filter(|d| *d > today).min());
     let duties = case
         .open_duties()
         .filter_map(|duty| duty.next_reminder_after(&ctx.rules.duties.of(duty.kind), ctx.rules.calendar, today));

@@ -32,7 +32,7 @@ impl Store {
         // SQLite: take the write lock now; a read snapshot upgraded later could fail.
         let begin = if self.engine == super::Engine::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
         let tx = self.pool.begin_with(begin).await.map_err(query_error("begin a transaction"))?;
-        Ok(Batch { tx, fence: self.fence_epoch(), engine: self.engine })
+        Ok(Batch { tx, fence: self.fence_epoch() })
     }
 
     /// Records a processed message and everything its decision produced, in one
@@ -75,7 +75,6 @@ pub struct Batch {
     pub(super) tx: sqlx::Transaction<'static, sqlx::Any>,
     /// The leader epoch its commit is fenced by.
     fence: Option<i64>,
-    pub(super) engine: super::Engine,
 }
 
 impl Batch {

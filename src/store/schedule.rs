@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use super::cases::decode;
-use super::{Batch, Engine, Store, StoreError, query_error};
+use super::{Batch, Store, StoreError, query_error};
 use crate::domain::case::{CaseState, CaseSummary};
 
 /// The day written for a case changed since the scheduler last looked at it: before any
@@ -145,15 +145,11 @@ impl Batch {
     /// was read keeps its mark.
     pub async fn settle(&mut self, settled: &[Settled]) -> Result<(), StoreError> {
         for chunk in settled.chunks(CHUNK) {
-            let values = super::placeholders(&self.tx, chunk.len(), 3);
-            // PostgreSQL cannot tell the parameters' types in a bare VALUES list.
-            let values = if self.engine == Engine::Postgres {
-                values.replace(", $", "::text, $").replace(')', "::text)")
-            } else {
-                values
-            };
-            let mut sql = format!("UPDATE cases SET next_step_on = v.column3 FROM (VALUES {values}");
-            sql.push_str(") AS v WHERE cases.reference = v.column1 AND cases.updated_at = v.column2");
+            let sql = format!(
+                "UPDATE cases SET next_step_on = v.column3 FROM (VALUES {}) AS v
+                 WHERE cases.reference = v.column1 AND cases.updated_at = v.column2",
+                super::placeholders(&self.tx, chunk.len(), 3)
+            );
             let mut query = sqlx::query(&sql);
             for s in chunk {
                 query = query.bind(&s.reference).bind(&s.updated_at).bind(&s.next_step_on);
