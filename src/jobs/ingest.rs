@@ -1,9 +1,10 @@
-//! Ingest: take the oldest stored messages, and for each in turn understand it (pure),
-//! match it to a case, decide (pure), and record the case change, audit, intents and the
-//! message's new state. A batch of messages shares one transaction (each sees what the
-//! ones before it wrote; all commit together, or none after a crash; a message whose
-//! writes fail has them undone alone, under a savepoint). Never logs a body or a child's
-//! details.
+//! Ingest: take the oldest stored messages, understand them (pure, on every core), and
+//! for each in turn match it to a case, decide (pure), and record the case change,
+//! audit, intents and the message's new state. A batch of messages shares one
+//! transaction: each sees what the ones before it decided, all commit together (or none
+//! after a crash), and the batch's writes go in a handful of statements at its end
+//! (`store::deferred`); a message whose writes the database refuses has them undone
+//! alone, under a savepoint. Never logs a body or a child's details.
 //!
 //! No message can stall the rest: each attempt is counted (committed) before it begins;
 //! understanding runs within the configured budget and a panic in it is caught; a
@@ -24,7 +25,7 @@ use crate::protocol::{
     Context, Failure, Incoming, MAX_ATTEMPTS, Match, Outcome as Decision, Target, decide, failed, match_message,
     opens_beside, triage_answer,
 };
-use crate::store::{Batch, Processed, Store, StoreError, StoredMessage};
+use crate::store::{Ahead, Batch, Processed, Store, StoreError, StoredMessage};
 use crate::understand::to_json;
 
 /// What one step did.
@@ -71,20 +72,30 @@ pub async fn try_batch(
     let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
     store.count_attempts(&ids).await?;
     crate::fault::pause("processing:read");
-    // The batch goes first without savepoints (two statements a message fewer). If the
-    // database refuses one message's writes, the whole batch is undone and goes again
-    // with a savepoint a message: that message's writes are undone alone, the others
-    // are kept, and it waits, its attempt counted, to be retried alone.
+    let understood = understand_all(&messages, config);
+    let ahead: Vec<Ahead<'_>> = messages
+        .iter()
+        .zip(&understood)
+        .map(|(m, u)| Ahead { stored_id: m.id, message_id: m.message_id.as_deref(), understood: u.as_ref().ok() })
+        .collect();
+    // The batch goes first with its writes kept until it ends (a handful of statements
+    // for all of it). If the database refuses one message's writes, the whole batch is
+    // undone and goes again, a statement at a time with a savepoint a message: that
+    // message's writes are undone alone, the others are kept, and it waits, its attempt
+    // counted, to be retried alone.
     let mut guarded = false;
     let (batch, done) = loop {
         let mut batch = store.batch().await?;
+        if !guarded {
+            batch.defer(&ahead, &config.intake.own_message_id_domain, now).await?;
+        }
         let mut done = Vec::with_capacity(messages.len());
         let mut refused = false;
-        for message in &messages {
+        for (message, understood) in messages.iter().zip(&understood) {
             if guarded {
                 batch.savepoint().await?;
             }
-            match process(&mut batch, config, now, message).await {
+            match process(&mut batch, config, now, message, understood).await {
                 Ok(processed) => {
                     if guarded {
                         batch.release().await?;
@@ -108,7 +119,15 @@ pub async fn try_batch(
             }
             progress();
         }
-        if !refused {
+        if !refused && !guarded {
+            match batch.go_direct().await {
+                Ok(()) => break (batch, done),
+                Err(error) if error.is_about_the_change() => {
+                    tracing::warn!(error = %error, "batch not recorded; it goes again, a savepoint a message");
+                }
+                Err(error) => return Err(error),
+            }
+        } else if !refused {
             break (batch, done);
         }
         batch.roll_back().await?;
@@ -119,48 +138,81 @@ pub async fn try_batch(
     Ok(done)
 }
 
-/// One message within a batch: understood, matched, decided and recorded.
+/// Reads each message of a batch (the pure pipeline, within its budget), on as many
+/// threads as there are cores: reading, not the database, is most of a batch's work.
+fn understand_all(messages: &[StoredMessage], config: &Config) -> Vec<Result<Understood, Failure>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(messages.len());
+    let read = || -> Vec<Result<Understood, Failure>> {
+        if threads <= 1 {
+            return messages.iter().map(|m| understand_one(m, config)).collect();
+        }
+        let share = messages.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let readers: Vec<_> = messages
+                .chunks(share)
+                .map(|part| scope.spawn(move || part.iter().map(|m| understand_one(m, config)).collect::<Vec<_>>()))
+                .collect();
+            // A reader's panic is caught per message; a thread that died anyway leaves
+            // its messages to be given up on, not the batch.
+            readers
+                .into_iter()
+                .zip(messages.chunks(share))
+                .flat_map(|(reader, part)| reader.join().unwrap_or_else(|_| vec![Err(Failure::Panicked); part.len()]))
+                .collect()
+        })
+    };
+    if tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+    {
+        // Reading attached documents may take CPU for a while: off the async workers.
+        tokio::task::block_in_place(read)
+    } else {
+        read()
+    }
+}
+
+fn understand_one(message: &StoredMessage, config: &Config) -> Result<Understood, Failure> {
+    if let Some(bytes) = message.truncated_from {
+        Err(Failure::Oversized { bytes, limit: config.intake.max_message_bytes })
+    } else if message.attempts >= MAX_ATTEMPTS {
+        Err(Failure::Interrupted { attempts: message.attempts })
+    } else {
+        understand_bounded(message.id, &message.raw, config)
+    }
+}
+
+/// One message within a batch: matched, decided and recorded.
 async fn process(
     batch: &mut Batch,
     config: &Config,
     now: DateTime<Utc>,
     message: &StoredMessage,
+    understood: &Result<Understood, Failure>,
 ) -> Result<bool, StoreError> {
-    let understood = if let Some(bytes) = message.truncated_from {
-        Err(Failure::Oversized { bytes, limit: config.intake.max_message_bytes })
-    } else if message.attempts >= MAX_ATTEMPTS {
-        Err(Failure::Interrupted { attempts: message.attempts })
-    } else if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
-        // Reading attached documents may take CPU for a while: off the async workers.
-        tokio::task::block_in_place(|| understand_bounded(message.id, &message.raw, config))
-    } else {
-        understand_bounded(message.id, &message.raw, config)
-    };
     let understood = match understood {
         Ok(understood) => understood,
-        Err(failure) => return give_up(batch, now, message.id, failure, &config.alerts).await,
+        Err(failure) => return give_up(batch, now, message.id, *failure, &config.alerts).await,
     };
     crate::fault::point("processing:understood");
-    let found = batch.lookups(&understood, &config.intake.own_message_id_domain).await?;
+    let found = batch.lookups(understood, &config.intake.own_message_id_domain).await?;
     let ctx = Context { now, rules: config.protocol_rules(), released_by: None };
-    let incoming =
-        Incoming { stored_id: message.id, understood: &understood, arrived_at: message.arrived_at, cause: None };
+    let incoming = Incoming { stored_id: message.id, understood, arrived_at: message.arrived_at, cause: None };
     let mut new_year = None;
-    let decision = match match_message(&understood, &found) {
+    let decision = match match_message(understood, &found) {
         // A referral reaches a person whatever it seems to match.
         Match::Triage { .. } if understood.kind == Kind::Referral => decide(Target::None, &incoming, &ctx),
         Match::Triage { reason, candidates } => Decision { candidates, ..Decision::triage(reason) },
         Match::Existing(reference) => match batch.load_case(&reference).await? {
             // A new incident for a closed case's child: a case of its own beside it.
-            Some(state) if opens_beside(&understood, &state) => {
+            Some(state) if opens_beside(understood, &state) => {
                 let year = london_date(&now).year();
                 new_year = Some(year);
                 let reference = batch.next_reference(&config.cases.prefix, year, config.cases.digits).await?;
                 decide(Target::Beside { reference, closed: Box::new(state) }, &incoming, &ctx)
             }
             // MERGE on a duplicate's thread: with the case it names at hand.
-            Some(state) if merging(&understood).is_some() => {
-                let into = match merging(&understood) {
+            Some(state) if merging(understood).is_some() => {
+                let into = match merging(understood) {
                     Some(named) => batch.load_case(&named).await?.map(Box::new),
                     None => None,
                 };
@@ -178,7 +230,7 @@ async fn process(
         Match::NoCase => decide(Target::None, &incoming, &ctx),
     };
     let mut decision = decision;
-    let may_matter = alerts::may_matter(&understood);
+    let may_matter = alerts::may_matter(understood);
     let already_told = decision.intents.iter().any(|i| i.template == "triage_alert");
     if let Some(alert) =
         decision.triage.as_deref().and_then(|r| alerts::triaged(&config.alerts, message.id, r, may_matter))
@@ -197,7 +249,7 @@ async fn process(
         decision.intents.extend(triage_answer(&incoming, &ctx, id, result).intents);
     }
     let opened = decision.case.as_ref().filter(|_| new_year.is_some()).is_some();
-    let summary = to_json(&understood).to_string();
+    let summary = to_json(understood).to_string();
     let processed = Processed {
         stored_id: message.id,
         kind: understood.kind.as_str(),

@@ -21,6 +21,9 @@ use crate::store::{Batch, ScheduledCase, Settled, Store, StoreError, stamp};
 /// Emails the tick queues in one statement.
 const EMAILS_A_STATEMENT: usize = 100;
 
+/// Cases read and decoded at once: a first tick over thousands of cases holds no more.
+const CASES_A_PAGE: usize = 200;
+
 /// What one tick did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tick {
@@ -42,37 +45,41 @@ pub async fn run(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<T
         tracing::info!("the calendar or the clocks changed: every open case's next step is worked out again");
     }
     let due = store.cases_with_steps_due(&london_date(&now).to_string()).await?;
-    act_on(store, &ctx, due).await
+    act_on(store, &ctx, &due, false).await
 }
 
 /// The same by reading every open case as if each had changed: what the index saves
 /// the scheduler from (and what it must find the same as).
 pub async fn rescan(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Tick, StoreError> {
     let ctx = Context { now, rules: config.protocol_rules(), released_by: None };
-    let cases = store.cases_to_rescan().await?;
-    act_on(store, &ctx, cases).await
+    let open = store.cases_to_rescan().await?;
+    act_on(store, &ctx, &open, true).await
 }
 
-async fn act_on(store: &Store, ctx: &Context<'_>, cases: Vec<ScheduledCase>) -> Result<Tick, StoreError> {
-    let mut tick = Tick { cases: cases.len(), ..Tick::default() };
-    if cases.is_empty() {
+async fn act_on(store: &Store, ctx: &Context<'_>, references: &[String], as_changed: bool) -> Result<Tick, StoreError> {
+    let mut tick = Tick::default();
+    if references.is_empty() {
         return Ok(tick);
     }
-    let mut settled = Vec::with_capacity(cases.len());
     let mut emails = Vec::new();
     // Every write of the tick in one transaction: a burst of reminders after downtime
     // costs one commit, and a crash leaves none of it half done.
     let mut batch = store.batch().await?;
-    for case in &cases {
-        settled.push(act_on_case(&mut batch, case, ctx, &mut tick, &mut emails).await?);
-        // Queued a statement's worth at a time: a tick after long downtime holds no more.
-        if emails.len() >= EMAILS_A_STATEMENT {
-            tick.queued += usize::try_from(batch.add_intents(&emails, ctx.now).await?).unwrap_or(usize::MAX);
-            emails.clear();
+    for page in references.chunks(CASES_A_PAGE) {
+        let cases = batch.scheduled_cases(page, as_changed).await?;
+        tick.cases += cases.len();
+        let mut settled = Vec::with_capacity(cases.len());
+        for case in &cases {
+            settled.push(act_on_case(&mut batch, case, ctx, &mut tick, &mut emails).await?);
+            // Queued a statement's worth at a time: a tick after long downtime holds no more.
+            if emails.len() >= EMAILS_A_STATEMENT {
+                tick.queued += usize::try_from(batch.add_intents(&emails, ctx.now).await?).unwrap_or(usize::MAX);
+                emails.clear();
+            }
         }
+        batch.settle(&settled).await?;
     }
     tick.queued += usize::try_from(batch.add_intents(&emails, ctx.now).await?).unwrap_or(usize::MAX);
-    batch.settle(&settled).await?;
     batch.commit().await?;
     Ok(tick)
 }

@@ -4,8 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use super::cases::{load_case_in, lookups_in, next_reference_in};
+use super::deferred::{Ahead, Deferred};
 use super::outbox::{NewIntent, insert_intents};
-use super::{Store, StoreError, encode, query_error, stamp};
+use super::rows::{self, AuditRow, TriageRow};
+use super::{Store, StoreError, query_error, stamp};
 use crate::domain::case::{CaseRef, CaseState};
 use crate::domain::message::Understood;
 use crate::protocol::{Lookups, Outcome};
@@ -32,7 +34,7 @@ impl Store {
         // SQLite: take the write lock now; a read snapshot upgraded later could fail.
         let begin = if self.engine == super::Engine::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
         let tx = self.pool.begin_with(begin).await.map_err(query_error("begin a transaction"))?;
-        Ok(Batch { tx, fence: self.fence_epoch() })
+        Ok(Batch { tx, fence: self.fence_epoch(), deferred: None })
     }
 
     /// Records a processed message and everything its decision produced, in one
@@ -75,19 +77,60 @@ pub struct Batch {
     pub(super) tx: sqlx::Transaction<'static, sqlx::Any>,
     /// The leader epoch its commit is fenced by.
     fence: Option<i64>,
+    /// What it decided and has not written yet (`Batch::defer`).
+    deferred: Option<Deferred>,
 }
 
 impl Batch {
+    /// From now on the batch keeps what its messages decide and writes it when it ends
+    /// (`store::deferred`); what `ahead` refers to is read now, in one query.
+    pub async fn defer(&mut self, ahead: &[Ahead<'_>], own_domain: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.go_direct().await?;
+        self.deferred = Some(Deferred::begin(&mut self.tx, ahead, own_domain, stamp(now)).await?);
+        Ok(())
+    }
+
+    /// Writes what was kept, and goes on a statement at a time.
+    pub async fn go_direct(&mut self) -> Result<(), StoreError> {
+        match self.deferred.take() {
+            Some(deferred) => deferred.write(&mut self.tx).await,
+            None => Ok(()),
+        }
+    }
+
     pub async fn lookups(&mut self, understood: &Understood, own_domain: &str) -> Result<Lookups, StoreError> {
+        if let Some(deferred) = &self.deferred {
+            return Ok(deferred.lookups(understood, own_domain));
+        }
         lookups_in(&mut self.tx, understood, own_domain).await
     }
 
     pub async fn next_reference(&mut self, prefix: &str, year: i32, digits: usize) -> Result<CaseRef, StoreError> {
-        next_reference_in(&mut self.tx, prefix, year, digits).await
+        let Some(deferred) = &mut self.deferred else {
+            return next_reference_in(&mut self.tx, prefix, year, digits).await;
+        };
+        let last = match deferred.last_number(year) {
+            Some(last) => last,
+            None => {
+                let next = next_reference_in(&mut self.tx, prefix, year, digits).await?;
+                let last = next.as_str().rsplit('-').next().and_then(|n| n.parse::<i64>().ok()).unwrap_or(1) - 1;
+                deferred.counter_read(year, last);
+                last
+            }
+        };
+        Ok(CaseRef::new(prefix, year, u32::try_from(last + 1).unwrap_or(u32::MAX), digits))
     }
 
     pub async fn load_case(&mut self, reference: &CaseRef) -> Result<Option<CaseState>, StoreError> {
-        load_case_in(&mut self.tx, reference).await
+        let Some(deferred) = &mut self.deferred else {
+            return load_case_in(&mut self.tx, reference).await;
+        };
+        if let Some(known) = deferred.case(reference.as_str()) {
+            return Ok(known);
+        }
+        let case = load_case_in(&mut self.tx, reference).await?;
+        deferred.loaded(reference.as_str(), case.clone());
+        Ok(case)
     }
 
     /// Records one processed message in the batch (see `Store::commit_processing`).
@@ -97,11 +140,20 @@ impl Batch {
         outcome: &Outcome,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        if let Some(deferred) = &mut self.deferred {
+            let plain = processed.resolves_triage.is_none() && outcome.merged.is_none() && deferred.at == stamp(now);
+            if plain {
+                deferred.record(processed, outcome)?;
+                return Ok(true);
+            }
+        }
+        self.go_direct().await?;
         record_in(&mut self.tx, processed, outcome, now).await
     }
 
     /// A decision of the scheduler's (see `Store::commit_case`).
     pub async fn record_case(&mut self, outcome: &Outcome, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.go_direct().await?;
         write_outcome(&mut self.tx, None, None, outcome, &stamp(now)).await
     }
 
@@ -111,6 +163,7 @@ impl Batch {
         not_before: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.go_direct().await?;
         super::outbox::add_intent_in(&mut self.tx, intent, not_before, now).await
     }
 
@@ -121,6 +174,7 @@ impl Batch {
         intents: &[(crate::protocol::Intent, Option<DateTime<Utc>>)],
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        self.go_direct().await?;
         let rows: Vec<NewIntent<'_>> = intents
             .iter()
             .map(|(intent, not_before)| NewIntent { intent, message: None, not_before: *not_before })
@@ -129,11 +183,13 @@ impl Batch {
     }
 
     pub async fn cancel_pending_except(&mut self, case: &str, prefix: &str, keep: &str) -> Result<u64, StoreError> {
+        self.go_direct().await?;
         super::outbox::cancel_pending_except_in(&mut *self.tx, case, prefix, keep).await
     }
 
     /// The stored message an open triage item holds.
     pub async fn open_triage_message(&mut self, id: i64) -> Result<Option<i64>, StoreError> {
+        self.go_direct().await?;
         sqlx::query_scalar("SELECT message FROM triage WHERE id = $1 AND resolved_at IS NULL")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -142,11 +198,13 @@ impl Batch {
     }
 
     pub async fn message_raw(&mut self, id: i64) -> Result<Option<(Vec<u8>, DateTime<Utc>)>, StoreError> {
+        self.go_direct().await?;
         super::cases::message_raw_in(&mut *self.tx, id).await
     }
 
     /// Marks the point one message's writes start from (`SAVEPOINT`).
     pub async fn savepoint(&mut self) -> Result<(), StoreError> {
+        self.go_direct().await?;
         sqlx::query("SAVEPOINT message").execute(&mut *self.tx).await.map_err(query_error("mark a savepoint"))?;
         Ok(())
     }
@@ -174,7 +232,8 @@ impl Batch {
         self.tx.rollback().await.map_err(query_error("roll back a batch"))
     }
 
-    pub async fn commit(self) -> Result<(), StoreError> {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.go_direct().await?;
         let mut tx = self.tx;
         super::check_fence(self.fence, &mut tx).await?;
         tx.commit().await.map_err(query_error("commit processed messages"))
@@ -236,93 +295,20 @@ async fn write_outcome(
 ) -> Result<(), StoreError> {
     if let Some(case) = &outcome.case {
         if let Some(year) = new_case_year {
-            let number: i64 = sqlx::query_scalar(
-                    "INSERT INTO case_counters (year, last_number) VALUES ($1, 1)
-                     ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 RETURNING last_number",
-                )
-                .bind(i64::from(year))
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(query_error("number a new case"))?;
-            let expected = case.reference.as_str().rsplit('-').next().and_then(|n| n.parse::<i64>().ok());
-            if expected != Some(number) {
-                return Err(StoreError::Conflict(format!(
-                    "case number {number} was taken while {} was being opened",
-                    case.reference
-                )));
-            }
+            let number = case.reference.as_str().rsplit('-').next().and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
+            rows::take_case_numbers(tx, year, number - 1, number).await?;
         }
-        let state = encode("a case", case)?;
-        let next = case.next_due();
-        sqlx::query(
-                "INSERT INTO cases (reference, kind, stage, opened_at, closed_at, panel_reference, la_reference, next_clock, next_due, state, updated_at, open_duties, next_step_on)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                 ON CONFLICT (reference) DO UPDATE SET stage = excluded.stage, closed_at = excluded.closed_at,
-                   panel_reference = excluded.panel_reference, la_reference = excluded.la_reference,
-                   next_clock = excluded.next_clock, next_due = excluded.next_due, state = excluded.state, updated_at = excluded.updated_at,
-                   open_duties = excluded.open_duties, next_step_on = excluded.next_step_on",
-            )
-            .bind(case.reference.as_str())
-            .bind(case.kind.as_str())
-            .bind(case.stage())
-            .bind(case.opened_on.to_string())
-            .bind(case.closed.as_ref().map(|(_, d)| d.to_string()))
-            .bind(&case.notification.panel_reference)
-            .bind(&case.notification.la_reference)
-            .bind(next.map(|c| c.clock.as_str()))
-            .bind(next.map(|c| c.due_in_force().to_string()))
-            .bind(state)
-            .bind(at)
-            .bind(case.open_duties().count() as i64)
-            // Changed: the scheduler looks at it at its next tick (`store::schedule`).
-            .bind((!case.is_closed()).then_some(super::schedule::UNSETTLED))
-            .execute(&mut **tx)
-            .await
-            .map_err(query_error("save a case"))?;
+        rows::upsert_cases(tx, &[case], at).await?;
         crate::fault::point("processing:case-saved");
         // A case numbered now has no clocks stored yet.
-        if new_case_year.is_none() {
-            sqlx::query("DELETE FROM clocks WHERE case_reference = $1")
-                .bind(case.reference.as_str())
-                .execute(&mut **tx)
-                .await
-                .map_err(query_error("replace a case's clocks"))?;
-        }
-        if !case.clocks.is_empty() {
-            let sql = format!(
-                "INSERT INTO clocks (case_reference, clock, started_on, due_on, status, closed_on) VALUES {}",
-                super::placeholders(tx, case.clocks.len(), 6)
-            );
-            let mut query = sqlx::query(&sql);
-            for clock in &case.clocks {
-                query = query
-                    .bind(case.reference.as_str())
-                    .bind(clock.clock.as_str())
-                    .bind(clock.started.to_string())
-                    .bind(clock.due_in_force().to_string())
-                    .bind(clock.status.as_str())
-                    .bind(clock.closed_on.map(|d| d.to_string()));
-            }
-            query.execute(&mut **tx).await.map_err(query_error("save a case's clocks"))?;
-        }
-        if !outcome.audit.is_empty() {
-            let sql = format!(
-                "INSERT INTO audit (case_reference, at, event, clock, actor, message, detail) VALUES {}",
-                super::placeholders(tx, outcome.audit.len(), 7)
-            );
-            let mut query = sqlx::query(&sql);
-            for entry in &outcome.audit {
-                query = query
-                    .bind(case.reference.as_str())
-                    .bind(at)
-                    .bind(entry.event.as_str())
-                    .bind(entry.clock.map(|c| c.as_str()))
-                    .bind(entry.actor.as_deref())
-                    .bind(stored)
-                    .bind(entry.detail.as_str());
-            }
-            query.execute(&mut **tx).await.map_err(query_error("append to the audit log"))?;
-        }
+        let stored_clocks = if new_case_year.is_none() { vec![case.reference.as_str()] } else { Vec::new() };
+        rows::replace_clocks(tx, &[case], &stored_clocks).await?;
+        let audit: Vec<AuditRow<'_>> = outcome
+            .audit
+            .iter()
+            .map(|entry| AuditRow { case: case.reference.as_str(), entry, message: stored })
+            .collect();
+        rows::append_audit(tx, &audit, at).await?;
     }
     if let (Some((duplicate, entries)), Some(kept)) = (&outcome.merged, &outcome.case) {
         merge_into(tx, duplicate, entries, kept, stored, at).await?;
@@ -331,34 +317,15 @@ async fn write_outcome(
     // The item is numbered first: an alert about it names the number to reply with.
     let mut item = None;
     if let Some(reason) = &outcome.triage {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO triage (message, reason, candidates, created_at, evidence) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(stored)
-        .bind(reason)
-        .bind(encode(
-            "a triage item's candidates",
-            &outcome.candidates.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-        )?)
-        .bind(at)
-        .bind(outcome.evidence.as_deref())
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(query_error("hold a message for triage"))?;
-        item = Some(id);
+        let row = TriageRow {
+            message: stored,
+            reason,
+            candidates: outcome.candidates.iter().map(|c| c.to_string()).collect(),
+            evidence: outcome.evidence.as_deref(),
+        };
+        item = Some(rows::hold(tx, &row, at).await?);
     }
-    let named: Vec<std::borrow::Cow<'_, crate::protocol::Intent>> = outcome
-        .intents
-        .iter()
-        .map(|intent| match item {
-            Some(id) if intent.template == "triage_alert" && !intent.facts.contains_key("item") => {
-                let mut with = intent.clone();
-                with.facts.insert("item".into(), id.to_string().into());
-                std::borrow::Cow::Owned(with)
-            }
-            _ => std::borrow::Cow::Borrowed(intent),
-        })
-        .collect();
+    let named: Vec<_> = outcome.intents.iter().map(|intent| rows::naming_item(intent, item)).collect();
     let rows: Vec<NewIntent<'_>> =
         named.iter().map(|intent| NewIntent { intent, message: stored, not_before: None }).collect();
     insert_intents(tx, &rows, at).await?;

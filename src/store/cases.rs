@@ -96,55 +96,111 @@ impl Store {
     }
 }
 
-/// The cases a message's references point at, in one query: its tags and our own
-/// Message-IDs it replies to (cases by reference), the Message-IDs it replies to
-/// (the cases of those messages) and its Panel and LA references.
+/// What a message may be matched by: the tags it carries and our own Message-IDs it
+/// replies to (cases by reference), the Message-IDs it replies to (the cases of those
+/// messages) and its Panel and LA references.
+pub(super) struct Keys<'a> {
+    pub named: Vec<String>,
+    pub thread: Vec<&'a str>,
+    pub externals: Vec<String>,
+}
+
+impl<'a> Keys<'a> {
+    pub fn of(understood: &'a Understood, own_domain: &str) -> Self {
+        let suffix = format!("@{own_domain}");
+        let thread: Vec<&str> =
+            understood.in_reply_to.iter().chain(&understood.references).map(String::as_str).collect();
+        let mut named: Vec<String> = understood.case_refs.clone();
+        named.extend(thread.iter().filter_map(|id| own_reference(id, &suffix)));
+        let mut externals: Vec<String> = understood.external_refs.clone();
+        if let Some(n) = &understood.notification {
+            externals.extend(n.panel_reference.iter().cloned());
+            externals.extend(n.la_reference.iter().cloned());
+        }
+        Keys { named, thread, externals }
+    }
+
+    /// Whether a found row `(what, reference, key)` answers one of these keys.
+    pub fn wants(&self, what: &str, key: &str) -> bool {
+        match what {
+            "case" => self.named.iter().any(|k| k == key),
+            "thread" => self.thread.contains(&key),
+            _ => self.externals.iter().any(|k| k == key),
+        }
+    }
+}
+
+/// The case reference one of our own Message-IDs carries (`REF.rest@domain`).
+fn own_reference(id: &str, suffix: &str) -> Option<String> {
+    id.to_ascii_lowercase().ends_with(suffix).then(|| id.split(['.', '@']).next().map(str::to_owned)).flatten()
+}
+
+/// A row of what lookups found: `(what, case reference, key)`, where `what` is `case`,
+/// `thread`, `panel` or `la`.
+pub(super) type Found = (String, String, String);
+
+/// The cases a message's references point at, in one query.
 pub(super) async fn lookups_in(
     conn: &mut sqlx::AnyConnection,
     understood: &Understood,
     own_domain: &str,
 ) -> Result<Lookups, StoreError> {
-    let suffix = format!("@{own_domain}");
-    let thread: Vec<&String> = understood.in_reply_to.iter().chain(&understood.references).collect();
-    // Our own Message-IDs carry the case reference: REF.rest@domain.
-    let own = |id: &str| -> Option<String> {
-        id.to_ascii_lowercase().ends_with(&suffix).then(|| id.split(['.', '@']).next().map(str::to_owned)).flatten()
-    };
-    let mut named: Vec<String> = understood.case_refs.clone();
-    named.extend(thread.iter().filter_map(|id| own(id)));
-    let mut externals: Vec<String> = understood.external_refs.clone();
-    if let Some(n) = &understood.notification {
-        externals.extend(n.panel_reference.iter().cloned());
-        externals.extend(n.la_reference.iter().cloned());
-    }
+    let keys = Keys::of(understood, own_domain);
+    let named: Vec<&str> = keys.named.iter().map(String::as_str).collect();
+    let externals: Vec<&str> = keys.externals.iter().map(String::as_str).collect();
+    let mut rows = found_in(conn, &named, &keys.thread, &externals).await?;
+    Ok(lookups_from(&mut rows, understood, own_domain))
+}
+
+/// The rows answering any of these keys, in one query.
+pub(super) async fn found_in<'a>(
+    conn: &mut sqlx::AnyConnection,
+    named: &[&'a str],
+    thread: &[&'a str],
+    externals: &[&'a str],
+) -> Result<Vec<Found>, StoreError> {
     let mut parts = Vec::new();
     let mut binds: Vec<&str> = Vec::new();
+    // SQLite looks numbered parameters up by name, a cost that grows with their number.
+    let numbered = !conn.backend_name().eq_ignore_ascii_case("sqlite");
+    let placeholders_for = |values: &[&'a str], binds: &mut Vec<&'a str>| {
+        let start = binds.len();
+        binds.extend(values);
+        let each = |n: usize| if numbered { format!("${n}") } else { "?".to_owned() };
+        (start + 1..=binds.len()).map(each).collect::<Vec<_>>().join(", ")
+    };
     if !named.is_empty() {
-        let these = placeholders_for(named.iter().map(String::as_str), &mut binds);
+        let these = placeholders_for(named, &mut binds);
         parts.push(format!("SELECT 'case', reference, reference FROM cases WHERE reference IN ({these})"));
     }
     if !thread.is_empty() {
-        let these = placeholders_for(thread.iter().map(|s| s.as_str()), &mut binds);
+        let these = placeholders_for(thread, &mut binds);
         parts.push(format!(
             "SELECT DISTINCT 'thread', case_reference, message_id FROM messages WHERE case_reference IS NOT NULL AND message_id IN ({these})"
         ));
     }
     if !externals.is_empty() {
-        let these = placeholders_for(externals.iter().map(String::as_str), &mut binds);
+        let these = placeholders_for(externals, &mut binds);
         parts.push(format!("SELECT 'panel', reference, panel_reference FROM cases WHERE panel_reference IN ({these})"));
         parts.push(format!("SELECT 'la', reference, la_reference FROM cases WHERE la_reference IN ({these})"));
     }
-    let mut rows: Vec<(String, String, String)> = Vec::new();
-    if !parts.is_empty() {
-        let sql = parts.join(" UNION ALL ");
-        let mut query = sqlx::query(&sql);
-        for value in &binds {
-            query = query.bind(*value);
-        }
-        let found = query.fetch_all(&mut *conn).await.map_err(query_error("look up what a message refers to"))?;
-        rows = found.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-        rows.sort();
+    if parts.is_empty() {
+        return Ok(Vec::new());
     }
+    let sql = parts.join(" UNION ALL ");
+    let mut query = sqlx::query(&sql);
+    for value in &binds {
+        query = query.bind(*value);
+    }
+    let found = query.fetch_all(&mut *conn).await.map_err(query_error("look up what a message refers to"))?;
+    Ok(found.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+}
+
+/// What `rows` (found for this message's keys, and perhaps others) say it refers to.
+pub(super) fn lookups_from(rows: &mut [Found], understood: &Understood, own_domain: &str) -> Lookups {
+    rows.sort();
+    let suffix = format!("@{own_domain}");
+    let keys = Keys::of(understood, own_domain);
     let cases_of = |what: &[&str], key: &str| -> Vec<CaseRef> {
         let mut out: Vec<CaseRef> = Vec::new();
         for (_, reference, _) in rows.iter().filter(|(w, _, k)| what.contains(&w.as_str()) && k == key) {
@@ -163,24 +219,19 @@ pub(super) async fn lookups_in(
             None => found.unknown_tags.push(tag.clone()),
         }
     }
-    for id in thread {
-        if let Some(r) = own(id).and_then(|candidate| cases_of(&["case"], &candidate).into_iter().next()) {
+    for id in &keys.thread {
+        if let Some(r) =
+            own_reference(id, &suffix).and_then(|candidate| cases_of(&["case"], &candidate).into_iter().next())
+        {
             found.by_thread.push(r);
             continue;
         }
         found.by_thread.extend(cases_of(&["thread"], id));
     }
-    for reference in &externals {
+    for reference in &keys.externals {
         found.by_external.extend(cases_of(&["panel", "la"], reference));
     }
-    Ok(found)
-}
-
-/// `$4, $5, $6` for `values`, appended to `binds`.
-fn placeholders_for<'a>(values: impl Iterator<Item = &'a str>, binds: &mut Vec<&'a str>) -> String {
-    let start = binds.len();
-    binds.extend(values);
-    (start + 1..=binds.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+    found
 }
 
 pub(super) async fn next_reference_in(

@@ -22,6 +22,8 @@ pub struct StoredMessage {
     pub attempts: i64,
     /// Over the size limit: only its start was kept, and this was its size.
     pub truncated_from: Option<i64>,
+    /// Its Message-ID, as stored.
+    pub message_id: Option<String>,
 }
 
 /// The Message-ID header's value, read cheaply (no full parse) for deduplication.
@@ -149,7 +151,7 @@ impl Store {
             return Ok(Vec::new());
         };
         let rows = sqlx::query(
-            "SELECT m.id, b.raw, m.arrived_at, m.attempts, m.truncated_from FROM messages m
+            "SELECT m.id, b.raw, m.arrived_at, m.attempts, m.truncated_from, m.message_id FROM messages m
              LEFT JOIN message_bodies b ON b.message = m.id
              WHERE m.state = 'stored' AND m.id BETWEEN $1 AND $2 ORDER BY m.id",
         )
@@ -168,6 +170,7 @@ impl Store {
                     .unwrap_or_default(),
                 attempts: r.get(3),
                 truncated_from: r.get(4),
+                message_id: r.get(5),
             })
             .collect())
     }

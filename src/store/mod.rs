@@ -5,9 +5,11 @@
 mod audit;
 mod batch;
 mod cases;
+mod deferred;
 mod messages;
 mod outbox;
 mod retention;
+mod rows;
 pub mod schedule;
 mod state;
 
@@ -20,6 +22,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use audit::{AuditRow, TriageRow};
 pub use batch::{Batch, Processed};
 pub use cases::{CaseRow, IntentRow};
+pub use deferred::Ahead;
 pub use messages::{Checkpoint, MessageInfo, NewMessage, Stored, StoredMessage};
 pub use outbox::OutboxRow;
 pub use retention::Purged;

@@ -45,29 +45,17 @@ pub struct Settled {
 }
 
 impl Store {
-    /// The open cases whose next step falls on or before `today` (ISO), or that changed
-    /// since the last tick: one range of the `next_step_on` index.
-    pub async fn cases_with_steps_due(&self, today: &str) -> Result<Vec<ScheduledCase>, StoreError> {
-        let rows = sqlx::query(
-            // No ORDER BY: SQLite would walk the reference index instead of this range.
-            "SELECT state, updated_at, next_step_on FROM cases WHERE next_step_on <= $1",
-        )
-        .bind(today)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error("list cases with steps due"))?;
-        let mut cases = rows
-            .into_iter()
-            .map(|r| {
-                Ok(ScheduledCase {
-                    state: decode(&r.get::<String, _>(0))?,
-                    updated_at: r.get(1),
-                    next_step_on: r.get(2),
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        cases.sort_by(|a, b| a.state.reference.as_str().cmp(b.state.reference.as_str()));
-        Ok(cases)
+    /// The references of the open cases whose next step falls on or before `today`
+    /// (ISO), or that changed since the last tick: one range of the `next_step_on` index.
+    pub async fn cases_with_steps_due(&self, today: &str) -> Result<Vec<String>, StoreError> {
+        // No ORDER BY: SQLite would walk the reference index instead of this range.
+        let mut due: Vec<String> = sqlx::query_scalar("SELECT reference FROM cases WHERE next_step_on <= $1")
+            .bind(today)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error("list cases with steps due"))?;
+        due.sort();
+        Ok(due)
     }
 
     /// Every open case as a digest lists it, from the columns kept beside its state:
@@ -89,14 +77,12 @@ impl Store {
             .collect())
     }
 
-    /// Every open case, as a full scan reads them (each as if changed).
-    pub async fn cases_to_rescan(&self) -> Result<Vec<ScheduledCase>, StoreError> {
-        Ok(self
-            .cases(true)
-            .await?
-            .into_iter()
-            .map(|row| ScheduledCase { state: row.state, updated_at: row.updated_at, next_step_on: UNSETTLED.into() })
-            .collect())
+    /// The references of every open case, for a full scan.
+    pub async fn cases_to_rescan(&self) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT reference FROM cases WHERE closed_at IS NULL ORDER BY reference")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error("list the open cases"))
     }
 
     /// Compares the fingerprint of the rules in force with the one the stored days were
@@ -141,9 +127,47 @@ impl Store {
 }
 
 impl Batch {
+    /// Cases `references` as the scheduler reads them (a page of those found due);
+    /// `as_changed` reads each as if it had changed (a full scan).
+    pub async fn scheduled_cases(
+        &mut self,
+        references: &[String],
+        as_changed: bool,
+    ) -> Result<Vec<ScheduledCase>, StoreError> {
+        self.go_direct().await?;
+        if references.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT state, updated_at, next_step_on FROM cases WHERE reference IN {}",
+            super::placeholders(&self.tx, 1, references.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for reference in references {
+            query = query.bind(reference.as_str());
+        }
+        let rows = query.fetch_all(&mut *self.tx).await.map_err(query_error("read cases with steps due"))?;
+        let mut cases = rows
+            .into_iter()
+            .map(|r| {
+                let next_step_on: Option<String> = r.get(2);
+                Ok(ScheduledCase {
+                    state: decode(&r.get::<String, _>(0))?,
+                    updated_at: r.get(1),
+                    next_step_on: if as_changed { UNSETTLED.to_owned() } else { next_step_on.unwrap_or_default() },
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // A case closed since its reference was read has nothing left to schedule.
+        cases.retain(|c| !c.state.is_closed() && (as_changed || !c.next_step_on.is_empty()));
+        cases.sort_by(|a, b| a.state.reference.as_str().cmp(b.state.reference.as_str()));
+        Ok(cases)
+    }
+
     /// Writes the days a tick worked out, many rows a statement; a case changed since it
     /// was read keeps its mark.
     pub async fn settle(&mut self, settled: &[Settled]) -> Result<(), StoreError> {
+        self.go_direct().await?;
         for chunk in settled.chunks(CHUNK) {
             let sql = format!(
                 "UPDATE cases SET next_step_on = v.column3 FROM (VALUES {}) AS v
