@@ -8,6 +8,9 @@ use sqlx::Row;
 use super::{Store, StoreError, query_error, stamp};
 pub use crate::domain::mailbox::{Checkpoint, NewMessage, Stored};
 
+/// Messages stored a statement at most (ten columns each).
+const MESSAGES_A_STATEMENT: usize = 200;
+
 /// Text of waiting messages read into memory at once at most (one larger message is
 /// read alone).
 const PENDING_BYTES: i64 = 32 * 1024 * 1024;
@@ -95,8 +98,8 @@ impl Store {
     pub async fn store_messages(&self, messages: &[NewMessage<'_>]) -> Result<Vec<Stored>, StoreError> {
         let mut tx = self.begin_write().await?;
         let mut stored = Vec::with_capacity(messages.len());
-        for message in messages {
-            stored.push(insert_message(&mut tx, message).await?);
+        for part in messages.chunks(MESSAGES_A_STATEMENT) {
+            stored.extend(insert_messages(&mut tx, part).await?);
         }
         self.commit_write(tx, "commit stored messages").await?;
         Ok(stored)
@@ -228,53 +231,97 @@ async fn advance(
     Ok(())
 }
 
-/// Inserts one message (or finds its stored copy) and advances its source's checkpoint.
-async fn insert_message(
+/// Inserts messages (or finds their stored copies: the same content and Message-ID,
+/// stored before or earlier in `messages`), a few statements for all, and advances
+/// their sources' checkpoints past them.
+async fn insert_messages(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    message: &NewMessage<'_>,
-) -> Result<Stored, StoreError> {
-    let sha = hex::encode(Sha256::digest(message.raw));
-    let id = message_id(message.raw);
-    let dedupe_key = format!("{sha}|{}", id.as_deref().unwrap_or(""));
+    messages: &[NewMessage<'_>],
+) -> Result<Vec<Stored>, StoreError> {
+    let keyed: Vec<(String, Option<String>, String)> = messages
+        .iter()
+        .map(|m| {
+            let sha = hex::encode(Sha256::digest(m.raw));
+            let id = message_id(m.raw);
+            let dedupe_key = format!("{sha}|{}", id.as_deref().unwrap_or(""));
+            (sha, id, dedupe_key)
+        })
+        .collect();
     // Write first, so that the transaction holds the write lock from its first statement.
-    let inserted: Option<i64> = sqlx::query_scalar(
+    let sql = format!(
         "INSERT INTO messages (source, uidvalidity, uid, message_id, sha256, dedupe_key, size, arrived_at, stored_at, truncated_from)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-    )
-    .bind(message.source)
-    .bind(message.uidvalidity.map(i64::from))
-    .bind(message.uid.map(i64::from))
-    .bind(&id)
-    .bind(&sha)
-    .bind(&dedupe_key)
-    .bind(i64::try_from(message.raw.len()).unwrap_or(i64::MAX))
-    .bind(stamp(message.arrived_at))
-    .bind(stamp(Utc::now()))
-    .bind(message.truncated_from.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(query_error("store a message"))?;
-    let stored = match inserted {
-        Some(new) => {
-            sqlx::query("INSERT INTO message_bodies (message, raw) VALUES ($1, $2)")
-                .bind(new)
-                .bind(message.raw)
-                .execute(&mut **tx)
-                .await
-                .map_err(query_error("store a message's text"))?;
-            Stored::New(new)
+         VALUES {} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key",
+        super::placeholders(tx, messages.len(), 10)
+    );
+    let stored_at = stamp(Utc::now());
+    let mut query = sqlx::query(&sql);
+    for (message, (sha, id, dedupe_key)) in messages.iter().zip(&keyed) {
+        query = query
+            .bind(message.source)
+            .bind(message.uidvalidity.map(i64::from))
+            .bind(message.uid.map(i64::from))
+            .bind(id.as_deref())
+            .bind(sha.as_str())
+            .bind(dedupe_key.as_str())
+            .bind(i64::try_from(message.raw.len()).unwrap_or(i64::MAX))
+            .bind(stamp(message.arrived_at))
+            .bind(stored_at.as_str())
+            .bind(message.truncated_from.map(|n| i64::try_from(n).unwrap_or(i64::MAX)));
+    }
+    let rows = query.fetch_all(&mut **tx).await.map_err(query_error("store a message"))?;
+    let new: std::collections::HashMap<String, i64> = rows.iter().map(|r| (r.get(1), r.get(0))).collect();
+    let mut copies = std::collections::HashMap::new();
+    let missing: Vec<&str> = keyed.iter().map(|(_, _, k)| k.as_str()).filter(|k| !new.contains_key(*k)).collect();
+    if !missing.is_empty() {
+        let sql = format!(
+            "SELECT id, dedupe_key FROM messages WHERE dedupe_key IN {}",
+            super::placeholders(tx, 1, missing.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for key in &missing {
+            query = query.bind(*key);
         }
-        None => {
-            let existing: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE dedupe_key = $1")
-                .bind(&dedupe_key)
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(query_error("look for a stored copy"))?;
-            Stored::Duplicate(existing)
+        let rows = query.fetch_all(&mut **tx).await.map_err(query_error("look for a stored copy"))?;
+        copies.extend(rows.iter().map(|r| (r.get::<String, _>(1), r.get::<i64, _>(0))));
+    }
+    // The first of two equal messages in `messages` is the one stored.
+    let mut bodies: Vec<(i64, &[u8])> = Vec::new();
+    let mut stored = Vec::with_capacity(messages.len());
+    for (message, (_, _, key)) in messages.iter().zip(&keyed) {
+        match new.get(key) {
+            Some(id) if !bodies.iter().any(|(b, _)| b == id) => {
+                bodies.push((*id, message.raw));
+                stored.push(Stored::New(*id));
+            }
+            Some(id) => stored.push(Stored::Duplicate(*id)),
+            None => {
+                let id = copies.get(key).ok_or_else(|| StoreError::Conflict("a stored copy vanished".into()))?;
+                stored.push(Stored::Duplicate(*id));
+            }
         }
-    };
-    if let (Some(uidvalidity), Some(uid)) = (message.uidvalidity, message.uid) {
-        advance(tx, message.source, uidvalidity, uid).await?;
+    }
+    if !bodies.is_empty() {
+        let sql =
+            format!("INSERT INTO message_bodies (message, raw) VALUES {}", super::placeholders(tx, bodies.len(), 2));
+        let mut query = sqlx::query(&sql);
+        for (id, raw) in &bodies {
+            query = query.bind(*id).bind(*raw);
+        }
+        query.execute(&mut **tx).await.map_err(query_error("store a message's text"))?;
+    }
+    // Each run of messages from one source under one UIDVALIDITY moves its checkpoint
+    // to the highest of their UIDs, in order: as if each had moved it in turn.
+    let mut runs: Vec<(&str, u32, u32)> = Vec::new();
+    for message in messages {
+        if let (Some(uidvalidity), Some(uid)) = (message.uidvalidity, message.uid) {
+            match runs.last_mut() {
+                Some(run) if run.0 == message.source && run.1 == uidvalidity => run.2 = run.2.max(uid),
+                _ => runs.push((message.source, uidvalidity, uid)),
+            }
+        }
+    }
+    for (source, uidvalidity, uid) in runs {
+        advance(tx, source, uidvalidity, uid).await?;
     }
     Ok(stored)
 }

@@ -83,3 +83,37 @@ async fn journal_mode(path: &str) -> String {
     let mut conn = sqlx::sqlite::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap();
     sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.unwrap()
 }
+
+#[tokio::test]
+async fn a_fetched_batch_with_copies_stores_each_message_once_on_both_engines() {
+    for db in both().await {
+        let store = Store::open(&db.url).await.unwrap_or_else(|e| panic!("{}: {e}", db.name));
+        let (a, b, c) = (message(1, "batch"), message(2, "batch"), message(3, "batch"));
+        let (a, b, c) = (a.as_slice(), b.as_slice(), c.as_slice());
+        fn new(raw: &[u8], uidvalidity: u32, uid: u32) -> NewMessage<'_> {
+            NewMessage {
+                truncated_from: None,
+                source: "imap:batch",
+                uidvalidity: Some(uidvalidity),
+                uid: Some(uid),
+                raw,
+                arrived_at: Utc::now(),
+            }
+        }
+        store.store_message(&new(c, 7, 1)).await.unwrap();
+        // `a` twice in one fetch, `c` stored before, the UIDVALIDITY changing half way.
+        let stored = store.store_messages(&[new(a, 7, 5), new(b, 7, 9), new(a, 7, 6), new(c, 8, 2)]).await.unwrap();
+        let ids: Vec<String> = stored.iter().map(|s| format!("{s:?}")).collect();
+        let (Stored::New(first), Stored::New(second)) = (&stored[0], &stored[1]) else {
+            panic!("{}: the first two are new: {ids:?}", db.name)
+        };
+        assert_ne!(first, second, "{}", db.name);
+        assert!(matches!(&stored[2], Stored::Duplicate(id) if id == first), "{}: {ids:?}", db.name);
+        assert!(matches!(&stored[3], Stored::Duplicate(id) if id != first && id != second), "{}: {ids:?}", db.name);
+        let pending = store.pending_messages(10).await.unwrap();
+        let texts: Vec<&[u8]> = pending.iter().map(|p| p.raw.as_slice()).collect();
+        assert_eq!(texts, vec![c, a, b], "{}: each text stored once, in order", db.name);
+        let cp = store.checkpoint("imap:batch").await.unwrap().unwrap();
+        assert_eq!((cp.uidvalidity, cp.last_uid), (8, 2), "{}: the checkpoint as after the last", db.name);
+    }
+}
