@@ -84,8 +84,17 @@ impl Env {
             .args(["run", "--config", &config.display().to_string()])
             .env("CSPR__MAILBOX__PASSWORD", "chscp-pass")
             .env("CSPR__OUTBOUND__PASSWORD", "chscp-pass")
-            .env("CSPR_LOG", "warn")
-            .stderr(Stdio::null())
+            // CSPR_BENCH_DAEMON_LOG=FILE keeps the daemons' logs (info level) to see where
+            // a figure's time goes.
+            .env("CSPR_LOG", if std::env::var_os("CSPR_BENCH_DAEMON_LOG").is_some() { "info" } else { "warn" })
+            .stderr(match std::env::var_os("CSPR_BENCH_DAEMON_LOG") {
+                Some(file) => std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(file)
+                    .map_or_else(|_| Stdio::null(), Stdio::from),
+                None => Stdio::null(),
+            })
             .spawn()
             .expect("cspr run starts")
     }

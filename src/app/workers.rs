@@ -205,8 +205,12 @@ pub(super) async fn run_delivery(
     outbox.reconcile().await?;
     loop {
         beat(&beats.delivery);
-        // Each email only while this instance still leads.
+        // Each email only while this instance still leads, and not once it is asked to
+        // stop: a long outbox waits for the next start rather than holding the stop up.
         loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
             if !leadership.still_leader().await {
                 anyhow::bail!("this instance lost the leader lock; stopping so that only one sends");
             }

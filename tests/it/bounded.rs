@@ -518,3 +518,47 @@ async fn an_imap_server_that_stops_answering_is_given_up_within_the_command_time
     assert!(error.to_string().contains("IMAP EXAMINE had no answer within 1 s"), "{error}");
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_asked_for_while_a_long_outbox_is_sent_ends_the_daemon_before_the_outbox_is_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("maildir/new")).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cspr.db").display());
+    // Three thousand alerts waiting, as after a backlog was processed.
+    let config = cspr::config::load(&cspr::config::Sources {
+        file: Some(fixture_config().into()),
+        env: vec![("CSPR__STORE__URL".into(), db.clone())],
+        credentials_dir: None,
+    })
+    .unwrap();
+    let store = Store::open(&db).await.unwrap();
+    let mut alert = cspr::protocol::alerts::triaged(&config.alerts, 1, "not recognised", true).expect("an alert");
+    alert.urgent = true;
+    let waiting: Vec<_> = (0..3000)
+        .map(|n| {
+            let mut one = alert.clone();
+            one.dedupe_key = format!("waiting-{n}");
+            (one, None)
+        })
+        .collect();
+    let mut batch = store.batch().await.unwrap();
+    assert_eq!(batch.add_intents(&waiting, Utc::now()).await.unwrap(), 3000);
+    batch.commit().await.unwrap();
+    let first = daemon(dir.path(), &db, &[]);
+    let sending = eventually(Duration::from_secs(60), || async {
+        store.outbox(None).await.unwrap().iter().any(|r| r.status == "sent")
+    })
+    .await;
+    assert!(sending, "the daemon sends");
+    stop(first);
+    let left = store.outbox(None).await.unwrap().iter().filter(|r| r.status == "pending").count();
+    assert!(left > 0, "the stop did not wait for the whole outbox to be sent");
+    // Nothing is lost: the next start sends the rest.
+    let again = daemon(dir.path(), &db, &[]);
+    let drained = eventually(Duration::from_secs(120), || async {
+        store.outbox(None).await.unwrap().iter().all(|r| r.status == "sent")
+    })
+    .await;
+    stop(again);
+    assert!(drained, "the rest sent after a restart");
+}
