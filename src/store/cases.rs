@@ -180,8 +180,10 @@ pub(super) async fn found_in<'a>(
         ));
     }
     if !externals.is_empty() {
+        // Bound once for each part: SQLite's `?` takes the next value wherever it stands.
         let these = placeholders_for(externals, &mut binds);
         parts.push(format!("SELECT 'panel', reference, panel_reference FROM cases WHERE panel_reference IN ({these})"));
+        let these = placeholders_for(externals, &mut binds);
         parts.push(format!("SELECT 'la', reference, la_reference FROM cases WHERE la_reference IN ({these})"));
     }
     if parts.is_empty() {

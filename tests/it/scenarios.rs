@@ -309,6 +309,36 @@ async fn a_second_copy_of_a_notification_updates_the_case_and_opens_no_other() {
 }
 
 #[tokio::test]
+async fn a_copy_that_carries_only_the_la_reference_finds_its_case() {
+    for db in both().await {
+        let mut w = World::new(db).await;
+        let first = notification(
+            LA,
+            "16/11/2026",
+            "18/11/2026",
+            "SIN-2026-01015",
+            "LA reference: HK-88\r\n",
+            "Thu, 19 Nov 2026 10:00:00 +0000",
+            true,
+        );
+        w.deliver(first, "2026-11-19T10:05:00Z").await;
+        // A colleague's copy: no Panel reference yet, only the LA's own.
+        let copy = notification(
+            "manager@hackney.gov.uk",
+            "16/11/2026",
+            "18/11/2026",
+            "",
+            "LA reference: HK-88\r\n",
+            "Fri, 20 Nov 2026 10:00:00 +0000",
+            true,
+        );
+        w.deliver(copy, "2026-11-20T10:05:00Z").await;
+        assert_eq!(w.store.cases(false).await.unwrap().len(), 1, "{}: found by the LA reference", w.db.name);
+        assert_eq!(w.store.case_messages("CHSCP-2026-001").await.unwrap().len(), 2, "{}", w.db.name);
+    }
+}
+
+#[tokio::test]
 async fn an_unauthenticated_sender_changes_nothing_and_goes_to_triage() {
     for db in both().await {
         let mut w = World::new(db).await;
