@@ -72,7 +72,7 @@ pub async fn try_batch(
     let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
     store.count_attempts(&ids).await?;
     crate::fault::pause("processing:read");
-    let understood = understand_all(&messages, config);
+    let understood = understand_all(&messages, config, progress);
     let ahead: Vec<Ahead<'_>> = messages
         .iter()
         .zip(&understood)
@@ -87,7 +87,16 @@ pub async fn try_batch(
     let (batch, done) = loop {
         let mut batch = store.batch().await?;
         if !guarded {
-            batch.defer(&ahead, &config.intake.own_message_id_domain, now).await?;
+            match batch.defer(&ahead, &config.intake.own_message_id_domain, now).await {
+                Ok(()) => {}
+                Err(error) if error.is_about_the_change() => {
+                    tracing::warn!(error = %error, "batch's lookups refused; it goes a message at a time");
+                    batch.roll_back().await?;
+                    guarded = true;
+                    continue;
+                }
+                Err(error) => return Err(error),
+            }
         }
         let mut done = Vec::with_capacity(messages.len());
         let mut refused = false;
@@ -139,18 +148,28 @@ pub async fn try_batch(
 }
 
 /// Reads each message of a batch (the pure pipeline, within its budget), on as many
-/// threads as there are cores: reading, not the database, is most of a batch's work.
-fn understand_all(messages: &[StoredMessage], config: &Config) -> Vec<Result<Understood, Failure>> {
+/// threads as there are cores; `progress` is called after each message (a batch of
+/// large documents may take minutes, and the watchdog is told it goes on).
+fn understand_all(
+    messages: &[StoredMessage],
+    config: &Config,
+    progress: &(dyn Fn() + Sync),
+) -> Vec<Result<Understood, Failure>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(messages.len());
+    let one = |m: &StoredMessage| {
+        let understood = understand_one(m, config);
+        progress();
+        understood
+    };
     let read = || -> Vec<Result<Understood, Failure>> {
         if threads <= 1 {
-            return messages.iter().map(|m| understand_one(m, config)).collect();
+            return messages.iter().map(one).collect();
         }
         let share = messages.len().div_ceil(threads);
         std::thread::scope(|scope| {
             let readers: Vec<_> = messages
                 .chunks(share)
-                .map(|part| scope.spawn(move || part.iter().map(|m| understand_one(m, config)).collect::<Vec<_>>()))
+                .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
                 .collect();
             // A reader's panic is caught per message; a thread that died anyway leaves
             // its messages to be given up on, not the batch.

@@ -3,6 +3,11 @@
 //! it was plus what the messages before it decided (kept here), and everything is
 //! written in a handful of multi-row statements when the batch ends.
 //!
+//! The rows end as they would after the messages went one at a time — the same
+//! messages, cases, clocks, chronology, triage items, emails and counters, and the same
+//! order of chronology, triage and email rows; only surrogate ids of cases and clocks
+//! (never referred to) may differ, as a case changed twice is written once.
+//!
 //! Only the plain path is kept here — a message marked processed, a case opened or
 //! changed, its chronology, triage items and emails. Anything else a batch is asked to
 //! do (a merge, a triage item resolved, a read this overlay cannot answer) writes what
@@ -22,6 +27,9 @@ type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
 
 /// Messages a statement when they are marked processed.
 const MESSAGES_A_STATEMENT: usize = 200;
+
+/// Values bound to one lookup query at most.
+const BINDS_A_QUERY: usize = 10_000;
 
 /// One message of the batch, as the batch knows it before it is processed.
 pub struct Ahead<'a> {
@@ -85,7 +93,24 @@ impl Deferred {
         let named = distinct(keys.iter().flat_map(|k| k.named.iter().map(String::as_str)).collect());
         let thread = distinct(keys.iter().flat_map(|k| k.thread.iter().copied()).collect());
         let externals = distinct(keys.iter().flat_map(|k| k.externals.iter().map(String::as_str)).collect());
-        let found = super::cases::found_in(tx, &named, &thread, &externals).await?;
+        // One query, unless the batch's keys pass what one statement may bind (SQLite
+        // takes 32,766 parameters; a batch of messages each naming the most it may
+        // names about 46,000): then in parts, each key answered on its own anyway.
+        let found = if named.len() + thread.len() + 2 * externals.len() <= BINDS_A_QUERY {
+            super::cases::found_in(tx, &named, &thread, &externals).await?
+        } else {
+            let mut found = Vec::new();
+            for part in named.chunks(BINDS_A_QUERY) {
+                found.extend(super::cases::found_in(tx, part, &[], &[]).await?);
+            }
+            for part in thread.chunks(BINDS_A_QUERY) {
+                found.extend(super::cases::found_in(tx, &[], part, &[]).await?);
+            }
+            for part in externals.chunks(BINDS_A_QUERY / 2) {
+                found.extend(super::cases::found_in(tx, &[], &[], part).await?);
+            }
+            found
+        };
         Ok(Deferred {
             at,
             found,

@@ -237,3 +237,28 @@ async fn a_backlog_processed_in_one_batch_ends_where_single_steps_end_on_postgre
         batch_ends_where_single_steps_end(postgres().await, postgres().await, with_merge).await;
     }
 }
+
+/// A hundred messages naming a hundred and more Message-IDs each (a mail loop, or forged
+/// threading headers) ask one batch's lookups for about 40,000 values — more than SQLite
+/// binds to one statement.
+#[tokio::test]
+async fn a_batch_whose_messages_name_forty_thousand_message_ids_is_processed_in_one_call() {
+    for db in both().await {
+        let w = World::new(db).await;
+        let raws: Vec<String> = (0..100)
+            .map(|n| {
+                let ids = |kind: &str| -> String {
+                    (0..100).map(|m| format!("<{kind}{n:03}{m:03}.loop@cspr.chscp.test>")).collect::<Vec<_>>().join(" ")
+                };
+                crate::scenarios::mail("spa@hackney.gov.uk", "Re: Re: Re: update", DATE, "NOTE looping", true).replacen(
+                    "\r\n\r\n",
+                    &format!("\r\nIn-Reply-To: {}\r\nReferences: {}\r\n\r\n", ids("R"), ids("T")),
+                    1,
+                )
+            })
+            .collect();
+        let ids = stored(&w, &raws).await;
+        let done = try_batch(&w.store, &w.config, at("2026-11-19T10:06:00Z"), 100, &|| {}).await.unwrap();
+        assert_eq!(done, ids, "{}: every message processed", w.db.name);
+    }
+}
