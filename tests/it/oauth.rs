@@ -177,11 +177,16 @@ async fn daemon_reads_and_sends(mechanism: &str) {
     let second = crate::support::case_tag(&prefix, 2);
     assert!(arrived("la", &second, Duration::from_secs(30)).await, "{mechanism}: the second acknowledgement");
     assert!(token_server().issued(&client.id) > issued, "a new token was fetched");
-    stop(daemon);
-
+    // The SPA's and ICSC's alerts go after the acknowledgement; a stop does not wait
+    // for the outbox, so the test does.
     let store = Store::open(&db.url).await.unwrap();
+    let all_sent = eventually(Duration::from_secs(30), || async {
+        store.outbox(None).await.unwrap().iter().all(|r| r.status == "sent")
+    })
+    .await;
+    stop(daemon);
     let rows = store.outbox(None).await.unwrap();
-    assert!(rows.iter().all(|r| r.status == "sent"), "every email sent: {rows:?}");
+    assert!(all_sent, "every email sent: {rows:?}");
     assert_eq!(received("la", "INBOX", &first).await.len(), 1, "no acknowledgement twice");
     assert_eq!(received("la", "INBOX", &second).await.len(), 1, "no acknowledgement twice");
 }
