@@ -33,6 +33,11 @@ impl CaseRef {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Its number within its year (`7` of `CHSCP-2026-007`).
+    pub fn number(&self) -> Option<u32> {
+        self.0.rsplit('-').next().and_then(|n| n.parse().ok())
+    }
 }
 
 impl fmt::Display for CaseRef {

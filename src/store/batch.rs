@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::cases::{load_case_in, lookups_in, next_reference_in};
+use super::cases::{last_number_in, load_case_in, lookups_in, next_reference_in};
 use super::deferred::{Ahead, Deferred};
 use super::outbox::{NewIntent, insert_intents};
 use super::rows::{self, AuditRow, TriageRow};
@@ -112,8 +112,7 @@ impl Batch {
         let last = match deferred.last_number(year) {
             Some(last) => last,
             None => {
-                let next = next_reference_in(&mut self.tx, prefix, year, digits).await?;
-                let last = next.as_str().rsplit('-').next().and_then(|n| n.parse::<i64>().ok()).unwrap_or(1) - 1;
+                let last = last_number_in(&mut self.tx, year).await?;
                 deferred.counter_read(year, last);
                 last
             }
@@ -295,7 +294,7 @@ async fn write_outcome(
 ) -> Result<(), StoreError> {
     if let Some(case) = &outcome.case {
         if let Some(year) = new_case_year {
-            let number = case.reference.as_str().rsplit('-').next().and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
+            let number = i64::from(case.reference.number().unwrap_or(0));
             rows::take_case_numbers(tx, year, number - 1, number).await?;
         }
         rows::upsert_cases(tx, &[case], at).await?;

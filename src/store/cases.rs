@@ -242,13 +242,18 @@ pub(super) async fn next_reference_in(
     year: i32,
     digits: usize,
 ) -> Result<CaseRef, StoreError> {
+    let next = u32::try_from(last_number_in(conn, year).await? + 1).unwrap_or(u32::MAX);
+    Ok(CaseRef::new(prefix, year, next, digits))
+}
+
+/// The last number `year`'s counter gave (0 before its first case).
+pub(super) async fn last_number_in(conn: &mut sqlx::AnyConnection, year: i32) -> Result<i64, StoreError> {
     let last: Option<i64> = sqlx::query_scalar("SELECT last_number FROM case_counters WHERE year = $1")
         .bind(i64::from(year))
         .fetch_optional(&mut *conn)
         .await
         .map_err(query_error("read the case counter"))?;
-    let next = u32::try_from(last.unwrap_or(0) + 1).unwrap_or(u32::MAX);
-    Ok(CaseRef::new(prefix, year, next, digits))
+    Ok(last.unwrap_or(0))
 }
 
 pub(super) async fn load_case_in(

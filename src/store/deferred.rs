@@ -188,7 +188,7 @@ impl Deferred {
         if let Some(case) = &outcome.case {
             let reference = case.reference.as_str().to_owned();
             if let Some(year) = processed.new_case_year {
-                let number = reference.rsplit('-').next().and_then(|n| n.parse::<i64>().ok());
+                let number = case.reference.number().map(i64::from);
                 let counter = self.counters.entry(year).or_insert((0, 0));
                 if number != Some(counter.1 + 1) {
                     return Err(StoreError::Conflict(format!("case number of {reference} is not the next of {year}")));

@@ -28,8 +28,8 @@ pub(super) struct TriageRow<'a> {
     pub evidence: Option<&'a str>,
 }
 
-/// Takes the next number of `year`'s counter, which must be `expected` (the number the
-/// case was given when it was decided); `from` is the number the decision read.
+/// Moves `year`'s counter from `from` (the last number the decisions read) to `to` (the
+/// last they gave); a counter moved meanwhile by another instance is a conflict.
 pub(super) async fn take_case_numbers(tx: &mut Tx<'_>, year: i32, from: i64, to: i64) -> Result<(), StoreError> {
     let taken = sqlx::query(
         "INSERT INTO case_counters (year, last_number) VALUES ($1, $2)

@@ -121,14 +121,7 @@ fn backlog(with_merge: bool) -> Vec<String> {
         true,
     )
     .replacen("\r\n\r\n", &format!("\r\nIn-Reply-To: <{first_id}>\r\nReferences: <{first_id}>\r\n\r\n"), 1);
-    let colleague = mail(
-        "duty.team@hackney.gov.uk",
-        "Fwd: serious incident",
-        "Thu, 19 Nov 2026 12:00:00 +0000",
-        "Local authority: Hackney\r\nIncident type: Serious harm\r\nDate LA became aware: 13/11/2026\r\n\
-         Date notified to the Panel: 18/11/2026\r\n",
-        true,
-    );
+    let colleague = crate::scenarios::colleague_copy();
     let mut raws = vec![
         first.clone(),
         notification(LA, "17/11/2026", "19/11/2026", "SIN-2026-31002", "", DATE, true),

@@ -5,7 +5,7 @@
 use cspr::domain::clock::ClockId;
 
 use crate::databases::both;
-use crate::scenarios::{World, mail, notification, reply};
+use crate::scenarios::{World, colleague_copy, mail, notification, reply};
 
 const LA: &str = "social.worker@hackney.gov.uk";
 const SPA: &str = "spa@hackney.gov.uk";
@@ -98,14 +98,7 @@ async fn a_merge_moves_messages_and_chronology_and_a_triage_reply_opens_a_case_o
         )
         .await;
         // The same incident from a colleague, without the Panel reference.
-        let copy = mail(
-            "duty.team@hackney.gov.uk",
-            "Fwd: serious incident",
-            "Thu, 19 Nov 2026 12:00:00 +0000",
-            "Local authority: Hackney\r\nIncident type: Serious harm\r\nDate LA became aware: 13/11/2026\r\n\
-             Date notified to the Panel: 18/11/2026\r\n",
-            true,
-        );
+        let copy = colleague_copy();
         w.deliver(copy, "2026-11-19T12:00:00Z").await;
         w.deliver(
             reply(SPA, "CHSCP-2026-002", "MERGE CHSCP-2026-001", "Fri, 20 Nov 2026 09:00:00 +0000"),

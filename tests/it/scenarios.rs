@@ -109,6 +109,19 @@ pub fn notification(
     mail(from, "FW: Serious incident notification", date, &body, pass)
 }
 
+/// The same incident forwarded by a colleague of the LA's, without the Panel reference
+/// and with an earlier awareness date: a second case until someone merges it.
+pub fn colleague_copy() -> String {
+    mail(
+        "duty.team@hackney.gov.uk",
+        "Fwd: serious incident",
+        "Thu, 19 Nov 2026 12:00:00 +0000",
+        "Local authority: Hackney\r\nIncident type: Serious harm\r\nDate LA became aware: 13/11/2026\r\n\
+         Date notified to the Panel: 18/11/2026\r\n",
+        true,
+    )
+}
+
 pub fn reply(from: &str, reference: &str, line: &str, date: &str) -> String {
     mail(
         from,
